@@ -1,0 +1,92 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import type { DatabaseSync } from 'node:sqlite';
+import type { AppInfo, Settings, Status } from '../../shared/model.ts';
+import { resolveDataDir } from './config/index.ts';
+import { AuditLog, Inventory, Outbox, SettingsStore, TrustStore, openDatabase } from './db/index.ts';
+import { EventBus } from './events/index.ts';
+import { JobRegistry } from './jobs/index.ts';
+import { createLogger, type Logger } from './log/index.ts';
+import { createDispatch, createHandlers, type Dispatch } from './rpc/index.ts';
+
+export interface AppOptions {
+  dataDir?: string;
+  host: AppInfo['host'];
+  logger?: Logger;
+}
+
+/**
+ * The composition root: one App per process, whichever front door opened it (Electron, browser
+ * host, CLI, tests). It owns the database and the services built on it.
+ */
+export interface App {
+  readonly dataDir: string;
+  readonly db: DatabaseSync;
+  readonly bus: EventBus;
+  readonly log: Logger;
+  readonly jobs: JobRegistry;
+  readonly inventory: Inventory;
+  readonly trust: TrustStore;
+  readonly audit: AuditLog;
+  readonly outbox: Outbox;
+  readonly settings: SettingsStore;
+  readonly dispatch: Dispatch;
+  info(): AppInfo;
+  status(): Status;
+  updateSettings(patch: Partial<Settings>): Settings;
+  close(): void;
+}
+
+export const VERSION = readVersion();
+
+export function createApp(opts: AppOptions): App {
+  const dataDir = resolveDataDir(opts.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const log = opts.logger ?? createLogger();
+  const db = openDatabase(path.join(dataDir, 'fieldlink.db'));
+  const bus = new EventBus();
+  const settings = new SettingsStore(db);
+  const jobs = new JobRegistry(bus);
+
+  const app: App = {
+    dataDir,
+    db,
+    bus,
+    log,
+    jobs,
+    inventory: new Inventory(db),
+    trust: new TrustStore(db),
+    audit: new AuditLog(db, () => settings.get().technician),
+    outbox: new Outbox(db),
+    settings,
+    dispatch: undefined as unknown as Dispatch,
+    info: () => ({ version: VERSION, dataDir, platform: `${process.platform}-${process.arch}`, host: opts.host }),
+    status: () => ({
+      collector: { url: settings.get().collectorUrl, online: false, since: null },
+      outbox: app.outbox.summary(),
+      jobs: jobs.running(),
+    }),
+    updateSettings(patch) {
+      const next = settings.set(patch);
+      bus.emit('settings.changed', next);
+      return next;
+    },
+    close() {
+      jobs.cancelAll();
+      db.close();
+    },
+  };
+  (app as { dispatch: Dispatch }).dispatch = createDispatch(createHandlers(app), log);
+  // Job changes move the status bar: keep it current without each job having to remember.
+  bus.on('job.changed', () => bus.emit('status.changed', app.status()));
+  return app;
+}
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+}

@@ -1,0 +1,196 @@
+import type { DatabaseSync } from 'node:sqlite';
+import type { Box, BoxState, HealthWord, Reach, SightingSource, TrustLevel } from '../../../shared/model.ts';
+import { transaction } from './database.ts';
+
+/** What one sighting says about a box. Fields left out are left as they were. */
+export interface SightingInput {
+  boxId: string;
+  source: SightingSource;
+  address?: string | null;
+  hostname?: string;
+  serial?: string | null;
+  model?: string | null;
+  vendor?: string | null;
+  arch?: string | null;
+  consolePath?: string | null;
+  state?: BoxState;
+  k3sVersion?: string | null;
+  facts?: Record<string, string>;
+  at?: string;
+}
+
+interface BoxRow {
+  id: string;
+  hostname: string;
+  serial: string | null;
+  model: string | null;
+  vendor: string | null;
+  arch: string | null;
+  addresses: string;
+  console_path: string | null;
+  state: string;
+  health: string;
+  k3s_version: string | null;
+  first_seen: string;
+  last_seen: string;
+  key_changed_at: string | null;
+  trust_source: string | null;
+  lan_seen: number;
+  cable_seen: number;
+}
+
+/** A sighting older than this no longer counts as "reachable now". */
+const REACH_WINDOW_MS = 10 * 60 * 1000;
+
+const TRUST_RANK = `CASE source WHEN 'serial' THEN 1 WHEN 'typed' THEN 2 WHEN 'known-hosts' THEN 2 ELSE 3 END`;
+
+export class Inventory {
+  readonly #db: DatabaseSync;
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /** Records a sighting and merges what it says into the box, creating the box if it is new. */
+  recordSighting(s: SightingInput): Box {
+    const at = s.at ?? new Date().toISOString();
+    transaction(this.#db, () => {
+      const existing = this.#db.prepare('SELECT addresses FROM boxes WHERE id = ?').get(s.boxId) as { addresses: string } | undefined;
+      const addresses = new Set<string>(existing ? (JSON.parse(existing.addresses) as string[]) : []);
+      if (s.address && s.source !== 'serial') addresses.add(s.address);
+      if (!existing) {
+        this.#db
+          .prepare(
+            `INSERT INTO boxes (id, hostname, serial, model, vendor, arch, addresses, console_path, state, k3s_version, first_seen, last_seen)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            s.boxId,
+            s.hostname ?? s.address ?? s.boxId,
+            s.serial ?? null,
+            s.model ?? null,
+            s.vendor ?? null,
+            s.arch ?? null,
+            JSON.stringify([...addresses]),
+            s.consolePath ?? (s.source === 'serial' ? (s.address ?? null) : null),
+            s.state ?? 'unknown',
+            s.k3sVersion ?? null,
+            at,
+            at,
+          );
+      } else {
+        this.#db
+          .prepare(
+            `UPDATE boxes SET
+               hostname = COALESCE(?, hostname), serial = COALESCE(?, serial), model = COALESCE(?, model),
+               vendor = COALESCE(?, vendor), arch = COALESCE(?, arch), addresses = ?,
+               console_path = COALESCE(?, console_path), state = COALESCE(?, state),
+               k3s_version = COALESCE(?, k3s_version), last_seen = MAX(last_seen, ?)
+             WHERE id = ?`,
+          )
+          .run(
+            s.hostname ?? null,
+            s.serial ?? null,
+            s.model ?? null,
+            s.vendor ?? null,
+            s.arch ?? null,
+            JSON.stringify([...addresses]),
+            s.consolePath ?? (s.source === 'serial' ? (s.address ?? null) : null),
+            s.state ?? null,
+            s.k3sVersion ?? null,
+            at,
+            s.boxId,
+          );
+      }
+      this.#db
+        .prepare('INSERT INTO sightings (box_id, source, address, at, facts) VALUES (?, ?, ?, ?, ?)')
+        .run(s.boxId, s.source, s.address ?? null, at, JSON.stringify(s.facts ?? {}));
+    });
+    return this.get(s.boxId)!;
+  }
+
+  setHealth(boxId: string, health: HealthWord): void {
+    this.#db.prepare('UPDATE boxes SET health = ? WHERE id = ?').run(health, boxId);
+  }
+
+  /** Marks that the box showed a host key other than its pin; cleared when a new key is pinned. */
+  markKeyChanged(boxId: string, changed: boolean): void {
+    this.#db.prepare('UPDATE boxes SET key_changed_at = ? WHERE id = ?').run(changed ? new Date().toISOString() : null, boxId);
+  }
+
+  get(id: string): Box | undefined {
+    return this.#one('WHERE b.id = :target', id);
+  }
+
+  /** Finds a box by id, hostname, serial number or one of its addresses. */
+  find(target: string): Box | undefined {
+    return this.#one(
+      `WHERE b.id = :target OR b.hostname = :target OR b.serial = :target
+         OR EXISTS (SELECT 1 FROM json_each(b.addresses) WHERE value = :target)
+       ORDER BY b.last_seen DESC LIMIT 1`,
+      target,
+    );
+  }
+
+  list(): Box[] {
+    const rows = this.#db.prepare(`${SELECT_BOX} ORDER BY b.hostname`).all({ since: reachSince() });
+    return (rows as unknown as BoxRow[]).map(toBox);
+  }
+
+  #one(where: string, target: string): Box | undefined {
+    const row = this.#db.prepare(`${SELECT_BOX} ${where}`).get({ target, since: reachSince() });
+    return row ? toBox(row as unknown as BoxRow) : undefined;
+  }
+}
+
+/** A box row with its trust (strongest pin) and reach (recent sightings by kind) derived, not stored. */
+const SELECT_BOX = `SELECT b.*,
+    (SELECT source FROM trust_pins p WHERE p.box_id = b.id ORDER BY ${TRUST_RANK} LIMIT 1) AS trust_source,
+    EXISTS (SELECT 1 FROM sightings s WHERE s.box_id = b.id AND s.source != 'serial' AND s.at >= :since) AS lan_seen,
+    EXISTS (SELECT 1 FROM sightings s WHERE s.box_id = b.id AND s.source = 'serial' AND s.at >= :since) AS cable_seen
+  FROM boxes b`;
+
+function reachSince(): string {
+  return new Date(Date.now() - REACH_WINDOW_MS).toISOString();
+}
+
+function toBox(r: BoxRow): Box {
+  return {
+    id: r.id,
+    hostname: r.hostname,
+    serial: r.serial,
+    model: r.model,
+    vendor: r.vendor,
+    arch: r.arch,
+    addresses: JSON.parse(r.addresses) as string[],
+    consolePath: r.console_path,
+    reach: reachOf(Boolean(r.lan_seen), Boolean(r.cable_seen)),
+    state: r.state as BoxState,
+    trust: trustOf(r.key_changed_at, r.trust_source),
+    health: r.health as HealthWord,
+    k3sVersion: r.k3s_version,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+  };
+}
+
+function reachOf(lan: boolean, cable: boolean): Reach {
+  if (lan && cable) return 'both';
+  if (lan) return 'lan';
+  if (cable) return 'cable';
+  return 'none';
+}
+
+function trustOf(keyChangedAt: string | null, source: string | null): TrustLevel {
+  if (keyChangedAt) return 'changed';
+  switch (source) {
+    case 'serial':
+      return 'cable';
+    case 'typed':
+    case 'known-hosts':
+      return 'typed';
+    case 'first-use':
+      return 'first-use';
+    default:
+      return 'unknown';
+  }
+}

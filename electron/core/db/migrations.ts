@@ -1,0 +1,77 @@
+/**
+ * Numbered schema migrations. Append only: a released migration is never edited, because laptops in
+ * the field carry databases at every earlier version. `PRAGMA user_version` records how far a
+ * database has come.
+ */
+export const migrations: readonly string[] = [
+  // 1: the inventory: one row per box, and every sighting that made us believe in it.
+  `CREATE TABLE boxes (
+     id TEXT PRIMARY KEY,
+     hostname TEXT NOT NULL,
+     serial TEXT,
+     model TEXT,
+     vendor TEXT,
+     arch TEXT,
+     addresses TEXT NOT NULL DEFAULT '[]',
+     console_path TEXT,
+     state TEXT NOT NULL DEFAULT 'unknown',
+     health TEXT NOT NULL DEFAULT 'unknown',
+     k3s_version TEXT,
+     first_seen TEXT NOT NULL,
+     last_seen TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE sightings (
+     id INTEGER PRIMARY KEY,
+     box_id TEXT NOT NULL REFERENCES boxes(id) ON DELETE CASCADE,
+     source TEXT NOT NULL,
+     address TEXT,
+     at TEXT NOT NULL,
+     facts TEXT NOT NULL DEFAULT '{}'
+   ) STRICT;
+   CREATE INDEX sightings_box ON sightings(box_id, at);`,
+
+  // 2: host-key pins and the audit trail of every decision a technician may be asked about.
+  `CREATE TABLE trust_pins (
+     host TEXT NOT NULL,
+     port INTEGER NOT NULL,
+     key_type TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     box_id TEXT,
+     source TEXT NOT NULL,
+     pinned_at TEXT NOT NULL,
+     PRIMARY KEY (host, port, key_type)
+   ) STRICT;
+   CREATE INDEX trust_pins_box ON trust_pins(box_id);
+   ALTER TABLE boxes ADD COLUMN key_changed_at TEXT;
+   CREATE TABLE audit (
+     id INTEGER PRIMARY KEY,
+     at TEXT NOT NULL,
+     box_id TEXT,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     detail TEXT NOT NULL DEFAULT ''
+   ) STRICT;
+   CREATE INDEX audit_box ON audit(box_id, id);`,
+
+  // 3: the outbox of log segments waiting for the collector, and the technician's settings.
+  `CREATE TABLE outbox (
+     sha256 TEXT PRIMARY KEY,
+     box_id TEXT,
+     source TEXT NOT NULL,
+     path TEXT NOT NULL,
+     bytes INTEGER NOT NULL,
+     created_at TEXT NOT NULL,
+     state TEXT NOT NULL DEFAULT 'waiting',
+     attempts INTEGER NOT NULL DEFAULT 0,
+     last_error TEXT,
+     synced_at TEXT
+   ) STRICT;
+   CREATE INDEX outbox_state ON outbox(state);
+   CREATE TABLE settings (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   ) STRICT;`,
+];
+
+export const latestVersion = migrations.length;

@@ -1,0 +1,1 @@
+export { createLogger, SECRET_KEYS, type Logger } from './logger.ts';

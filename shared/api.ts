@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { AppInfo, AuditEntry, Box, Job, Settings, Status, TrustPin } from './model.ts';
+import type { ApiError } from './errors.ts';
+
+/**
+ * The one contract between the UI and the core. Both transports (Electron IPC and the browser
+ * host's WebSocket) are derived from these two tables, so a call or event exists in exactly one
+ * place. The core validates every input with `input`, and every output with `output`.
+ *
+ * To add a capability: add its calls and events here, implement the handlers in
+ * electron/core/rpc/handlers.ts; both transports and the typed client pick it up.
+ */
+
+const none = z.object({}).strict();
+const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
+
+export const calls = {
+  'app.info': call(none, AppInfo),
+  'status.get': call(none, Status),
+
+  'boxes.list': call(none, z.array(Box)),
+  'boxes.get': call(z.object({ id: z.string().min(1).max(200) }).strict(), Box),
+
+  'audit.list': call(
+    z.object({ boxId: z.string().max(200).optional(), limit: z.number().int().min(1).max(1000).default(200) }).strict(),
+    z.array(AuditEntry),
+  ),
+
+  'jobs.list': call(none, z.array(Job)),
+  'jobs.cancel': call(z.object({ id: z.string().min(1).max(100) }).strict(), Job),
+
+  'settings.get': call(none, Settings),
+  'settings.set': call(Settings.partial().strict(), Settings),
+
+  'trust.list': call(none, z.array(TrustPin)),
+} as const;
+
+export const events = {
+  /** A box was found, changed, or merged with another sighting. */
+  'box.changed': Box,
+  /** A long-running job started, moved, or ended. */
+  'job.changed': Job,
+  /** Collector reachability or outbox size changed. */
+  'status.changed': Status,
+  'settings.changed': Settings,
+} as const;
+
+export type Calls = typeof calls;
+export type CallName = keyof Calls;
+export type CallInput<N extends CallName> = z.input<Calls[N]['input']>;
+/** The input as a handler sees it: validated, defaults applied. */
+export type CallParsedInput<N extends CallName> = z.output<Calls[N]['input']>;
+export type CallOutput<N extends CallName> = z.output<Calls[N]['output']>;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+
+export const callNames = Object.keys(calls) as CallName[];
+export const eventNames = Object.keys(events) as EventName[];
+
+export function isCallName(name: unknown): name is CallName {
+  return typeof name === 'string' && Object.hasOwn(calls, name);
+}
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(events, name);
+}
+
+/** What a transport carries back for a call: a value or a typed error, never a stack trace. */
+export type CallResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+/**
+ * The client the UI holds. Both transports implement it; the UI cannot tell them apart.
+ * `call` rejects with a FieldlinkError; `on` returns its own unsubscribe.
+ */
+export interface FieldlinkClient {
+  call<N extends CallName>(name: N, input: CallInput<N>): Promise<CallOutput<N>>;
+  on<E extends EventName>(name: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
+
+/** The shape the Electron preload exposes on window.fieldlink: one function per call and event. */
+export type PreloadBridge = {
+  calls: { [N in CallName]: (input: unknown) => Promise<CallResult<unknown>> };
+  events: { [E in EventName]: (listener: (payload: unknown) => void) => () => void };
+};
+
+/** Electron IPC channel names, derived from the contract (never written by hand). */
+export const callChannel = (name: CallName): string => `fieldlink:call:${name}`;
+export const eventChannel = (name: EventName): string => `fieldlink:event:${name}`;

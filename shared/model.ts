@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/**
+ * The nouns Fieldlink talks about, shared by the core and the UI. Everything that crosses the
+ * contract is one of these; the core validates what it sends back too, so a schema here is a promise.
+ */
+
+const Iso = z.string().describe('ISO-8601 time');
+
+/** How a box was seen. Sightings from every source merge into one box. */
+export const SightingSource = z.enum(['mdns', 'sweep', 'neighbour', 'serial', 'manual']);
+export type SightingSource = z.infer<typeof SightingSource>;
+
+export const Sighting = z.object({
+  boxId: z.string(),
+  source: SightingSource,
+  address: z.string().nullable(),
+  at: Iso,
+  facts: z.record(z.string(), z.string()).default({}),
+});
+export type Sighting = z.infer<typeof Sighting>;
+
+export const BoxState = z.enum(['new', 'provisioned', 'attention', 'unreachable', 'unknown']);
+export type BoxState = z.infer<typeof BoxState>;
+
+/** How the host key was pinned, strongest first. `changed` means the box now shows another key. */
+export const TrustLevel = z.enum(['cable', 'typed', 'first-use', 'unknown', 'changed']);
+export type TrustLevel = z.infer<typeof TrustLevel>;
+
+export const Reach = z.enum(['lan', 'cable', 'both', 'none']);
+export type Reach = z.infer<typeof Reach>;
+
+export const HealthWord = z.enum(['healthy', 'attention', 'down', 'unknown']);
+export type HealthWord = z.infer<typeof HealthWord>;
+
+export const Box = z.object({
+  id: z.string().describe('stable: serial number, else machine-id, else host-key fingerprint'),
+  hostname: z.string(),
+  serial: z.string().nullable(),
+  model: z.string().nullable(),
+  vendor: z.string().nullable(),
+  arch: z.string().nullable(),
+  addresses: z.array(z.string()),
+  consolePath: z.string().nullable(),
+  reach: Reach,
+  state: BoxState,
+  trust: TrustLevel,
+  health: HealthWord,
+  k3sVersion: z.string().nullable(),
+  firstSeen: Iso,
+  lastSeen: Iso,
+});
+export type Box = z.infer<typeof Box>;
+
+/** Where a pinned host key came from, strongest first. */
+export const TrustSource = z.enum(['serial', 'typed', 'first-use', 'known-hosts']);
+export type TrustSource = z.infer<typeof TrustSource>;
+
+export const TrustPin = z.object({
+  host: z.string(),
+  port: z.number().int(),
+  boxId: z.string().nullable(),
+  keyType: z.string(),
+  fingerprint: z.string().describe('OpenSSH form: SHA256:base64'),
+  source: TrustSource,
+  pinnedAt: Iso,
+});
+export type TrustPin = z.infer<typeof TrustPin>;
+
+export const AuditOutcome = z.enum(['ok', 'failed', 'refused']);
+export const AuditEntry = z.object({
+  id: z.number().int(),
+  at: Iso,
+  boxId: z.string().nullable(),
+  actor: z.string(),
+  action: z.string(),
+  outcome: AuditOutcome,
+  detail: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const JobKind = z.enum(['discovery', 'provision', 'collect', 'sync']);
+export const JobState = z.enum(['running', 'done', 'failed', 'cancelled']);
+export const Job = z.object({
+  id: z.string(),
+  kind: JobKind,
+  title: z.string(),
+  state: JobState,
+  /** 0..1, or null while the size of the work is not known yet. */
+  progress: z.number().min(0).max(1).nullable(),
+  step: z.string().nullable(),
+  startedAt: Iso,
+  endedAt: Iso.nullable(),
+  error: z.string().nullable(),
+});
+export type Job = z.infer<typeof Job>;
+
+export const Status = z.object({
+  collector: z.object({
+    url: z.string().nullable(),
+    online: z.boolean(),
+    /** When the current online/offline state began; null if never checked. */
+    since: Iso.nullable(),
+  }),
+  outbox: z.object({ segments: z.number().int(), bytes: z.number().int() }),
+  jobs: z.array(Job),
+});
+export type Status = z.infer<typeof Status>;
+
+export const Theme = z.enum(['light', 'dark', 'contrast']);
+export type Theme = z.infer<typeof Theme>;
+
+export const Settings = z.object({
+  technician: z.string().max(200),
+  site: z.string().max(200),
+  theme: Theme,
+  collectorUrl: z.string().url().nullable(),
+  quotaBytes: z.number().int().positive(),
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const AppInfo = z.object({
+  version: z.string(),
+  dataDir: z.string(),
+  platform: z.string(),
+  host: z.enum(['electron', 'browser', 'cli', 'test']),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
