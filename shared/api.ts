@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppInfo, AuditEntry, Box, Job, Settings, Status, TrustPin } from './model.ts';
+import { AppInfo, AuditEntry, Box, ConsoleSession, Job, Settings, Status, TrustPin } from './model.ts';
 import type { ApiError } from './errors.ts';
 
 /**
@@ -33,6 +33,34 @@ export const calls = {
   'settings.set': call(Settings.partial().strict(), Settings),
 
   'trust.list': call(none, z.array(TrustPin)),
+  /** Pins a host key the technician accepted (first use) or typed/scanned from the box label. */
+  'trust.pin': call(
+    z.object({
+      host: z.string().min(1).max(255),
+      port: z.number().int().min(1).max(65535).default(22),
+      keyType: z.string().min(1).max(64),
+      fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'an OpenSSH SHA256 fingerprint'),
+      source: z.enum(['typed', 'first-use']),
+      boxId: z.string().max(200).optional(),
+    }).strict(),
+    TrustPin,
+  ),
+
+  /**
+   * A terminal on a box, over SSH or the serial cable. Data is UTF-8 text both ways (xterm.js speaks
+   * strings). Opening fails with HOST_KEY_UNKNOWN / HOST_KEY_CHANGED carrying
+   * details { host, port, offered: [{ keyType, fingerprint }], pinned: [...] } for the trust prompt.
+   */
+  'console.open': call(
+    z.object({ target: z.string().min(1).max(500), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(2).max(500) }).strict(),
+    ConsoleSession,
+  ),
+  'console.write': call(z.object({ sessionId: z.string().max(100), data: z.string().max(1 << 20) }).strict(), z.object({})),
+  'console.resize': call(
+    z.object({ sessionId: z.string().max(100), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(2).max(500) }).strict(),
+    z.object({}),
+  ),
+  'console.close': call(z.object({ sessionId: z.string().max(100) }).strict(), z.object({})),
 } as const;
 
 export const events = {
@@ -43,6 +71,10 @@ export const events = {
   /** Collector reachability or outbox size changed. */
   'status.changed': Status,
   'settings.changed': Settings,
+  /** Terminal output for one console session. */
+  'console.data': z.object({ sessionId: z.string(), data: z.string() }),
+  /** A console session connected, dropped, or closed. */
+  'console.state': ConsoleSession,
 } as const;
 
 export type Calls = typeof calls;

@@ -126,3 +126,13 @@ export const AppInfo = z.object({
   host: z.enum(['electron', 'browser', 'cli', 'test']),
 });
 export type AppInfo = z.infer<typeof AppInfo>;
+
+/** A terminal session on a box, and where it stands. */
+export const ConsoleSession = z.object({
+  sessionId: z.string(),
+  target: z.string(),
+  via: z.enum(['ssh', 'serial']),
+  state: z.enum(['connecting', 'open', 'closed', 'error']),
+  message: z.string().nullable(),
+});
+export type ConsoleSession = z.infer<typeof ConsoleSession>;

@@ -26,5 +26,19 @@ export function createHandlers(app: App): Handlers {
     'settings.set': (patch) => app.updateSettings(patch),
 
     'trust.list': () => app.trust.list(),
+    'trust.pin': (p) => {
+      const pin = app.trust.pin(p);
+      app.audit.record({ boxId: p.boxId ?? null, action: 'trust.pin', outcome: 'ok', detail: `${p.host}:${p.port} ${p.keyType} ${p.fingerprint} (${p.source})` });
+      return pin;
+    },
+
+    'console.open': () => notYet('The terminal'),
+    'console.write': () => notYet('The terminal'),
+    'console.resize': () => notYet('The terminal'),
+    'console.close': () => notYet('The terminal'),
   };
+}
+
+function notYet(what: string): never {
+  throw new FieldlinkError('NOT_AVAILABLE_YET', `${what} is not available in this version of Fieldlink yet.`);
 }
