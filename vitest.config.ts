@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `unit` runs anywhere in seconds (tests beside the code, plus test/unit); `lab` needs
- * root and a running edge-box lab, and runs inside the technician namespace (see scripts/test.ts).
+ * Three projects: `unit` runs anywhere in seconds (tests beside the code, plus test/unit); `lab` needs
+ * root and a running edge-box lab, and runs inside the technician namespace (see scripts/test.ts);
+ * `e2e` drives the built UI in headless Chromium against the browser host on 127.0.0.1.
  */
 export default defineConfig({
   test: {
@@ -19,9 +20,19 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'lab',
-          include: ['test/lab/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/fault/**/*.test.ts'],
+          include: ['test/lab/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/fault/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },
