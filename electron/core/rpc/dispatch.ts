@@ -13,7 +13,7 @@ export type Dispatch = (name: unknown, input: unknown) => Promise<CallResult<unk
 export function createDispatch(handlers: Handlers, log?: Logger): Dispatch {
   return async (name, input) => {
     try {
-      if (!isCallName(name)) throw new FieldlinkError('UNKNOWN_CALL', `Unknown call: ${String(name).slice(0, 80)}`);
+      if (!isCallName(name)) throw new FieldlinkError('UNKNOWN_CALL', `Unknown call: ${describeName(name)}`);
       const spec = calls[name];
       const parsed = spec.input.parse(input ?? {});
       const handler = handlers[name] as (i: unknown) => unknown;
@@ -21,8 +21,13 @@ export function createDispatch(handlers: Handlers, log?: Logger): Dispatch {
       return { ok: true, value };
     } catch (err) {
       const error = toApiError(err);
-      if (error.code === 'INTERNAL') log?.error({ call: typeof name === 'string' ? name.slice(0, 80) : typeof name, err }, 'call failed');
+      if (error.code === 'INTERNAL') log?.error({ call: describeName(name), err }, 'call failed');
       return { ok: false, error };
     }
   };
+}
+
+/** A caller-supplied name, safe to put in a message or a log line whatever it is. */
+function describeName(name: unknown): string {
+  return typeof name === 'string' ? JSON.stringify(name.slice(0, 80)) : `(a ${typeof name})`;
 }

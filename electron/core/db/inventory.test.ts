@@ -1,0 +1,61 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { DatabaseSync } from 'node:sqlite';
+import { openDatabase } from './database.ts';
+import { Inventory } from './inventory.ts';
+import { TrustStore } from './trust.ts';
+
+describe('inventory', () => {
+  let db: DatabaseSync;
+  let inv: Inventory;
+  beforeEach(() => {
+    db = openDatabase(':memory:');
+    inv = new Inventory(db);
+  });
+
+  it('merges sightings from the LAN and the cable into one box reached both ways', () => {
+    inv.recordSighting({ boxId: 'SN7', source: 'mdns', address: '10.77.0.11', hostname: 'box-07', model: 'EB-200', state: 'new' });
+    inv.recordSighting({ boxId: 'SN7', source: 'serial', address: '/dev/serial/by-id/usb-FTDI-SN7' });
+    const box = inv.get('SN7')!;
+    expect(box.addresses).toEqual(['10.77.0.11']);
+    expect(box.consolePath).toBe('/dev/serial/by-id/usb-FTDI-SN7');
+    expect(box.reach).toBe('both');
+    expect(box.model).toBe('EB-200');
+    expect(inv.list()).toHaveLength(1);
+  });
+
+  it('keeps what it knew when a later sighting says less', () => {
+    inv.recordSighting({ boxId: 'SN1', source: 'mdns', address: '10.0.0.1', hostname: 'a', arch: 'arm64' });
+    inv.recordSighting({ boxId: 'SN1', source: 'sweep', address: '10.0.0.2' });
+    const box = inv.get('SN1')!;
+    expect(box.hostname).toBe('a');
+    expect(box.arch).toBe('arm64');
+    expect(box.addresses.sort()).toEqual(['10.0.0.1', '10.0.0.2']);
+  });
+
+  it('finds a box by hostname, serial number or address', () => {
+    inv.recordSighting({ boxId: 'SN2', source: 'mdns', address: '10.0.0.9', hostname: 'edge-9', serial: 'SN2' });
+    expect(inv.find('edge-9')?.id).toBe('SN2');
+    expect(inv.find('10.0.0.9')?.id).toBe('SN2');
+    expect(inv.find('SN2')?.id).toBe('SN2');
+    expect(inv.find('nope')).toBeUndefined();
+  });
+
+  it('derives trust from the strongest pin, and a changed key overrides it', () => {
+    const trust = new TrustStore(db);
+    inv.recordSighting({ boxId: 'SN3', source: 'mdns', address: '10.0.0.3' });
+    expect(inv.get('SN3')!.trust).toBe('unknown');
+    trust.pin({ host: '10.0.0.3', port: 22, keyType: 'ssh-rsa', fingerprint: 'SHA256:x', source: 'first-use', boxId: 'SN3' });
+    expect(inv.get('SN3')!.trust).toBe('first-use');
+    trust.pin({ host: '10.0.0.3', port: 22, keyType: 'ssh-ed25519', fingerprint: 'SHA256:y', source: 'serial', boxId: 'SN3' });
+    expect(inv.get('SN3')!.trust).toBe('cable');
+    inv.markKeyChanged('SN3', true);
+    expect(inv.get('SN3')!.trust).toBe('changed');
+  });
+
+  it('stores hostile box text as data, not SQL', () => {
+    const evil = `x'); DROP TABLE boxes; --`;
+    inv.recordSighting({ boxId: evil, source: 'mdns', hostname: evil, address: '10.0.0.4' });
+    expect(inv.get(evil)!.hostname).toBe(evil);
+    expect(inv.list()).toHaveLength(1);
+  });
+});

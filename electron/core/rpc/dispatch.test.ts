@@ -1,0 +1,52 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp, type App } from '../app.ts';
+import { callNames } from '../../../shared/api.ts';
+import { createHandlers } from './handlers.ts';
+
+describe('dispatch: the one door every transport goes through', () => {
+  let app: App;
+  beforeEach(() => {
+    app = createApp({ host: 'test', dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'fl-rpc-')) });
+  });
+  afterEach(() => app.close());
+
+  it('has a handler for every call in the contract', () => {
+    expect(Object.keys(createHandlers(app)).sort()).toEqual([...callNames].sort());
+  });
+
+  it('round-trips a call and validates what it returns', async () => {
+    const r = await app.dispatch('settings.set', { site: 'Tower 12' });
+    expect(r).toMatchObject({ ok: true, value: { site: 'Tower 12' } });
+    expect(await app.dispatch('settings.get', {})).toMatchObject({ ok: true, value: { site: 'Tower 12' } });
+  });
+
+  it('refuses an unknown call with a typed error', async () => {
+    expect(await app.dispatch('boxes.delete-everything', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CALL' } });
+    expect(await app.dispatch({ toString: null }, {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CALL' } });
+    expect(await app.dispatch('__proto__', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CALL' } });
+  });
+
+  it('refuses a payload that fails the schema, saying which field', async () => {
+    const r = await app.dispatch('settings.set', { theme: 'neon' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(r.ok ? '' : r.error.message).toMatch(/theme/);
+    expect(await app.dispatch('boxes.get', { id: 'x', extra: 1 })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await app.dispatch('boxes.get', 'not an object')).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+  });
+
+  it('sends failures as values without stack traces', async () => {
+    const r = await app.dispatch('boxes.get', { id: 'nowhere' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(JSON.stringify(r)).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('audits a host-key pin', async () => {
+    const fp = `SHA256:${'A'.repeat(43)}`;
+    const r = await app.dispatch('trust.pin', { host: '10.0.0.1', keyType: 'ssh-ed25519', fingerprint: fp, source: 'typed' });
+    expect(r).toMatchObject({ ok: true, value: { port: 22, source: 'typed' } });
+    expect(app.audit.list({ limit: 5 })[0]).toMatchObject({ action: 'trust.pin', outcome: 'ok' });
+  });
+});
