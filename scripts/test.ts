@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * `npm test`: the whole suite, as CI runs it. Static checks, unit tests, the UI in headless Chromium,
+ * then the lab-backed suites inside the technician namespace (root and Linux only). The lab is
+ * always taken down again, whatever failed. Ends with one line `tests: N passed, N failed`.
+ */
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
+const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-test-'));
+const counts = { passed: 0, failed: 0, skipped: 0 };
+const failures: string[] = [];
+
+function run(label: string, cmd: string, args: string[], opts: { allowFail?: boolean } = {}): Promise<boolean> {
+  const started = Date.now();
+  process.stderr.write(`\n▶ ${label}\n`);
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
+    child.on('exit', (code, signal) => {
+      const ok = code === 0;
+      process.stderr.write(`${ok ? '✔' : '✘'} ${label} (${((Date.now() - started) / 1000).toFixed(1)} s)${ok ? '' : ` exit ${code ?? signal}`}\n`);
+      if (!ok && !opts.allowFail) failures.push(label);
+      resolve(ok);
+    });
+    child.on('error', (err) => {
+      process.stderr.write(`✘ ${label}: ${err.message}\n`);
+      failures.push(label);
+      resolve(false);
+    });
+  });
+}
+
+/** Runs one vitest project and adds its counts to the totals. */
+async function vitest(project: string, prefix: string[] = []): Promise<boolean> {
+  const out = path.join(resultsDir, `${project}.json`);
+  const args = ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`];
+  const [cmd, ...rest] = prefix.length > 0 ? [...prefix, bin('vitest'), ...args] : [bin('vitest'), ...args];
+  const ok = await run(`vitest ${project}`, cmd!, rest);
+  if (fs.existsSync(out)) {
+    const r = JSON.parse(fs.readFileSync(out, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+    counts.passed += r.numPassedTests;
+    counts.failed += r.numFailedTests;
+    counts.skipped += r.numPendingTests + r.numTodoTests;
+  } else if (!ok) counts.failed += 1;
+  return ok;
+}
+
+const canRunLab = process.platform === 'linux' && process.getuid?.() === 0;
+
+await run('typecheck', bin('tsc'), ['-p', 'tsconfig.json']);
+await run('typecheck renderer', bin('tsc'), ['-p', 'renderer/tsconfig.json']);
+await run('lint', bin('eslint'), ['.']);
+await vitest('unit');
+if (await run('build renderer', bin('vite'), ['build', '-c', 'vite.renderer.config.ts', '--logLevel', 'warn'])) await vitest('e2e');
+
+if (canRunLab) {
+  const lab = [process.execPath, path.join(root, 'bin', 'fieldlink-lab.js')];
+  try {
+    if (await run('lab up', lab[0]!, [lab[1]!, 'up', '--boxes', '3', '--provisioned', '1'])) {
+      await vitest('lab', ['ip', 'netns', 'exec', 'fl-tech']);
+    }
+  } finally {
+    await run('lab down', lab[0]!, [lab[1]!, 'down']);
+  }
+} else {
+  process.stderr.write('\n! lab suites skipped: the edge-box lab needs Linux and root.\n');
+}
+
+process.stderr.write(`\n${failures.length === 0 ? 'All steps passed.' : `Failed steps: ${failures.join(', ')}`}\n`);
+process.stdout.write(`tests: ${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}\n`);
+process.exitCode = failures.length === 0 ? 0 : 1;
