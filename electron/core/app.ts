@@ -8,11 +8,14 @@ import { EventBus } from './events/index.ts';
 import { JobRegistry } from './jobs/index.ts';
 import { createLogger, type Logger } from './log/index.ts';
 import { createDispatch, createHandlers, type Dispatch } from './rpc/index.ts';
+import { SecretStore, keyFileSealer, type Sealer } from './secrets/index.ts';
 
 export interface AppOptions {
   dataDir?: string;
   host: AppInfo['host'];
   logger?: Logger;
+  /** How secrets are sealed at rest: the Electron shell passes safeStorage; others use a 0600 key file. */
+  sealer?: Sealer;
 }
 
 /**
@@ -30,6 +33,7 @@ export interface App {
   readonly audit: AuditLog;
   readonly outbox: Outbox;
   readonly settings: SettingsStore;
+  readonly secrets: SecretStore;
   readonly dispatch: Dispatch;
   info(): AppInfo;
   status(): Status;
@@ -59,6 +63,7 @@ export function createApp(opts: AppOptions): App {
     audit: new AuditLog(db, () => settings.get().technician),
     outbox: new Outbox(db),
     settings,
+    secrets: new SecretStore(db, opts.sealer ?? keyFileSealer(dataDir)),
     dispatch: undefined as unknown as Dispatch,
     info: () => ({ version: VERSION, dataDir, platform: `${process.platform}-${process.arch}`, host: opts.host }),
     status: () => ({

@@ -72,6 +72,13 @@ export const migrations: readonly string[] = [
      key TEXT PRIMARY KEY,
      value TEXT NOT NULL
    ) STRICT;`,
+
+  // 4: secrets (passwords, join and collector tokens), sealed before they reach the database.
+  `CREATE TABLE secrets (
+     name TEXT PRIMARY KEY,
+     sealed BLOB NOT NULL,
+     updated_at TEXT NOT NULL
+   ) STRICT;`,
 ];
 
 export const latestVersion = migrations.length;

@@ -1,0 +1,2 @@
+export { keyFileSealer, type Sealer } from './sealer.ts';
+export { SecretStore } from './store.ts';
