@@ -1,0 +1,1 @@
+export { ensureTechnicianKey, readTechnicianKey, technicianKeyPath, type TechnicianKey } from './technician.ts';

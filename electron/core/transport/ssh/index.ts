@@ -1,0 +1,4 @@
+export { connectSsh, defaultIdentityFiles, type ConnectSshOptions } from './connect.ts';
+export { SshShell, type Terminal } from './sshshell.ts';
+export { TailBuffer } from './output.ts';
+export { partialPath, remoteSha256 } from './sftp.ts';

@@ -1,0 +1,306 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SFTPWrapper } from 'ssh2';
+import { FieldlinkError } from '../../../../shared/errors.ts';
+import type { ExecOptions, ExecResult, TransferOptions } from '../shell.ts';
+import { deadline, shq } from './cancel.ts';
+
+/** What the SFTP helpers need from a connection, so they stay testable apart from the socket. */
+export interface SftpHost {
+  readonly target: string;
+  readonly alive: boolean;
+  openSftp(signal: AbortSignal): Promise<{ sftp: SFTPWrapper; release: () => void }>;
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+}
+
+const CHUNK = 32 * 1024;
+// Enough requests in flight to fill a LAN link; sftp-server applies them in order, so a drop
+// leaves a clean prefix that the next attempt can resume from.
+const DEPTH = 16;
+const MAX_GET_BYTES = 1024 * 1024 * 1024;
+const DEFAULT_TIMEOUT = 30 * 60_000;
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** The partial upload's name: derived from the content so only the same bytes ever resume it. */
+export function partialPath(remote: string, digest: string): string {
+  return path.posix.join(path.posix.dirname(remote), `.${path.posix.basename(remote)}.${digest.slice(0, 16)}.flpart`);
+}
+
+function sftpError(host: SftpHost, err: unknown, what: string, remote: string): FieldlinkError {
+  if (err instanceof FieldlinkError) return err;
+  if (!host.alive) return new FieldlinkError('LINK_DOWN', `The connection to ${host.target} dropped during ${what}; run it again to resume.`, { target: host.target, path: remote });
+  const e = err as { code?: number; message?: string };
+  if (e.code === 2) return new FieldlinkError('NOT_FOUND', `${remote} does not exist on ${host.target}.`, { target: host.target, path: remote });
+  if (e.code === 3) return new FieldlinkError('REMOTE_FAILED', `Permission denied for ${remote} on ${host.target}.`, { target: host.target, path: remote });
+  return new FieldlinkError('REMOTE_FAILED', `${what} on ${host.target} failed: ${e.message ?? String(err)}.`, { target: host.target, path: remote });
+}
+
+function call<T>(fn: (cb: (err: Error | null | undefined, v: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
+}
+
+/** sha256 of a file, computed on the box (`sha256sum` reads stdin so busybox and coreutils agree). */
+export async function remoteSha256(host: SftpHost, remote: string, signal?: AbortSignal): Promise<string> {
+  const r = await host.exec(`sha256sum < ${shq(remote)}`, { signal, timeoutMs: 10 * 60_000, maxOutputBytes: 4096 });
+  const m = /^([0-9a-f]{64})\b/.exec(Buffer.from(r.stdout).toString('latin1'));
+  if (r.code !== 0 || !m) {
+    const why = Buffer.from(r.stderr).toString('utf8').slice(0, 200).trim();
+    throw new FieldlinkError('REMOTE_FAILED', `Could not compute sha256 of ${remote} on ${host.target}${why ? `: ${why}` : ''}.`, { target: host.target, path: remote });
+  }
+  return m[1]!;
+}
+
+/**
+ * Uploads atomically (partial file, fsync, sha256 on the box, chmod, rename over the target). After
+ * a drop, the next put of the same bytes continues from the partial file once its prefix hash checks out.
+ */
+export async function sftpPut(host: SftpHost, remote: string, data: Uint8Array, mode = 0o644, opts: TransferOptions = {}): Promise<{ resumedFrom: number }> {
+  const buf = asBuffer(data);
+  const digest = sha256(buf);
+  const part = partialPath(remote, digest);
+  const dl = deadline(opts.signal, opts.timeoutMs ?? DEFAULT_TIMEOUT);
+  const what = `upload of ${remote}`;
+  let session: { sftp: SFTPWrapper; release: () => void } | undefined;
+  let handle: Buffer | undefined;
+  try {
+    session = await host.openSftp(dl.signal);
+    const { sftp } = session;
+    let from = 0;
+    const existing = await call<{ size: number }>((cb) => sftp.stat(part, cb)).catch(() => null);
+    if (existing && existing.size > 0 && existing.size <= buf.length) {
+      const theirs = await remoteSha256(host, part, dl.signal);
+      if (theirs === sha256(buf.subarray(0, existing.size))) from = existing.size;
+    }
+    handle = await call<Buffer>((cb) => sftp.open(part, from > 0 ? 'r+' : 'w', { mode: 0o600 }, cb));
+    opts.onProgress?.(from, buf.length);
+    await pipelinedWrite(sftp, handle, buf, from, dl.signal, (done) => opts.onProgress?.(done, buf.length));
+    if ((sftp as unknown as { _extensions?: Record<string, string> })._extensions?.['fsync@openssh.com']) {
+      await call((cb) => sftp.ext_openssh_fsync(handle!, cb as never));
+    }
+    await call((cb) => sftp.fchmod(handle!, mode, cb as never));
+    await call((cb) => sftp.close(handle!, cb as never));
+    handle = undefined;
+    const theirs = await remoteSha256(host, part, dl.signal);
+    if (theirs !== digest) {
+      await call((cb) => sftp.unlink(part, cb as never)).catch(() => undefined);
+      throw new FieldlinkError('REMOTE_FAILED', `The copy of ${remote} on ${host.target} does not match what was sent (sha256 ${theirs.slice(0, 12)}… vs ${digest.slice(0, 12)}…); it was discarded.`, { target: host.target, path: remote });
+    }
+    const hasPosixRename = Boolean((sftp as unknown as { _extensions?: Record<string, string> })._extensions?.['posix-rename@openssh.com']);
+    if (hasPosixRename) {
+      await call((cb) => sftp.ext_openssh_rename(part, remote, cb as never));
+    } else {
+      const r = await host.exec(`mv -f ${shq(part)} ${shq(remote)}`, { signal: dl.signal, timeoutMs: 60_000 });
+      if (r.code !== 0) throw new FieldlinkError('REMOTE_FAILED', `Could not move the upload into place at ${remote} on ${host.target}.`, { target: host.target, path: remote });
+    }
+    return { resumedFrom: from };
+  } catch (err) {
+    if (dl.signal.aborted && !(err instanceof FieldlinkError && err.code === 'LINK_DOWN')) throw dl.error(what);
+    throw sftpError(host, err, what, remote);
+  } finally {
+    if (handle && session && host.alive) session.sftp.close(handle, () => undefined);
+    session?.release();
+    dl.dispose();
+  }
+}
+
+function pipelinedWrite(sftp: SFTPWrapper, handle: Buffer, buf: Buffer, from: number, signal: AbortSignal, progress: (done: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let next = from;
+    let done = from;
+    let inflight = 0;
+    let failed = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      signal.removeEventListener('abort', onAbort);
+      reject(err);
+    };
+    const onAbort = () => fail(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const pump = () => {
+      while (!failed && inflight < DEPTH && next < buf.length) {
+        const pos = next;
+        const len = Math.min(CHUNK, buf.length - pos);
+        next += len;
+        inflight++;
+        sftp.write(handle, buf, pos, len, pos, (err) => {
+          inflight--;
+          if (failed) return;
+          if (err) return fail(err);
+          done += len;
+          progress(done);
+          if (done === buf.length) {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          } else pump();
+        });
+      }
+    };
+    if (from >= buf.length) {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+      return;
+    }
+    pump();
+  });
+}
+
+function pipelinedRead(
+  sftp: SFTPWrapper,
+  handle: Buffer,
+  size: number,
+  from: number,
+  signal: AbortSignal,
+  sink: (pos: number, chunk: Buffer) => void,
+  progress: (done: number) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let next = from;
+    let done = from;
+    let inflight = 0;
+    let failed = false;
+    const pending = new Map<number, Buffer>();
+    let written = from;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      signal.removeEventListener('abort', onAbort);
+      reject(err);
+    };
+    const onAbort = () => fail(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const pump = () => {
+      while (!failed && inflight < DEPTH && next < size) {
+        const pos = next;
+        const len = Math.min(CHUNK, size - pos);
+        next += len;
+        inflight++;
+        const chunk = Buffer.allocUnsafe(len);
+        sftp.read(handle, chunk, 0, len, pos, (err, n) => {
+          inflight--;
+          if (failed) return;
+          if (err) return fail(err);
+          if (n !== len) return fail(new FieldlinkError('REMOTE_FAILED', 'The file on the box got shorter while it was being read.'));
+          // Replies may complete out of order; hand them to the sink in file order.
+          pending.set(pos, chunk);
+          for (let c = pending.get(written); c; c = pending.get(written)) {
+            pending.delete(written);
+            sink(written, c);
+            written += c.length;
+          }
+          done += n;
+          progress(done);
+          if (done === size) {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          } else pump();
+        });
+      }
+    };
+    if (from >= size) {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+      return;
+    }
+    pump();
+  });
+}
+
+/** Reads a whole file into memory, verified against sha256 computed on the box. */
+export async function sftpGet(host: SftpHost, remote: string, opts: TransferOptions = {}): Promise<Uint8Array> {
+  const dl = deadline(opts.signal, opts.timeoutMs ?? DEFAULT_TIMEOUT);
+  const what = `download of ${remote}`;
+  let session: { sftp: SFTPWrapper; release: () => void } | undefined;
+  let handle: Buffer | undefined;
+  try {
+    session = await host.openSftp(dl.signal);
+    const { sftp } = session;
+    handle = await call<Buffer>((cb) => sftp.open(remote, 'r', cb));
+    const st = await call<{ size: number }>((cb) => sftp.fstat(handle!, cb));
+    if (st.size > MAX_GET_BYTES) {
+      throw new FieldlinkError('REMOTE_FAILED', `${remote} is ${st.size} bytes, too large to read into memory; use getToFile.`, { target: host.target, path: remote, size: st.size });
+    }
+    const out = Buffer.allocUnsafe(st.size);
+    opts.onProgress?.(0, st.size);
+    await pipelinedRead(sftp, handle, st.size, 0, dl.signal, (pos, c) => c.copy(out, pos), (d) => opts.onProgress?.(d, st.size));
+    await call((cb) => sftp.close(handle!, cb as never));
+    handle = undefined;
+    const theirs = await remoteSha256(host, remote, dl.signal);
+    if (theirs !== sha256(out)) {
+      throw new FieldlinkError('REMOTE_FAILED', `${remote} changed on ${host.target} while it was being read (sha256 differs); try again.`, { target: host.target, path: remote });
+    }
+    return out;
+  } catch (err) {
+    if (dl.signal.aborted && !(err instanceof FieldlinkError && err.code === 'LINK_DOWN')) throw dl.error(what);
+    throw sftpError(host, err, what, remote);
+  } finally {
+    if (handle && session && host.alive) session.sftp.close(handle, () => undefined);
+    session?.release();
+    dl.dispose();
+  }
+}
+
+/**
+ * Downloads to a local file, resumable: bytes land in `<local>.flpart` (fsynced), a later call
+ * continues from its size, and the whole is checked against sha256 on the box before the rename.
+ */
+export async function sftpGetToFile(host: SftpHost, remote: string, local: string, opts: TransferOptions = {}): Promise<{ resumedFrom: number; size: number; sha256: string }> {
+  const dl = deadline(opts.signal, opts.timeoutMs ?? DEFAULT_TIMEOUT);
+  const what = `download of ${remote}`;
+  const part = `${local}.flpart`;
+  let session: { sftp: SFTPWrapper; release: () => void } | undefined;
+  let handle: Buffer | undefined;
+  let fd: number | undefined;
+  try {
+    session = await host.openSftp(dl.signal);
+    const { sftp } = session;
+    handle = await call<Buffer>((cb) => sftp.open(remote, 'r', cb));
+    const st = await call<{ size: number }>((cb) => sftp.fstat(handle!, cb));
+    let from = 0;
+    try {
+      from = fs.statSync(part).size;
+    } catch {
+      from = 0;
+    }
+    if (from > st.size) from = 0;
+    fd = fs.openSync(part, from > 0 ? 'r+' : 'w', 0o600);
+    if (from === 0) fs.ftruncateSync(fd, 0);
+    const fdNow = fd;
+    opts.onProgress?.(from, st.size);
+    await pipelinedRead(sftp, handle, st.size, from, dl.signal, (pos, c) => fs.writeSync(fdNow, c, 0, c.length, pos), (d) => opts.onProgress?.(d, st.size));
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    await call((cb) => sftp.close(handle!, cb as never));
+    handle = undefined;
+    const theirs = await remoteSha256(host, remote, dl.signal);
+    const ours = createHash('sha256').update(fs.readFileSync(part)).digest('hex');
+    if (theirs !== ours) {
+      fs.rmSync(part, { force: true });
+      throw new FieldlinkError('REMOTE_FAILED', `The download of ${remote} does not match the file on ${host.target} (it changed, or the partial copy was stale); it was discarded, try again.`, { target: host.target, path: remote });
+    }
+    fs.renameSync(part, local);
+    return { resumedFrom: from, size: st.size, sha256: ours };
+  } catch (err) {
+    if (dl.signal.aborted && !(err instanceof FieldlinkError && err.code === 'LINK_DOWN')) throw dl.error(what);
+    throw sftpError(host, err, what, remote);
+  } finally {
+    if (fd !== undefined) {
+      try {
+        fs.fsyncSync(fd);
+        fs.closeSync(fd);
+      } catch {
+        // The partial file is only a resume hint; its prefix is re-verified by the final hash.
+      }
+    }
+    if (handle && session && host.alive) session.sftp.close(handle, () => undefined);
+    session?.release();
+    dl.dispose();
+  }
+}

@@ -1,0 +1,16 @@
+export { fingerprintOf, normalizeFingerprint, keyTypeOf, hostKeyIdOf, keyTypeFromKeygen, hostKeyAlgorithmsFor, FINGERPRINT_RE, type HostKeyId } from './fingerprint.ts';
+export {
+  parseKnownHosts,
+  lookupKnownHosts,
+  importKnownHosts,
+  exportKnownHosts,
+  hashHostName,
+  knownHostsName,
+  matchPatternList,
+  PublicKeyBook,
+  type KnownHostEntry,
+  type KnownHostKey,
+  type KnownHostsImport,
+} from './knownhosts.ts';
+export { decideHostKey, trustPolicy, type HostKeyPolicy, type HostKeyDecision, type TrustMode } from './policy.ts';
+export { readHostKeys, parseHostKeyListing, type BoxHostKey } from './readhostkeys.ts';
