@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { App } from '../../../electron/core/app.ts';
+import { serveSocket, type SessionLimits } from '../../../electron/web/session.ts';
+import { Inbox, makeApp, opened } from './helpers.ts';
+
+const TOKEN = 'session-token-0123456789abcdef';
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** serveSocket on a bare ws server, so the limits can be made small enough to reach in a test. */
+async function serve(app: App, limits: SessionLimits): Promise<{ port: number; server: () => WebSocket | undefined }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  let last: WebSocket | undefined;
+  wss.on('connection', (ws) => {
+    last = ws;
+    serveSocket(ws, { app, token: TOKEN, log: app.log, remote: 'test', limits });
+  });
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => r());
+      }),
+  );
+  return { port: (wss.address() as { port: number }).port, server: () => last };
+}
+
+async function connect(port: number): Promise<{ ws: WebSocket; inbox: Inbox }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+  const inbox = new Inbox(ws);
+  cleanups.push(() => ws.terminate());
+  await opened(ws);
+  return { ws, inbox };
+}
+
+describe('browser host session limits', () => {
+  it('closes a socket that never presents the token', async () => {
+    const core = makeApp();
+    cleanups.push(() => core.cleanup());
+    const { port } = await serve(core.app, { helloTimeoutMs: 150, maxInFlight: 4, maxBufferedBytes: 1 << 20 });
+    const { inbox } = await connect(port);
+    expect((await inbox.closed).code).toBe(4401);
+  });
+
+  it('refuses calls beyond the in-flight limit with CONFLICT instead of queueing them', async () => {
+    const core = makeApp();
+    cleanups.push(() => core.cleanup());
+    const release: (() => void)[] = [];
+    const slow: App = {
+      ...core.app,
+      dispatch: () => new Promise((r) => release.push(() => r({ ok: true, value: {} }))),
+    };
+    const { port } = await serve(slow, { helloTimeoutMs: 5000, maxInFlight: 3, maxBufferedBytes: 1 << 20 });
+    const { ws, inbox } = await connect(port);
+    ws.send(JSON.stringify({ t: 'hello', token: TOKEN }));
+    await inbox.next((m) => m.t === 'ready');
+    for (let id = 1; id <= 4; id++) ws.send(JSON.stringify({ t: 'call', id, name: 'app.info' }));
+    expect(await inbox.next((m) => m.id === 4)).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+    await expect.poll(() => release.length).toBe(3);
+    for (const r of release.splice(0)) r();
+    for (let id = 1; id <= 3; id++) expect(await inbox.next((m) => m.id === id)).toMatchObject({ ok: true });
+  });
+
+  it('cuts off a client that stops reading instead of buffering without bound', async () => {
+    const core = makeApp();
+    cleanups.push(() => core.cleanup());
+    const { port, server } = await serve(core.app, { helloTimeoutMs: 5000, maxInFlight: 4, maxBufferedBytes: 256 * 1024 });
+    const { ws, inbox } = await connect(port);
+    ws.send(JSON.stringify({ t: 'hello', token: TOKEN }));
+    await inbox.next((m) => m.t === 'ready');
+    ws.send(JSON.stringify({ t: 'sub', name: 'console.data' }));
+    ws.send(JSON.stringify({ t: 'call', id: 1, name: 'app.info' }));
+    await inbox.next((m) => m.id === 1);
+    // Stop reading, as a frozen tab would; the kernel's buffers fill, then ws's.
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const chunk = 'x'.repeat(256 * 1024);
+    for (let i = 0; i < 400 && server()?.readyState === WebSocket.OPEN; i++) {
+      core.app.bus.emit('console.data', { sessionId: 's1', data: chunk });
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(server()?.readyState).not.toBe(WebSocket.OPEN);
+    expect(core.logText()).toContain('not reading');
+  });
+});
