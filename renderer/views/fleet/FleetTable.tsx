@@ -1,0 +1,109 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useRef } from 'react';
+import type { Box } from '../../../shared/model.ts';
+import { RelTime } from '../../components/RelTime.tsx';
+import { StatusWord } from '../../components/StatusWord.tsx';
+import { healthLabel, mainAction, reachLabel, stateLabel, trustLabel } from '../../format/labels.ts';
+import { safeText } from '../../format/text.ts';
+import { appStore, useApp } from '../../stores/index.ts';
+
+const ROW_HEIGHT = 52;
+const COLUMNS = ['', 'Health', 'Hostname', 'Serial', 'Model', 'Address', 'Reached by', 'State', 'Trust', 'Last seen', 'k3s', ''];
+
+/** Only the rows on screen are in the DOM, so a site of hundreds of boxes scrolls as smoothly as ten. */
+export function FleetTable({ rows }: { rows: Box[] }) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const selected = useApp((s) => s.selected);
+  const setSelected = useApp((s) => s.setSelected);
+  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 8 });
+  const allSelected = rows.length > 0 && rows.every((b) => selected.includes(b.id));
+
+  return (
+    <div className="table-scroll" ref={scroller} role="table" aria-label="Boxes" aria-rowcount={rows.length + 1}>
+      <div className="table-row table-head" role="row">
+        <span role="columnheader" className="cell-check">
+          <input
+            type="checkbox"
+            aria-label="Select all shown boxes"
+            checked={allSelected}
+            onChange={() => setSelected(allSelected ? [] : rows.map((b) => b.id))}
+          />
+        </span>
+        {COLUMNS.slice(1).map((c, i) => (
+          <span role="columnheader" key={i}>
+            {c}
+          </span>
+        ))}
+      </div>
+      <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
+        {virtual.getVirtualItems().map((v) => {
+          const box = rows[v.index]!;
+          return <FleetRow key={box.id} box={box} index={v.index} top={v.start} checked={selected.includes(box.id)} />;
+        })}
+      </div>
+    </div>
+  );
+}
+
+const FleetRow = memo(function FleetRow({ box, index, top, checked }: { box: Box; index: number; top: number; checked: boolean }) {
+  const action = mainAction(box);
+  const open = () => appStore.getState().navigate({ view: 'box', id: box.id, tab: 'health' });
+  const provision = () => appStore.getState().navigate({ view: 'provision', ids: [box.id] });
+  const address = box.addresses[0] ?? (box.consolePath ? 'serial' : '—');
+  return (
+    <div
+      className={`table-row${checked ? ' selected' : ''}`}
+      role="row"
+      aria-rowindex={index + 2}
+      data-box-id={box.id}
+      style={{ transform: `translateY(${top}px)` }}
+      onDoubleClick={open}
+    >
+      <span role="cell" className="cell-check">
+        <input type="checkbox" aria-label={`Select ${safeText(box.hostname)}`} checked={checked} onChange={() => appStore.getState().toggleSelected(box.id)} />
+      </span>
+      <span role="cell">
+        <StatusWord label={healthLabel(box.health)} />
+      </span>
+      <span role="cell" className="cell-strong" title={safeText(box.hostname, 1000)}>
+        {safeText(box.hostname, 64)}
+      </span>
+      <span role="cell" className="mono" title={safeText(box.serial, 1000)}>
+        {safeText(box.serial, 40) || '—'}
+      </span>
+      <span role="cell" title={safeText([box.vendor, box.model].filter(Boolean).join(' '), 1000)}>
+        {safeText(box.model, 40) || '—'}
+      </span>
+      <span role="cell" className="mono" title={box.addresses.map((a) => safeText(a)).join(', ')}>
+        {safeText(address, 40)}
+        {box.addresses.length > 1 ? ` +${box.addresses.length - 1}` : ''}
+      </span>
+      <span role="cell">
+        <StatusWord label={reachLabel(box.reach)} />
+      </span>
+      <span role="cell">
+        <StatusWord label={stateLabel(box.state)} />
+      </span>
+      <span role="cell">
+        <StatusWord label={trustLabel(box.trust)} />
+      </span>
+      <span role="cell">
+        <RelTime iso={box.lastSeen} />
+      </span>
+      <span role="cell" className="mono">
+        {safeText(box.k3sVersion, 24) || '—'}
+      </span>
+      <span role="cell" className="cell-action">
+        {action === 'provision' ? (
+          <button type="button" className="btn primary" onClick={provision}>
+            Provision
+          </button>
+        ) : (
+          <button type="button" className="btn" onClick={open}>
+            Open
+          </button>
+        )}
+      </span>
+    </div>
+  );
+});
