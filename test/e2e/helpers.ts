@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createApp, type App } from '../../electron/core/app.ts';
+import { createLogger } from '../../electron/core/log/index.ts';
+import { startWebHost, DEFAULT_RENDERER_DIR, type WebHost } from '../../electron/web.ts';
+import type { Box } from '../../shared/model.ts';
+import type { SightingInput } from '../../electron/core/db/inventory.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const SCREENSHOTS = path.join(ROOT, 'test-output', 'screenshots');
+
+/** Debian's Chromium, headless, with nothing that phones home. */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** The renderer as `npm test` builds it; built here when a test is run on its own. */
+export async function ensureRendererBuilt(): Promise<void> {
+  if (fs.existsSync(path.join(DEFAULT_RENDERER_DIR, 'index.html'))) return;
+  const { build } = await import('vite');
+  await build({ configFile: path.join(ROOT, 'vite.renderer.config.ts'), logLevel: 'warn' });
+}
+
+/** What the page did that a Fieldlink window must never do, collected for one assertion at the end. */
+export interface Offences {
+  consoleErrors: string[];
+  pageErrors: string[];
+  foreignRequests: string[];
+  cspViolations: string[];
+}
+
+export interface Harness {
+  dir: string;
+  app: App;
+  host: WebHost;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  offences: Offences;
+  close(): Promise<void>;
+}
+
+/** A real core on a throwaway data folder, the real browser host, and a fresh headless Chromium on it. */
+export async function startHarness(): Promise<Harness> {
+  await ensureRendererBuilt();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-e2e-'));
+  const dataDir = path.join(dir, 'data');
+  const app = createApp({ host: 'browser', dataDir, logger: createLogger({ level: 'warn' }) });
+  const host = await startWebHost({ app });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  const offences: Offences = { consoleErrors: [], pageErrors: [], foreignRequests: [], cspViolations: [] };
+
+  // Every request (pages, scripts, fonts, the WebSocket) must go to the host's own 127.0.0.1 origin.
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin !== host.origin) {
+      offences.foreignRequests.push(url);
+      return route.abort('blockedbyclient');
+    }
+    return route.continue();
+  });
+  await context.exposeBinding('__flCspViolation', (_src, text: string) => void offences.cspViolations.push(text));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      (window as unknown as { __flCspViolation: (t: string) => void }).__flCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') offences.consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => offences.pageErrors.push(String(e)));
+  page.on('websocket', (ws) => {
+    const u = new URL(ws.url());
+    if (u.hostname !== '127.0.0.1' || u.port !== String(host.port)) offences.foreignRequests.push(ws.url());
+  });
+  page.on('request', (r) => {
+    if (new URL(r.url()).hostname !== '127.0.0.1') offences.foreignRequests.push(r.url());
+  });
+
+  return {
+    dir,
+    app,
+    host,
+    browser,
+    context,
+    page,
+    offences,
+    async close() {
+      await context.close().catch(() => {});
+      await browser.close().catch(() => {});
+      await host.close().catch(() => {});
+      app.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Records a sighting as discovery would, and tells the UI the way the core will: a box.changed event. */
+export function seedBox(app: App, s: SightingInput): Box {
+  const box = app.inventory.recordSighting(s);
+  app.bus.emit('box.changed', box);
+  return box;
+}
+
+export async function shot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  // Wait for the bundled font, so screenshots show what the technician sees, not a fallback.
+  await page.evaluate(() => document.fonts.ready.then(() => undefined));
+  await page.screenshot({ path: file });
+  return file;
+}
