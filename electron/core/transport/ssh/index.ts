@@ -2,3 +2,4 @@ export { connectSsh, defaultIdentityFiles, type ConnectSshOptions } from './conn
 export { SshShell, type Terminal } from './sshshell.ts';
 export { TailBuffer } from './output.ts';
 export { partialPath, remoteSha256 } from './sftp.ts';
+export { SshPool, poolKey, type SshPoolOptions, type SshTargetOptions } from './pool.ts';

@@ -90,7 +90,22 @@ export class SshShell implements Shell {
     if (!this.#alive) throw linkDropped(this.target, what);
   }
 
-  #openChannel<T>(what: string, open: (cb: (err: Error | undefined, ch: T) => void) => void): Promise<T> {
+  /**
+   * sshd frees a session slot a moment after the channel closes, so a busy connection can see a
+   * transient "open failed" even under MaxSessions: retry that a few times before giving up.
+   */
+  async #openChannel<T>(what: string, open: (cb: (err: Error | undefined, ch: T) => void) => void): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#openChannelOnce(what, open);
+      } catch (err) {
+        if (!(err instanceof FieldlinkError) || err.code !== 'REMOTE_FAILED' || attempt >= 6 || !this.#alive) throw err;
+        await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+      }
+    }
+  }
+
+  #openChannelOnce<T>(what: string, open: (cb: (err: Error | undefined, ch: T) => void) => void): Promise<T> {
     this.#assertAlive(what);
     return new Promise<T>((resolve, reject) => {
       const off = this.onDrop(() => reject(linkDropped(this.target, what)));
@@ -202,7 +217,7 @@ export class SshShell implements Shell {
         }
       });
       ch.on('exit', (code: number | null, signal?: string) => {
-        exit = code !== null && code !== undefined ? { code, signal: null } : { code: null, signal: signal ?? null };
+        exit = code !== null && code !== undefined ? { code, signal: null } : { code: null, signal: signal ? signal.replace(/^SIG/, '') : null };
       });
       ch.on('close', () => finish(null));
       ch.on('error', () => undefined);
