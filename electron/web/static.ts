@@ -97,3 +97,32 @@ export const NOT_BUILT_PAGE = `<!doctype html>
 <body><h1>The Fieldlink UI has not been built yet</h1>
 <p>Run <code>npm run build:renderer</code> in the project folder, then reload this page.</p></body></html>
 `;
+
+/**
+ * The renderer as web Responses, for Electron's protocol.handle (fieldlink://app/…). Same lookup and
+ * refusals as the browser host; `headers` carries the CSP and friends.
+ */
+export async function staticResponse(rootDir: string, request: { url: string; method: string }, headers: Record<string, string>): Promise<Response> {
+  const json = (status: number, code: string, message: string) =>
+    new Response(JSON.stringify({ code, message }), { status, headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' } });
+  if (request.method !== 'GET' && request.method !== 'HEAD') return json(405, 'BAD_REQUEST', 'Only GET and HEAD are served here.');
+  let pathname: string;
+  try {
+    pathname = new URL(request.url).pathname;
+  } catch {
+    return json(400, 'BAD_REQUEST', 'That address is not allowed.');
+  }
+  const hit = await resolveStatic(rootDir, pathname);
+  switch (hit.kind) {
+    case 'not-built':
+      return new Response(NOT_BUILT_PAGE, { status: 503, headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' } });
+    case 'bad-path':
+      return json(400, 'BAD_REQUEST', 'That path is not allowed.');
+    case 'not-found':
+      return json(404, 'NOT_FOUND', 'No such file in the Fieldlink UI.');
+    case 'file': {
+      const body = request.method === 'HEAD' ? null : new Uint8Array(await fs.readFile(hit.file));
+      return new Response(body, { status: 200, headers: { ...headers, 'Content-Type': hit.type, 'Content-Length': String(hit.size) } });
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+
+vi.mock('electron', () => import('./stub-electron.ts'));
+const stub = await import('./stub-electron.ts');
+
+describe('Electron main process, data folder', () => {
+  it('uses FIELDLINK_DATA_DIR over userData', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-datadir-'));
+    process.env.FIELDLINK_DATA_DIR = dir;
+    try {
+      await import('../../../electron/main.ts');
+      stub.app.fireReady();
+      await vi.waitFor(() => expect(stub.BrowserWindow.all).toHaveLength(1));
+      expect(fs.existsSync(path.join(dir, 'fieldlink.db'))).toBe(true);
+      expect(fs.existsSync(path.join(stub.app.userData, 'fieldlink.db'))).toBe(false);
+    } finally {
+      stub.app.emit('will-quit', new stub.StubEvent());
+      delete process.env.FIELDLINK_DATA_DIR;
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(stub.app.userData, { recursive: true, force: true });
+    }
+  });
+});
