@@ -1,0 +1,239 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FieldlinkError } from '../../shared/errors.ts';
+import { connectSsh, partialPath, SshPool, type ConnectSshOptions } from '../../electron/core/transport/ssh/index.ts';
+import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
+
+const skip = canRunSshd();
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+describe.skipIf(skip)('SFTP put/get, tunnels, terminals and the pool against a real sshd', () => {
+  let d: TestSshd;
+  const base = (): ConnectSshOptions => ({ host: d.host, port: d.port, user: d.user, password: async () => d.password, agent: '', trust: { pinned: d.hostKeys, mode: 'strict' } });
+
+  beforeAll(async () => {
+    d = await startSshd();
+  });
+  afterAll(async () => {
+    await d?.stop();
+  });
+
+  it('put writes atomically with the mode asked and get returns the same bytes, sha256-checked on the box', async () => {
+    const sh = await connectSsh(base());
+    try {
+      const data = randomBytes(700_000);
+      const target = path.join(d.home, 'blob.bin');
+      const progress: number[] = [];
+      await sh.put(target, data, 0o640, { onProgress: (done) => progress.push(done) });
+      expect(sha(fs.readFileSync(target))).toBe(sha(data));
+      expect(fs.statSync(target).mode & 0o777).toBe(0o640);
+      expect(progress.at(-1)).toBe(data.length);
+      expect(fs.readdirSync(d.home).filter((f) => f.endsWith('.flpart'))).toEqual([]);
+      const back = await sh.get(target);
+      expect(sha(back)).toBe(sha(data));
+      // Overwrite in place: the old file is replaced whole.
+      await sh.put(target, Buffer.from('small'), 0o600);
+      expect(fs.readFileSync(target, 'utf8')).toBe('small');
+    } finally {
+      await sh.close();
+    }
+  });
+
+  it('get of a missing file is NOT_FOUND, put into a missing folder is a clear error', async () => {
+    const sh = await connectSsh(base());
+    try {
+      expect(((await sh.get('/nonexistent/file').catch((e) => e)) as FieldlinkError).code).toBe('NOT_FOUND');
+      const e = (await sh.put('/nonexistent-dir/x', Buffer.from('x')).catch((err) => err)) as FieldlinkError;
+      expect(e).toBeInstanceOf(FieldlinkError);
+      expect(['NOT_FOUND', 'REMOTE_FAILED']).toContain(e.code);
+    } finally {
+      await sh.close();
+    }
+  });
+
+  it('a server that drops mid-upload gives LINK_DOWN, and the next put resumes from the verified partial file', async () => {
+    const data = randomBytes(48 * 1024 * 1024);
+    const target = path.join(d.home, 'big.bin');
+    const sh = await connectSsh(base());
+    let killed = false;
+    const err = (await sh
+      .put(target, data, 0o644, {
+        onProgress: (done) => {
+          if (!killed && done > 8 * 1024 * 1024) {
+            killed = true;
+            // Kill the per-connection sshd serving us: the box "drops" mid-SFTP.
+            d.dropConnections();
+          }
+        },
+      })
+      .catch((e) => e)) as FieldlinkError;
+    expect(killed).toBe(true);
+    expect(err).toBeInstanceOf(FieldlinkError);
+    expect(err.code).toBe('LINK_DOWN');
+    expect(sh.alive).toBe(false);
+    const part = partialPath(target, sha(data));
+    const partial = fs.statSync(part).size;
+    expect(partial).toBeGreaterThan(0);
+    expect(fs.existsSync(target)).toBe(false);
+
+    const again = await connectSsh(base());
+    try {
+      const r = await again.putResumable(target, data, 0o644);
+      expect(r.resumedFrom).toBe(partial);
+      expect(sha(fs.readFileSync(target))).toBe(sha(data));
+      expect(fs.existsSync(part)).toBe(false);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('a partial upload whose bytes do not match is discarded, not resumed', async () => {
+    const data = randomBytes(200_000);
+    const target = path.join(d.home, 'mismatch.bin');
+    fs.writeFileSync(partialPath(target, sha(data)), randomBytes(50_000));
+    fs.chownSync(partialPath(target, sha(data)), fs.statSync(d.home).uid, fs.statSync(d.home).gid);
+    const sh = await connectSsh(base());
+    try {
+      const r = await sh.putResumable(target, data);
+      expect(r.resumedFrom).toBe(0);
+      expect(sha(fs.readFileSync(target))).toBe(sha(data));
+    } finally {
+      await sh.close();
+    }
+  });
+
+  it('getToFile resumes a cut download from the local partial file', async () => {
+    const data = randomBytes(40 * 1024 * 1024);
+    const remote = path.join(d.home, 'down.bin');
+    fs.writeFileSync(remote, data);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-get-'));
+    const local = path.join(dir, 'down.bin');
+    try {
+      const sh = await connectSsh(base());
+      let killed = false;
+      const err = (await sh
+        .getToFile(remote, local, {
+          onProgress: (done) => {
+            if (!killed && done > 6 * 1024 * 1024) {
+              killed = true;
+              d.dropConnections();
+            }
+          },
+        })
+        .catch((e) => e)) as FieldlinkError;
+      expect(err.code).toBe('LINK_DOWN');
+      const partial = fs.statSync(`${local}.flpart`).size;
+      expect(partial).toBeGreaterThan(0);
+      const again = await connectSsh(base());
+      const r = await again.getToFile(remote, local);
+      await again.close();
+      expect(r.resumedFrom).toBe(partial);
+      expect(sha(fs.readFileSync(local))).toBe(sha(data));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('carries 50 concurrent tunnel streams over one connection, each echoing its own bytes', async () => {
+    const server = net.createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const sh = await connectSsh(base());
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const stream = await sh.forwardOut('127.0.0.1', port);
+          const payload = randomBytes(64 * 1024 + i);
+          const got: Buffer[] = [];
+          let n = 0;
+          await new Promise<void>((resolve, reject) => {
+            stream.on('data', (c: Buffer) => {
+              got.push(c);
+              n += c.length;
+              if (n >= payload.length) resolve();
+            });
+            stream.on('error', reject);
+            stream.write(payload);
+          });
+          stream.end();
+          return sha(Buffer.concat(got)) === sha(payload);
+        }),
+      );
+      expect(results.every(Boolean)).toBe(true);
+    } finally {
+      await sh.close();
+      server.close();
+    }
+  });
+
+  it('a ProxyJump hop: connects to the box through a tunnel from another connection', async () => {
+    const jump = await connectSsh(base());
+    try {
+      const sock = await jump.forwardOut('127.0.0.1', d.port);
+      const inner = await connectSsh({ ...base(), sock });
+      expect(Buffer.from((await inner.exec('echo via-jump')).stdout).toString()).toBe('via-jump\n');
+      await inner.close();
+    } finally {
+      await jump.close();
+    }
+  });
+
+  it('opens a PTY terminal that runs commands and can be resized', async () => {
+    const sh = await connectSsh(base());
+    try {
+      const t = await sh.openTerminal({ cols: 80, rows: 24 });
+      let out = '';
+      t.stream.on('data', (c: Buffer) => (out += c.toString()));
+      t.resize(132, 40);
+      await new Promise((r) => setTimeout(r, 200));
+      t.stream.write('stty size; echo MARK-$((6*7)); exit\n');
+      await new Promise<void>((r) => t.stream.on('close', () => r()));
+      expect(out).toContain('MARK-42');
+      expect(out).toMatch(/40 132/);
+    } finally {
+      await sh.close();
+    }
+  });
+
+  it('the pool reuses one connection across calls and reconnects after the link drops', async () => {
+    const pool = new SshPool({ backoff: { initialMs: 100, attempts: 6 } });
+    try {
+      const target = { ...base() };
+      const sh = pool.shell(target);
+      const before = d.sessionPids().length;
+      await sh.exec('true');
+      const pids1 = d.sessionPids();
+      for (let i = 0; i < 10; i++) await sh.exec('true');
+      expect(d.sessionPids()).toEqual(pids1);
+      expect(pids1.length).toBe(before + 1);
+      expect(pool.size).toBe(1);
+      // Drop the link under the pool; the next call opens a fresh connection.
+      d.dropConnections();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(Buffer.from((await sh.exec('echo back')).stdout).toString()).toBe('back\n');
+      expect(pool.size).toBe(1);
+      // While the server is down, calls back off and retry until it is up again.
+      await d.restart();
+      const restartedWhileCalling = sh.exec('echo after-restart');
+      expect(Buffer.from((await restartedWhileCalling).stdout).toString()).toBe('after-restart\n');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('the pool does not retry a refused host key: the error is immediate and final', async () => {
+    const pool = new SshPool({ backoff: { initialMs: 2000, attempts: 5 } });
+    try {
+      const t0 = Date.now();
+      const err = (await pool.shell({ ...base(), trust: { pinned: [], mode: 'strict' } }).exec('true').catch((e) => e)) as FieldlinkError;
+      expect(err.code).toBe('HOST_KEY_UNKNOWN');
+      expect(Date.now() - t0).toBeLessThan(1900);
+    } finally {
+      await pool.close();
+    }
+  });
+});
