@@ -12,6 +12,7 @@ export const LINKS = {
 export type LinkName = keyof typeof LINKS;
 
 export function boxMac(n: number): string {
+  // 02:f1:4b:ff:… is the technician; boxes take 02:f1:4b:00:HH:LL from their number.
   return `02:f1:4b:00:${pad2(Math.floor(n / 100))}:${pad2(n % 100)}`;
 }
 
@@ -38,7 +39,7 @@ export async function createTopology(boxes: number[], signal?: AbortSignal): Pro
     `link add ${BRIDGE} type bridge mcast_snooping 0`,
     `link set ${BRIDGE} up`,
     `link set lo up`,
-    `link add tech type veth peer name eth0 address 02:f1:4b:00:00:02 netns ${NS.tech}`,
+    `link add tech type veth peer name eth0 address 02:f1:4b:ff:00:02 netns ${NS.tech}`,
     `link set tech master ${BRIDGE}`,
     `link set tech up`,
     ...boxes.flatMap((n) => [
