@@ -1,6 +1,8 @@
 import path from 'node:path';
-import { BrowserWindow, app, dialog, ipcMain, protocol, session, shell, type Session, type WebContents } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, protocol, safeStorage, session, shell, type Session, type WebContents } from 'electron';
 import { createApp } from './core/app.ts';
+import type { Sealer } from './core/secrets/index.ts';
+import { FieldlinkError } from '../shared/errors.ts';
 import { appUrlMatcher, bindIpc, type IpcBinding } from './ipc.ts';
 import { contentSecurityPolicy, securityHeaders, staticResponse } from './web/index.ts';
 
@@ -31,7 +33,7 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 function start(): void {
-  const core = createApp({ host: 'electron', dataDir: process.env.FIELDLINK_DATA_DIR || app.getPath('userData') });
+  const core = createApp({ host: 'electron', dataDir: process.env.FIELDLINK_DATA_DIR || app.getPath('userData'), sealer: keychainSealer() });
   lockDownSession(session.defaultSession);
   protocol.handle(SCHEME, (request) => staticResponse(rendererDir, request, headers));
   const ipc = bindIpc({ app: core, ipcMain, isAppUrl });
@@ -127,6 +129,28 @@ function lockDownSession(ses: Session): void {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [headers['Content-Security-Policy']!] } });
   });
   ses.on('will-download', (event) => event.preventDefault());
+}
+
+/**
+ * Secrets sealed by the OS keychain through safeStorage. Without a real keychain (Linux with no
+ * secret service reports 'basic_text', a fixed obfuscation key) the core's 0600 key file is the
+ * stronger choice, so undefined is returned and the core uses that.
+ */
+function keychainSealer(): Sealer | undefined {
+  if (!safeStorage.isEncryptionAvailable()) return undefined;
+  if (process.platform === 'linux' && ['basic_text', 'unknown'].includes(safeStorage.getSelectedStorageBackend())) return undefined;
+  return {
+    kind: 'keychain',
+    // base64 because safeStorage takes strings and secrets are bytes.
+    seal: (plain) => safeStorage.encryptString(plain.toString('base64')),
+    open: (sealed) => {
+      try {
+        return Buffer.from(safeStorage.decryptString(sealed), 'base64');
+      } catch {
+        throw new FieldlinkError('STORAGE', "A stored secret cannot be opened with this computer's keychain; enter it again.");
+      }
+    },
+  };
 }
 
 function openExternalIfAllowed(url: string): boolean {

@@ -7,7 +7,8 @@ vi.mock('electron', () => import('./stub-electron.ts'));
 const stub = await import('./stub-electron.ts');
 
 describe('Electron main process, data folder', () => {
-  it('uses FIELDLINK_DATA_DIR over userData', async () => {
+  it('uses FIELDLINK_DATA_DIR over userData, and the 0600 key file when the keychain is only basic_text', async () => {
+    stub.safeStorage.backend = 'basic_text';
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-datadir-'));
     process.env.FIELDLINK_DATA_DIR = dir;
     try {
@@ -16,6 +17,7 @@ describe('Electron main process, data folder', () => {
       await vi.waitFor(() => expect(stub.BrowserWindow.all).toHaveLength(1));
       expect(fs.existsSync(path.join(dir, 'fieldlink.db'))).toBe(true);
       expect(fs.existsSync(path.join(stub.app.userData, 'fieldlink.db'))).toBe(false);
+      expect(fs.statSync(path.join(dir, 'secret.key')).mode & 0o777).toBe(0o600);
     } finally {
       stub.app.emit('will-quit', new stub.StubEvent());
       delete process.env.FIELDLINK_DATA_DIR;

@@ -49,6 +49,10 @@ describe('Electron main process', () => {
     expect(fs.existsSync(path.join(stub.app.userData, 'fieldlink.db'))).toBe(true);
   });
 
+  it('seals secrets with the OS keychain when there is one, so no key file is written', () => {
+    expect(fs.existsSync(path.join(stub.app.userData, 'secret.key'))).toBe(false);
+  });
+
   it('binds every contract call, and nothing else', () => {
     expect([...stub.ipcMain.handlers.keys()].sort()).toEqual(callNames.map(callChannel).sort());
   });

@@ -258,6 +258,26 @@ export const dialog = {
   },
 };
 
+/** A reversible stand-in for the OS keychain; tests choose what the platform offers. */
+export const safeStorage = {
+  available: true,
+  backend: 'gnome_libsecret' as ReturnType<Electron.SafeStorage['getSelectedStorageBackend']>,
+  isEncryptionAvailable(): boolean {
+    return this.available;
+  },
+  getSelectedStorageBackend(): ReturnType<Electron.SafeStorage['getSelectedStorageBackend']> {
+    return this.backend;
+  },
+  encryptString(plainText: string): Buffer {
+    return Buffer.from(`sealed:${Buffer.from(plainText).toString('hex')}`);
+  },
+  decryptString(encrypted: Buffer): string {
+    const text = encrypted.toString();
+    if (!text.startsWith('sealed:')) throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
+    return Buffer.from(text.slice(7), 'hex').toString();
+  },
+};
+
 // Held to Electron's declarations: these fail to compile if the stub's shapes drift from the real API.
 ipcMain satisfies Pick<Electron.IpcMain, 'handle' | 'removeHandler'>;
 ipcRenderer satisfies Pick<Electron.IpcRenderer, 'invoke'>;
@@ -265,4 +285,5 @@ contextBridge satisfies Pick<Electron.ContextBridge, 'exposeInMainWorld'>;
 protocol satisfies Pick<Electron.Protocol, 'registerSchemesAsPrivileged' | 'handle'>;
 shell satisfies Pick<Electron.Shell, 'openExternal'>;
 dialog satisfies Pick<Electron.Dialog, 'showErrorBox'>;
+safeStorage satisfies Pick<Electron.SafeStorage, 'isEncryptionAvailable' | 'getSelectedStorageBackend' | 'encryptString' | 'decryptString'>;
 app satisfies Pick<Electron.App, 'whenReady' | 'requestSingleInstanceLock' | 'enableSandbox' | 'quit' | 'exit'>;
