@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SerialPort } from 'serialport';
+import { FieldlinkError } from '../../../../shared/errors.ts';
+import { ConsoleReceiver } from './console-text.ts';
+
+/** Where stable by-id links to serial adapters live: udev's, and the lab's stand-in for it. */
+export const BY_ID_DIRS = ['/dev/serial/by-id', path.join(process.env.FIELDLINK_LAB_DIR || '/run/fieldlink-lab', 'serial', 'by-id')];
+
+export interface SerialIdentity {
+  /** What the technician should see and what the inventory keys on: the by-id link when there is one. */
+  target: string;
+  /** The device node that is actually opened (a by-id link's pty or ttyUSB can change on replug). */
+  device: string;
+}
+
+/** Resolves a path to the device it names and the stable by-id name that points at it. */
+export function resolveIdentity(p: string, byIdDirs: string[] = BY_ID_DIRS): SerialIdentity {
+  if (process.platform === 'win32') return { target: p, device: p };
+  let device: string;
+  try {
+    device = fs.realpathSync(p);
+  } catch {
+    throw new FieldlinkError('NOT_FOUND', `No serial device at ${p}. Is the USB-serial cable plugged in?`, { path: p });
+  }
+  if (byIdDirs.some((d) => path.dirname(p) === d)) return { target: p, device };
+  for (const dir of byIdDirs) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names.sort()) {
+      const link = path.join(dir, name);
+      try {
+        if (fs.realpathSync(link) === device) return { target: link, device };
+      } catch {
+        // A dangling link from an adapter that was pulled: not ours.
+      }
+    }
+  }
+  return { target: p, device };
+}
+
+/** Devices this process has open: a second opener inside Fieldlink is refused before the OS lock is tried. */
+const openDevices = new Set<string>();
+
+/**
+ * One open serial port: exclusive, 8N1, raw on our side. Bytes in go to a ConsoleReceiver; a pulled
+ * cable fails every pending and later read or write with LINK_DOWN at once.
+ */
+export class SerialLink {
+  readonly identity: SerialIdentity;
+  readonly baud: number;
+  readonly rx = new ConsoleReceiver();
+  #port: SerialPort;
+  #closing = false;
+  #downListeners = new Set<(err: FieldlinkError) => void>();
+
+  private constructor(identity: SerialIdentity, baud: number, port: SerialPort) {
+    this.identity = identity;
+    this.baud = baud;
+    this.#port = port;
+    port.on('data', (chunk: Buffer) => this.rx.push(chunk));
+    port.on('error', () => this.#down());
+    port.on('close', () => this.#down());
+  }
+
+  static async open(p: string, baud: number, signal?: AbortSignal): Promise<SerialLink> {
+    const identity = resolveIdentity(p);
+    if (openDevices.has(identity.device)) {
+      throw new FieldlinkError('CONFLICT', `${identity.target} is already open in Fieldlink (a console or a command is using it). Close it first.`, {
+        path: identity.target,
+      });
+    }
+    if (signal?.aborted) throw new FieldlinkError('ABORTED', 'Cancelled.');
+    openDevices.add(identity.device);
+    const port = new SerialPort({ path: identity.device, baudRate: baud, dataBits: 8, stopBits: 1, parity: 'none', lock: true, autoOpen: false });
+    try {
+      await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      openDevices.delete(identity.device);
+      throw openError(identity.target, err);
+    }
+    return new SerialLink(identity, baud, port);
+  }
+
+  get down(): boolean {
+    return this.rx.failure !== null;
+  }
+
+  /** Resolves when the OS has taken the bytes; rejects with LINK_DOWN the moment the cable goes. */
+  write(bytes: Uint8Array | string): Promise<void> {
+    const failure = this.rx.failure;
+    if (failure) return Promise.reject(failure);
+    return new Promise<void>((resolve, reject) => {
+      const onDown = (err: FieldlinkError) => finish(err);
+      this.#downListeners.add(onDown);
+      const finish = (err?: FieldlinkError | null) => {
+        this.#downListeners.delete(onDown);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.#port.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes), (err) =>
+        finish(err ? this.rx.failure ?? linkDown(this.identity.target) : null),
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.rx.fail(new FieldlinkError('LINK_DOWN', `The serial console ${this.identity.target} was closed.`));
+    if (this.#port.isOpen) await new Promise<void>((resolve) => this.#port.close(() => resolve()));
+    openDevices.delete(this.identity.device);
+  }
+
+  #down(): void {
+    if (!this.#closing) {
+      const err = linkDown(this.identity.target);
+      this.rx.fail(err);
+      for (const l of [...this.#downListeners]) l(err);
+      // A write error leaves the fd open: release it so a replugged cable can be opened again.
+      if (this.#port.isOpen) this.#port.close(() => undefined);
+    }
+    openDevices.delete(this.identity.device);
+  }
+}
+
+function linkDown(target: string): FieldlinkError {
+  return new FieldlinkError('LINK_DOWN', `The serial cable to ${target} was disconnected. Plug it back in and open the console again.`, {
+    path: target,
+  });
+}
+
+function openError(target: string, err: unknown): FieldlinkError {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/lock/i.test(msg)) {
+    return new FieldlinkError('CONFLICT', `${target} is in use by another program (it holds the port lock). Close the other terminal first.`, { path: target });
+  }
+  if (/ENOENT|No such file/i.test(msg)) return new FieldlinkError('NOT_FOUND', `No serial device at ${target}. Is the cable plugged in?`, { path: target });
+  if (/EACCES|permission/i.test(msg)) {
+    return new FieldlinkError('CONFLICT', `No permission to open ${target}. On Linux, add your user to the dialout group.`, { path: target });
+  }
+  return new FieldlinkError('LINK_DOWN', `Could not open ${target}: ${msg.slice(0, 200)}`, { path: target });
+}

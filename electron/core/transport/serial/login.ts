@@ -1,0 +1,161 @@
+import { FieldlinkError } from '../../../../shared/errors.ts';
+import type { Logger } from '../../log/index.ts';
+import { readable } from './console-text.ts';
+import { FrameReader, newNonce } from './frames.ts';
+import type { SerialLink } from './link.ts';
+import { setupScript, typed } from './scripts.ts';
+
+export interface SerialCredentials {
+  user: string;
+  password?: string;
+}
+
+/*
+ * Login automation in the spirit of labgrid's ShellDriver: wake the console, then react to what it
+ * shows once it has been quiet for a moment (a prompt is the last thing printed, then silence).
+ * Every state a technician meets is handled: a login prompt, a password prompt, a shell already
+ * logged in (ours from an earlier session shows 'fieldlink# '), a program still running (^C), and
+ * busybox's "Please press Enter to activate this console". A shell is only believed once it runs the
+ * setup script and prints its marker. Nothing typed here, and nothing printed around the password,
+ * is ever logged.
+ */
+
+const QUIET_MS = 150;
+const NUDGE_MS = 1500;
+const SETUP_WAIT_MS = 4000;
+const VIEW_CHARS = 2048;
+
+const ACTIVATE = /press enter to activate/i;
+const PASSWORD = /pass(?:word|phrase)[^\n]{0,40}:\s*$/i;
+const LOGIN = /login:\s*$/i;
+const REFUSED = /login incorrect|authentication fail|incorrect password|access denied|permission denied/i;
+const SHELL = /[#$%>]\s*$/;
+
+export async function loginAndSetup(p: {
+  link: SerialLink;
+  credentials: SerialCredentials | undefined;
+  deadline: number;
+  signal?: AbortSignal;
+  log?: Logger;
+  /** Keys to send first: '\r' to wake, '\x03' to interrupt a command we gave up on. */
+  wake?: string;
+}): Promise<void> {
+  const { link, credentials, deadline, signal, log } = p;
+  const rx = link.rx;
+  const target = link.identity.target;
+  rx.clear();
+  let view = '';
+  let lastDataAt = Date.now();
+  let lastActionAt = Date.now();
+  let nudges = 0;
+  let usersSent = 0;
+  let passwordSent = false;
+  let afterSetup = false;
+  let everSaw = '';
+  let lastTail = '';
+
+  const act = async (keys: string, what: string) => {
+    log?.debug({ step: what }, 'serial login');
+    view = '';
+    lastActionAt = Date.now();
+    await link.write(keys);
+  };
+
+  await act(p.wake ?? '\r', 'wake');
+  for (;;) {
+    let text = '';
+    try {
+      text = await rx.read(Math.min(deadline, Date.now() + 100), signal, 'a prompt');
+    } catch (err) {
+      if (!(err instanceof FieldlinkError) || err.code !== 'TIMEOUT') throw err;
+      if (Date.now() < deadline) text = '';
+      else
+        throw new FieldlinkError(
+        'TIMEOUT',
+        `No login or shell prompt came from ${target}. Check the box is powered, the cable is the console port, and the baud rate (${link.baud}).`,
+        passwordSent ? { path: target } : { path: target, lastOutput: readable(everSaw).slice(-200) },
+      );
+    }
+    const tail = rx.tail();
+    if (text.length > 0 || tail !== lastTail) lastDataAt = Date.now();
+    lastTail = tail;
+    view = (view + text).slice(-VIEW_CHARS);
+    if (!passwordSent) everSaw = (everSaw + text).slice(-VIEW_CHARS);
+    const shown = readable(view + tail);
+    // Only output that came after our last keys counts: the prompt we just answered is still on screen.
+    const quiet = lastDataAt > lastActionAt && Date.now() - lastDataAt >= QUIET_MS;
+
+    if (passwordSent && REFUSED.test(shown)) throw authFailed(target, 'The box refused the user name or password.');
+    if (quiet) {
+      if (ACTIVATE.test(shown.slice(-200))) {
+        await act('\r', 'activate');
+        continue;
+      }
+      if (PASSWORD.test(shown)) {
+        if (afterSetup) {
+          // Our setup line was taken as a user name at a login prompt that looked like a shell: an
+          // empty password gets the real login prompt back without spending the technician's.
+          afterSetup = false;
+          await act('\r', 'skip-stray-login');
+          continue;
+        }
+        if (passwordSent) throw authFailed(target, 'The box asked for the password again: it was not accepted.');
+        if (credentials?.password === undefined) throw authFailed(target, 'The box asks for a password and none is stored for it.');
+        passwordSent = true;
+        await act(`${credentials.password}\r`, 'password');
+        continue;
+      }
+      if (LOGIN.test(shown)) {
+        if (passwordSent) throw authFailed(target, 'The box refused the user name or password.');
+        if (!credentials?.user) throw authFailed(target, 'The console shows a login prompt and no user name is stored for this box.');
+        if (usersSent >= 2) throw authFailed(target, 'The box keeps asking for the user name.');
+        usersSent += 1;
+        afterSetup = false;
+        await act(`${credentials.user}\r`, 'user');
+        continue;
+      }
+      if (SHELL.test(shown)) {
+        if (await trySetup()) return;
+        continue;
+      }
+    }
+    if (Date.now() - lastActionAt >= NUDGE_MS) {
+      // A command may still hold the console: alternate Enter with ^C until something answers.
+      await act(nudges % 2 === 0 ? '\x03' : '\r', nudges % 2 === 0 ? 'interrupt' : 'wake');
+      nudges += 1;
+    }
+  }
+
+  async function trySetup(): Promise<boolean> {
+    const nonce = newNonce();
+    const frames = new FrameReader(nonce);
+    await act(typed(setupScript(nonce)), 'setup');
+    afterSetup = true;
+    const until = Math.min(deadline, Date.now() + SETUP_WAIT_MS);
+    for (;;) {
+      let text: string;
+      try {
+        text = await rx.read(until, signal, 'the shell');
+      } catch (err) {
+        if (err instanceof FieldlinkError && err.code === 'TIMEOUT') return false;
+        throw err;
+      }
+      if (text.length > 0) {
+        lastDataAt = Date.now();
+        view = (view + text).slice(-VIEW_CHARS);
+      }
+      try {
+        if (frames.feed(text).some((e) => e.kind === 'marker' && e.tag === 'Y')) {
+          log?.debug('serial shell ready');
+          return true;
+        }
+      } catch {
+        return false;
+      }
+    }
+  }
+}
+
+function authFailed(target: string, why: string): FieldlinkError {
+  return new FieldlinkError('AUTH_FAILED', `Could not log in on the console of ${target}. ${why}`, { path: target });
+}

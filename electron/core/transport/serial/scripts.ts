@@ -1,0 +1,185 @@
+import { markerPrintf } from './frames.ts';
+
+/*
+ * Shell text we type into the box's console. Every script goes over as
+ * `eval "$(printf %s '<base64>' | base64 -d)"`: the line carries no quote, newline or marker the
+ * console could echo back as if it were output, and a command with a syntax error fails inside eval
+ * instead of leaving the shell waiting for a closing quote. Targets are POSIX sh plus coreutils.
+ */
+
+/** Above this, a line risks the 4095-byte canonical-mode limit of a shell without line editing. */
+const MAX_LINE = 3000;
+
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The keystrokes that run `script` at the shell prompt (CR, as a terminal sends it). */
+export function typed(script: string): string {
+  const b64 = Buffer.from(script, 'utf8').toString('base64');
+  // stderr of the script itself is dropped: a stray shell message inside a frame would void it.
+  if (b64.length <= MAX_LINE) return `eval "$(printf %s '${b64}' | base64 -d)" 2>/dev/null\r`;
+  return `__flc=$(base64 -d <<'__FLEOF'\r${wrap(b64)}\r__FLEOF\r); eval "$__flc" 2>/dev/null\r`;
+}
+
+/** Bytes for a command's stdin, stored on the box before the command runs (heredoc, base64 lines). */
+export function typedStdinFile(stdin: Uint8Array): string {
+  const b64 = Buffer.from(stdin).toString('base64');
+  return `${ENSURE_DIR}; base64 -d >"$__fld/i" <<'__FLEOF'\r${b64.length > 0 ? `${wrap(b64)}\r` : ''}__FLEOF\r`;
+}
+
+function wrap(b64: string): string {
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+  return lines.join('\r');
+}
+
+/** The session's scratch folder on the box (stderr, exit code, stdin, chunks). */
+const ENSURE_DIR = '[ -d "$__fld" ] || __fld=$(mktemp -d 2>/dev/null) || __fld=/tmp';
+
+/** Runs once after login: a known prompt, no echo, wide lines, no pagers or colours, no history. */
+export function setupScript(nonce: string): string {
+  return [
+    // What a person at the console had, so the terminal view and close() can give it back.
+    `__flstty=\${__flstty-$(stty -g 2>/dev/null)}; __flps1=\${__flps1-$PS1}; __flps2=\${__flps2-$PS2}; __flterm=\${__flterm-$TERM}`,
+    'stty -echo cols 1000 2>/dev/null',
+    "PS1='fieldlink# '; PS2=''; PROMPT_COMMAND=''",
+    'unset HISTFILE; set +o history 2>/dev/null',
+    "bind 'set enable-bracketed-paste off' >/dev/null 2>&1",
+    "export TERM=dumb PAGER=cat SYSTEMD_PAGER='' SYSTEMD_COLORS=0",
+    ENSURE_DIR,
+    markerPrintf('Y', nonce),
+  ].join('\n');
+}
+
+/** Gives the console back to a person: their stty settings, prompt and TERM. */
+export function restoreScript(): string {
+  return [
+    '[ -n "$__flstty" ] && stty "$__flstty" 2>/dev/null',
+    '[ -n "${__flps1+x}" ] && PS1=$__flps1 && PS2=$__flps2',
+    '[ -n "$__flterm" ] && TERM=$__flterm',
+    'unset __flstty __flps1 __flps2 __flterm',
+    '[ -n "$__fld" ] && [ "$__fld" != /tmp ] && rm -rf "$__fld"; unset __fld',
+  ].join('\n');
+}
+
+export function syncScript(nonce: string): string {
+  return markerPrintf('Y', nonce);
+}
+
+/**
+ * One command: its stdout and stderr each base64-encoded between markers, then the exit status.
+ * The command runs in a subshell (an `exit` or `cd` in it cannot end or move our login shell) with
+ * stdin from the uploaded file or /dev/null, never the console.
+ */
+export function execScript(nonce: string, command: string, hasStdin: boolean): string {
+  const cmd = Buffer.from(command, 'utf8').toString('base64');
+  return [
+    ENSURE_DIR,
+    `__flc=$(printf %s '${cmd}' | base64 -d)`,
+    markerPrintf('S', nonce),
+    `{ (eval "$__flc") <${hasStdin ? '"$__fld/i"' : '/dev/null'} 2>"$__fld/e"; echo "$?" >"$__fld/x"; } | base64`,
+    markerPrintf('M', nonce),
+    'base64 <"$__fld/e"',
+    markerPrintf('E', nonce, ['"$(cat "$__fld/x" 2>/dev/null)"']),
+    hasStdin ? 'rm -f "$__fld/i" "$__fld/e"' : 'rm -f "$__fld/e"',
+  ].join('\n');
+}
+
+export type UploadMode = 'raw' | 'base64';
+
+/** Outcome codes in the receiver's Z marker. */
+export const RECEIVE_DONE = '0';
+export const RECEIVE_HASH_MISMATCH = '1';
+export const RECEIVE_PARTIAL = '2';
+export const RECEIVE_RENAME_FAILED = '3';
+export const RECEIVE_NO_STTY = '4';
+
+/**
+ * The box side of an upload. The tty goes raw (or stays cooked-but-unbuffered for base64), then per
+ * chunk: a 64-hex sha256 header and the chunk; `head -c` reads exactly that many bytes (GNU head
+ * never reads past its count), sha256sum checks it, and only a good chunk is appended to the part
+ * file. `min 0 time 50` plus `timeout --foreground` bound every read, so a pulled cable leaves the
+ * box back at its prompt by itself. After a bad chunk the in-flight bytes are drained until the line
+ * is quiet, so none of them can reach the shell as a command.
+ */
+export function receiveScript(p: {
+  nonce: string;
+  part: string;
+  target: string;
+  mode: number;
+  first: number;
+  count: number;
+  chunk: number;
+  last: number;
+  sha256: string;
+  chunkTimeoutS: number;
+  drainTimeoutS: number;
+  uploadMode: UploadMode;
+}): string {
+  const n = p.nonce;
+  const read =
+    p.uploadMode === 'raw' ? '$t head -c "$k" >"$__fld/k"' : '$t head -c $(( (k + 2) / 3 * 4 )) | base64 -d >"$__fld/k" 2>/dev/null';
+  const ttyMode = p.uploadMode === 'raw' ? 'raw -echo -iexten' : '-echo -icanon';
+  return [
+    ENSURE_DIR,
+    `p=${shellQuote(p.part)}; i=${p.first}; n=${p.count}; t=''; td=''`,
+    `command -v timeout >/dev/null 2>&1 && t='timeout --foreground ${p.chunkTimeoutS}' && td='timeout --foreground ${p.drainTimeoutS}'`,
+    '__flo=$(stty -g)',
+    `if stty ${ttyMode} min 0 time 50 2>/dev/null; then`,
+    markerPrintf('R', n),
+    'while [ "$i" -lt "$n" ]; do',
+    `k=${p.chunk}; [ "$i" -eq $((n - 1)) ] && k=${p.last}`,
+    'h=$($t head -c 64)',
+    read,
+    's=$(sha256sum <"$__fld/k")',
+    'if [ "${s%% *}" = "$h" ] && cat "$__fld/k" >>"$p"; then',
+    markerPrintf('K', n, ['"$i"']),
+    'i=$((i + 1)); else',
+    markerPrintf('B', n, ['"$i"']),
+    'break; fi; done',
+    'if [ "$i" -lt "$n" ]; then stty min 0 time 5; $td cat >/dev/null; fi',
+    'stty "$__flo"; rm -f "$__fld/k"',
+    'if [ "$i" -lt "$n" ]; then r=2; else s=$(sha256sum <"$p")',
+    `if [ "\${s%% *}" = ${p.sha256} ]; then chmod ${p.mode.toString(8)} "$p" && mv -f "$p" ${shellQuote(p.target)} && r=0 || r=3; else rm -f "$p"; r=1; fi; fi`,
+    markerPrintf('Z', n, ['"$r"', '"$(wc -c 2>/dev/null <"$p" || echo 0)"']),
+    'else',
+    markerPrintf('Z', n, [RECEIVE_NO_STTY, '0']),
+    'fi',
+  ].join('\n');
+}
+
+/** How much of a part file the box already holds, cut back to whole chunks, and the sha256 of that prefix. */
+export function partStateScript(nonce: string, part: string, chunk: number): string {
+  return [
+    `p=${shellQuote(part)}; s=$(wc -c 2>/dev/null <"$p" || echo 0); k=$((s / ${chunk} * ${chunk}))`,
+    'if [ "$k" -gt 0 ]; then [ "$k" -lt "$s" ] && truncate -s "$k" "$p"; h=$(head -c "$k" "$p" | sha256sum); else : 2>/dev/null >"$p"; h=0; fi',
+    'command -v timeout >/dev/null 2>&1 && tm=1 || tm=0',
+    markerPrintf('P', nonce, ['"$k"', '"${h%% *}"', '"$tm"']),
+  ].join('\n');
+}
+
+/** Size and sha256 of a file on the box, for get(). */
+export function statScript(nonce: string, file: string): string {
+  return [
+    `p=${shellQuote(file)}`,
+    'if [ -f "$p" ] && [ -r "$p" ]; then s=$(wc -c <"$p"); h=$(sha256sum <"$p"); r=0; elif [ -e "$p" ]; then r=2; s=0; h=0; else r=1; s=0; h=0; fi',
+    markerPrintf('F', nonce, ['"$r"', '"$s"', '"${h%% *}"']),
+  ].join('\n');
+}
+
+/** Streams a file in chunks, each as base64 between a C marker and an H marker with its sha256. */
+export function sendFileScript(nonce: string, file: string, chunk: number, first: number, count: number): string {
+  return [
+    ENSURE_DIR,
+    `p=${shellQuote(file)}; i=${first}; n=${count}`,
+    markerPrintf('S', nonce),
+    'while [ "$i" -lt "$n" ]; do',
+    `dd if="$p" bs=${chunk} skip="$i" count=1 2>/dev/null >"$__fld/g"`,
+    markerPrintf('C', nonce, ['"$i"']),
+    'base64 <"$__fld/g"; s=$(sha256sum <"$__fld/g")',
+    markerPrintf('H', nonce, ['"$i"', '"${s%% *}"']),
+    'i=$((i + 1)); done; rm -f "$__fld/g"',
+    markerPrintf('E', nonce, ['0']),
+  ].join('\n');
+}
