@@ -1,0 +1,42 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FieldlinkError } from '../../../shared/errors.ts';
+import { ensureTechnicianKey, readTechnicianKey, technicianKeyPath } from './index.ts';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-key-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('technician key', () => {
+  it('is created once as ed25519, private half 0600, and shown the same afterwards', () => {
+    const d = tmp();
+    expect(readTechnicianKey(d)).toBeNull();
+    const k = ensureTechnicianKey(d, { comment: 'tech@laptop' });
+    expect(k.created).toBe(true);
+    expect(k.publicKey).toMatch(/^ssh-ed25519 AAAA[A-Za-z0-9+/=]+ tech@laptop$/);
+    expect(k.fingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    expect(fs.statSync(technicianKeyPath(d)).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(`${technicianKeyPath(d)}.pub`, 'utf8').trim()).toBe(k.publicKey);
+    const again = ensureTechnicianKey(d);
+    expect(again.created).toBe(false);
+    expect(again.fingerprint).toBe(k.fingerprint);
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a key other users can read, and a damaged key, instead of replacing it', () => {
+    const d = tmp();
+    ensureTechnicianKey(d);
+    fs.chmodSync(technicianKeyPath(d), 0o644);
+    expect(() => ensureTechnicianKey(d)).toThrow(FieldlinkError);
+    fs.chmodSync(technicianKeyPath(d), 0o600);
+    fs.writeFileSync(technicianKeyPath(d), 'not a key');
+    expect(() => readTechnicianKey(d)).toThrow(/damaged/);
+  });
+});
