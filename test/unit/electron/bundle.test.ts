@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build, type InlineConfig } from 'vite';
+import { callChannel, callNames, eventNames } from '../../../shared/api.ts';
+import { config as forgeConfig } from '../../../forge.config.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+/**
+ * Builds main and preload exactly as `electron-forge start/package` would (Forge's own Vite config
+ * generator, our vite.*.config.ts), then checks the artefacts Electron would load: the preload runs
+ * with nothing but `electron` to require (the sandbox's rule), and the main bundle starts, opens its
+ * window and serves the UI when run by Node 24 (Electron 41's Node) against the stub electron.
+ */
+describe('Electron bundles built by Forge', () => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-bundle-'));
+  const out = path.join(base, 'build');
+
+  beforeAll(async () => {
+    const { default: ViteConfigGenerator } = (await import(path.join(ROOT, 'node_modules/@electron-forge/plugin-vite/dist/ViteConfig.js'))) as {
+      default: new (c: unknown, dir: string, prod: boolean) => { getBuildConfigs(): Promise<InlineConfig[]> };
+    };
+    const vitePlugin = forgeConfig.plugins!.find((p) => (p as { name?: string }).name === 'vite') as unknown as { config: unknown };
+    const configs = await new ViteConfigGenerator(vitePlugin.config, ROOT, true).getBuildConfigs();
+    for (const c of configs) await build({ ...c, configFile: false, logLevel: 'silent', build: { ...c.build, outDir: out } });
+    // A stand-in renderer build where the packaged layout puts it: .vite/renderer/main_window.
+    fs.mkdirSync(path.join(base, 'renderer', 'main_window'), { recursive: true });
+    fs.writeFileSync(path.join(base, 'renderer', 'main_window', 'index.html'), '<!doctype html><title>Fieldlink bundle test</title>');
+  }, 120_000);
+  afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+
+  it('makes main.js (ES module, as package.json "main" says) and preload.cjs', () => {
+    expect(fs.existsSync(path.join(out, 'main.js'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'preload.cjs'))).toBe(true);
+  });
+
+  it('preload.cjs requires nothing but electron, and exposes the contract when run that way', () => {
+    const code = fs.readFileSync(path.join(out, 'preload.cjs'), 'utf8');
+    const required = [...code.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1]);
+    expect(new Set(required)).toEqual(new Set(['electron']));
+
+    const exposed: Record<string, { calls: Record<string, unknown>; events: Record<string, unknown> }> = {};
+    const electron = {
+      contextBridge: { exposeInMainWorld: (k: string, v: never) => (exposed[k] = v) },
+      ipcRenderer: { invoke: async () => ({ ok: true, value: null }), on: () => {}, removeListener: () => {} },
+    };
+    const sandboxRequire = (id: string) => {
+      if (id === 'electron') return electron;
+      throw new Error(`module not found: ${id} (a sandboxed preload may only require electron)`);
+    };
+    const module = { exports: {} };
+    vm.runInNewContext(code, { require: sandboxRequire, module, exports: module.exports, console }, { filename: 'preload.cjs' });
+    expect(Object.keys(exposed.fieldlink!.calls).sort()).toEqual([...callNames].sort());
+    expect(Object.keys(exposed.fieldlink!.events).sort()).toEqual([...eventNames].sort());
+  });
+
+  it('main.js imports only electron and Node built-ins', () => {
+    const code = fs.readFileSync(path.join(out, 'main.js'), 'utf8');
+    const imports = [...code.matchAll(/(?:^|[;\n])\s*import\s[^;]*?from\s*["']([^"']+)["']/g)].map((m) => m[1]!);
+    expect(imports.length).toBeGreaterThan(0);
+    for (const spec of imports) expect(spec === 'electron' || spec.startsWith('node:')).toBe(true);
+  });
+
+  it('main.js starts under Node 24, opens the sandboxed window, binds the contract and serves the UI', async () => {
+    const node = path.join(ROOT, 'node_modules/.bin/node');
+    const dataDir = path.join(base, 'data');
+    const { stdout } = await promisify(execFile)(node, ['--import', path.join(import.meta.dirname, 'bundle-driver.ts'), path.join(out, 'main.js')], {
+      env: { ...process.env, FIELDLINK_DATA_DIR: dataDir },
+      timeout: 60_000,
+    });
+    const line = stdout.split('\n').find((l) => l.startsWith('REPORT '));
+    expect(line).toBeDefined();
+    const report = JSON.parse(line!.slice(7));
+    expect(report.window.loadedUrl).toBe('fieldlink://app/index.html');
+    expect(report.window.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, preload: path.join(out, 'preload.cjs') });
+    expect(report.channels.sort()).toEqual(callNames.map(callChannel).sort());
+    expect(report.index).toMatchObject({ status: 200, body: expect.stringContaining('Fieldlink bundle test') });
+    expect(report.index.csp).toContain("default-src 'self'");
+    expect([400, 404]).toContain(report.escape.status);
+    expect(fs.existsSync(path.join(dataDir, 'fieldlink.db'))).toBe(true);
+  }, 90_000);
+});
