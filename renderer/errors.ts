@@ -33,11 +33,12 @@ const TEXT: Record<ErrorCode, { sentence: string; next: string }> = {
   INTERNAL: { sentence: 'Something went wrong inside Fieldlink.', next: 'Try again; if it keeps happening, send the log file to support.' },
 };
 
-export function explain(err: unknown): Explained {
+/** `nextFor` lets a screen give a sharper next step for a code where it knows more (e.g. the box's address). */
+export function explain(err: unknown, nextFor: Partial<Record<ErrorCode, string>> = {}): Explained {
   const e = asFieldlinkError(err);
   const t = TEXT[e.code] ?? TEXT.INTERNAL;
   const detail = e.message && e.message !== t.sentence ? e.message : null;
-  return { code: e.code, sentence: t.sentence, next: t.next, detail };
+  return { code: e.code, sentence: t.sentence, next: nextFor[e.code] ?? t.next, detail };
 }
 
 /** Anything thrown on this side (a bug, a closed socket) still gets a code, never a raw stack. */

@@ -24,8 +24,9 @@ export function StatusBar() {
         ? 'Collector online'
         : collector.since
           ? `Offline since ${clockTime(collector.since)}`
-          : 'Collector offline';
-  const collectorTone = !collector?.url ? 'neutral' : collector.online ? 'ok' : 'warn';
+          : 'Collector not checked yet';
+  // Never checked is not the same as offline: say which, and only warn about a real outage.
+  const collectorTone = !collector?.url || !collector.since ? 'neutral' : collector.online ? 'ok' : 'warn';
   const outbox = status?.outbox;
 
   return (

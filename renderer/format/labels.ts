@@ -37,7 +37,7 @@ const REACH: Record<Reach, Label> = {
   lan: { word: 'LAN', tone: 'ok' },
   cable: { word: 'Cable', tone: 'ok' },
   both: { word: 'LAN + cable', tone: 'ok' },
-  none: { word: 'Not seen lately', tone: 'neutral' },
+  none: { word: 'Not seen', tone: 'neutral' },
 };
 
 const UNKNOWN: Label = { word: 'Unknown', tone: 'neutral' };

@@ -28,7 +28,16 @@ export function wireEvents(client: FieldlinkClient, store: StoreApi<AppState>, s
     }),
     client.on('job.changed', (job) => store.getState().upsertJobs([job])),
     client.on('status.changed', (status) => store.getState().setStatus(status)),
-    client.on('settings.changed', (settings) => store.getState().setSettings(settings)),
+    client.on('settings.changed', (settings) => {
+      store.getState().setSettings(settings);
+      // The status bar's collector line derives from the settings; the core only re-sends status on job changes.
+      client.call('status.get', {}).then(
+        (status) => store.getState().setStatus(status),
+        () => {
+          // A failed refresh leaves the last status on screen; the next status.changed corrects it.
+        },
+      );
+    }),
     client.on('console.data', ({ sessionId, data }) => sinks.push(sessionId, data)),
     client.on('console.state', (session) => store.getState().setSession(session)),
   ];

@@ -211,8 +211,8 @@ describe('Fieldlink UI in Chromium', () => {
         at: new Date(now - i * 37_000).toISOString(),
       });
       if (i % 5 !== 0) h.app.inventory.setHealth(id, i % 11 === 0 ? 'attention' : 'healthy');
+      h.app.bus.emit('box.changed', h.app.inventory.get(id)!);
     }
-    h.app.bus.emit('box.changed', h.app.inventory.get('SN-2200')!);
     await h.page.getByTestId('fleet-counts').getByText(/^203 boxes/).waitFor();
     const rendered = await h.page.locator('.table-scroll [data-box-id]').count();
     expect(rendered).toBeGreaterThan(5);

@@ -86,7 +86,7 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
     } catch (err) {
       if (gen !== generation.current) return;
       const problem = trustProblemOf(err);
-      setPhase(problem ? { kind: 'trust', problem } : { kind: 'failed', error: explain(err) });
+      setPhase(problem ? { kind: 'trust', problem } : { kind: 'failed', error: explain(err, { NOT_AVAILABLE_YET: meanwhile(target) }) });
     }
   }, [client, closeLive, target.target]);
 
@@ -221,7 +221,10 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
       {phase.kind === 'trust' ? (
         <TrustPrompt problem={phase.problem} busy={pinning} onTrust={(k, s) => void trust(k, s)} onCancel={() => setPhase({ kind: 'idle' })} />
       ) : null}
-      <div className={`terminal-host${phase.kind === 'open' ? '' : ' dimmed'}`} ref={host} aria-label="Terminal" />
+      <div className="terminal-wrap">
+        <div className="terminal-host" ref={host} aria-label="Terminal" />
+        {phase.kind !== 'open' ? <div className="terminal-overlay">{overlayText(phase)}</div> : null}
+      </div>
     </div>
   );
 }
@@ -240,6 +243,26 @@ function stateLabel(phase: Phase, session: ConsoleSession | undefined): Label {
       return { word: 'Could not connect', tone: 'bad' };
     case 'trust':
       return phase.problem.kind === 'changed' ? { word: 'Refused: key changed', tone: 'bad' } : { word: 'Waiting for your trust decision', tone: 'warn' };
+  }
+}
+
+/** Until the core's terminal exists, the most useful next step names the tool to use instead. */
+function meanwhile(t: ConsoleTarget): string {
+  if (t.via === 'serial') return `Meanwhile, open ${t.target.slice('serial:'.length)} at 115200 baud with a serial terminal program (PuTTY, screen, minicom).`;
+  if (t.via === 'ssh') return `Meanwhile, use an SSH client: ssh ${t.target}`;
+  return 'Meanwhile, use an SSH client or a serial terminal program.';
+}
+
+function overlayText(phase: Phase): string {
+  switch (phase.kind) {
+    case 'opening':
+      return 'Connecting…';
+    case 'ended':
+      return 'The session ended. Press Connect to open a new one.';
+    case 'trust':
+      return phase.problem.kind === 'changed' ? 'Not connected: the box’s key changed.' : 'Waiting for your decision about the box’s key.';
+    default:
+      return 'Not connected. Press Connect to try again.';
   }
 }
 

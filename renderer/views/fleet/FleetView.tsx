@@ -67,7 +67,7 @@ export function FleetView() {
                 type="search"
                 value={query}
                 onChange={(e) => setQuery(e.target.value)}
-                placeholder="Search name, serial, model, address  ( / )"
+                placeholder="Search name, serial, model, address   (press /)"
                 aria-label="Search boxes"
               />
             </label>

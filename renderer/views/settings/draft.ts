@@ -8,7 +8,8 @@ export interface SettingsDraft {
   quotaGb: string;
 }
 
-const GB = 1e9;
+/** GB as Windows shows it (GiB): the default 2 GiB quota reads as 2. */
+const GB = 1024 ** 3;
 const MAX_TEXT = 200;
 
 export function draftFrom(s: Settings): SettingsDraft {
@@ -51,7 +52,9 @@ export function patchFrom(d: SettingsDraft, current: Settings): PatchResult {
   }
 
   const gb = Number(d.quotaGb.trim().replace(',', '.'));
-  if (!d.quotaGb.trim() || !Number.isFinite(gb) || gb <= 0) errors.quotaGb = 'Type a size in GB greater than 0, e.g. 2 or 0.5.';
+  if (d.quotaGb.trim() === draftFrom(current).quotaGb) {
+    // Untouched: rounding for display must not rewrite the stored value.
+  } else if (!d.quotaGb.trim() || !Number.isFinite(gb) || gb <= 0) errors.quotaGb = 'Type a size in GB greater than 0, e.g. 2 or 0.5.';
   else if (gb > 10_000) errors.quotaGb = 'That is more than 10 TB; type the size in GB.';
   else {
     const bytes = Math.round(gb * GB);
