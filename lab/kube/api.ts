@@ -233,7 +233,7 @@ function decodeContinue(s: string): ContinueToken {
   try {
     const raw = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as { v?: unknown; rv?: unknown; start?: unknown };
     if (raw.v !== 'meta.k8s.io/v1' || typeof raw.rv !== 'number' || typeof raw.start !== 'string') throw new Error('shape');
-    return { rv: raw.rv, start: raw.start.replace(/\u0000$/, '') };
+    return { rv: raw.rv, start: raw.start.endsWith('\u0000') ? raw.start.slice(0, -1) : raw.start };
   } catch {
     throw new HttpError(400, 'BadRequest', 'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
   }

@@ -1,0 +1,130 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Hub } from './hub.ts';
+import { boxPaths } from './box-files.ts';
+import { bridge, kubectl, startTestHub, tempState, waitFor, writeServerJson, type Bridge } from './testing.ts';
+
+/** The hub's life cycle: boxes coming and going, restarts, agents joining, flags from k3s's files. */
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(): Promise<{ state: string; start: () => Promise<Hub> }> {
+  const state = await tempState();
+  cleanups.push(() => fs.rm(state, { recursive: true, force: true }));
+  return {
+    state,
+    start: async () => {
+      const hub = await startTestHub(state);
+      cleanups.push(() => hub.close());
+      return hub;
+    },
+  };
+}
+
+async function open(dir: string): Promise<Bridge> {
+  const br = await bridge(dir);
+  cleanups.push(() => br.close());
+  return br;
+}
+
+const exists = (f: string) => fs.stat(f).then(() => true, () => false);
+
+describe('kube hub', { timeout: 90_000 }, () => {
+  it('serves a box when server.json appears and stops when it goes', async () => {
+    const { state, start } = await setup();
+    const hub = await start();
+    expect(hub.serving()).toEqual([]);
+    const dir = await writeServerJson(state, { name: 'box-02', hostname: 'edge-02', ip: '10.77.0.12', scenario: 'healthy' });
+    await waitFor('the socket', () => exists(boxPaths(dir).socket), 10_000);
+    expect(hub.serving()).toEqual(['box-02']);
+    await fs.rm(boxPaths(dir).serverJson);
+    await waitFor('the socket to go', async () => !(await exists(boxPaths(dir).socket)), 10_000);
+    expect(hub.serving()).toEqual([]);
+  });
+
+  it('keeps certificates across a hub restart, so an old kubeconfig still works', async () => {
+    const { state } = await setup();
+    const dir = await writeServerJson(state, { name: 'box-03', hostname: 'edge-03', ip: '10.77.0.13', scenario: 'healthy' });
+    const first = await startTestHub(state);
+    await waitFor('kubeconfig', () => exists(boxPaths(dir).kubeconfig));
+    const before = await fs.readFile(boxPaths(dir).kubeconfig, 'utf8');
+    await first.close();
+    const hub = await startTestHub(state);
+    cleanups.push(() => hub.close());
+    expect(await fs.readFile(boxPaths(dir).kubeconfig, 'utf8')).toBe(before);
+    const br = await open(dir);
+    const r = await kubectl(br.kubeconfig, ['get', 'nodes', '-o', 'name']);
+    expect(r.stdout.trim()).toBe('node/edge-03');
+  });
+
+  it('reports a damaged server.json in hub-status.json and keeps serving the other boxes', async () => {
+    const { state, start } = await setup();
+    const good = await writeServerJson(state, { name: 'box-04', hostname: 'edge-04', ip: '10.77.0.14', scenario: 'healthy' });
+    const bad = path.join(state, 'boxes', 'box-09');
+    await fs.mkdir(path.join(bad, 'k3s'), { recursive: true });
+    await fs.writeFile(boxPaths(bad).serverJson, JSON.stringify({ name: 'box-09', hostname: 'edge 09!', ip: 'nope', arch: 'amd64' }));
+    const hub = await start();
+    await waitFor('box-04 served', () => hub.serving().includes('box-04'));
+    const status = JSON.parse(await waitFor('status', () => fs.readFile(boxPaths(bad).status, 'utf8'))) as { state: string; message: string };
+    expect(status.state).toBe('error');
+    expect(status.message).toMatch(/server\.json: (hostname|ip)/);
+    expect(await exists(boxPaths(bad).socket)).toBe(false);
+    expect(await exists(boxPaths(good).socket)).toBe(true);
+  });
+
+  it('joins an agent to the server its K3S_URL names when the token matches, and refuses a wrong token', async () => {
+    const { state, start } = await setup();
+    const server = await writeServerJson(state, { name: 'box-21', hostname: 'edge-21', ip: '10.77.0.31', scenario: 'healthy' });
+    await start();
+    const token = (await waitFor('token', () => fs.readFile(boxPaths(server).token, 'utf8'))).trim();
+    expect(token).toMatch(/^K10[0-9a-f]{64}::server:[0-9a-f]{32}$/);
+
+    const agentDir = path.join(state, 'boxes', 'box-22');
+    const unitDir = path.join(agentDir, 'etc', 'systemd', 'system');
+    await fs.mkdir(unitDir, { recursive: true });
+    await fs.writeFile(path.join(unitDir, 'k3s-agent.service'), "[Service]\nExecStart=/usr/local/bin/k3s \\\n    agent \\\n\t'--node-label' \\\n\t'site=plant-4' \\\n");
+    await fs.writeFile(path.join(unitDir, 'k3s-agent.service.env'), `K3S_URL='https://10.77.0.31:6443'\nK3S_TOKEN='${token.split('::server:')[1]}'\n`);
+    await writeServerJson(state, { name: 'box-22', hostname: 'edge-22', ip: '10.77.0.32', scenario: 'healthy', role: 'agent' });
+
+    const br = await open(server);
+    const nodes = await waitFor('the agent node', async () => {
+      const r = await kubectl(br.kubeconfig, ['get', 'nodes', '-l', 'site=plant-4', '-o', 'name']);
+      return r.stdout.includes('node/edge-22') ? r.stdout : null;
+    }, 15_000);
+    expect(nodes.trim()).toBe('node/edge-22');
+    expect(await exists(boxPaths(agentDir).socket)).toBe(false);
+
+    // The agent stops: the node stays, NotReady, as the node controller leaves it.
+    await fs.rm(boxPaths(agentDir).serverJson);
+    await waitFor('NotReady', async () => (await kubectl(br.kubeconfig, ['get', 'node', 'edge-22'])).stdout.includes('NotReady'), 15_000);
+
+    await fs.writeFile(path.join(unitDir, 'k3s-agent.service.env'), "K3S_URL='https://10.77.0.31:6443'\nK3S_TOKEN='wrong'\n");
+    await writeServerJson(state, { name: 'box-22', hostname: 'edge-22', ip: '10.77.0.32', scenario: 'healthy', role: 'agent' });
+    const status = await waitFor('refusal', async () => {
+      const s = JSON.parse(await fs.readFile(boxPaths(agentDir).status, 'utf8')) as { state: string; message: string };
+      return s.state === 'error' ? s : null;
+    });
+    expect(status.message).toMatch(/refused the token/);
+  });
+
+  it('honours --disable metrics-server from config.yaml: no metrics API, no metrics-server pod', async () => {
+    const { state, start } = await setup();
+    const dir = path.join(state, 'boxes', 'box-06');
+    await fs.mkdir(path.join(dir, 'etc', 'rancher', 'k3s'), { recursive: true });
+    await fs.writeFile(boxPaths(dir).config, 'write-kubeconfig-mode: "0644"\ndisable:\n  - metrics-server\n  - traefik\n');
+    await writeServerJson(state, { name: 'box-06', hostname: 'edge-06', ip: '10.77.0.16', scenario: 'healthy' });
+    await start();
+    const br = await open(dir);
+    expect((await fs.stat(boxPaths(dir).kubeconfig)).mode & 0o777).toBe(0o644);
+    const top = await kubectl(br.kubeconfig, ['top', 'nodes']);
+    expect(top.code).not.toBe(0);
+    expect(top.stderr).toMatch(/Metrics API not available/);
+    const pods = await kubectl(br.kubeconfig, ['get', 'pods', '-n', 'kube-system', '-o', 'name']);
+    expect(pods.stdout).toMatch(/coredns-/);
+    expect(pods.stdout).not.toMatch(/metrics-server|traefik/);
+  });
+});
