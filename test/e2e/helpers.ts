@@ -61,10 +61,11 @@ export async function startHarness(): Promise<Harness> {
     return route.continue();
   });
   await context.exposeBinding('__flCspViolation', (_src, text: string) => void offences.cspViolations.push(text));
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      (window as unknown as { __flCspViolation: (t: string) => void }).__flCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
-    });
+  // A string, not a function: this file is type-checked for Node, without the DOM's types.
+  await context.addInitScript({
+    content: `document.addEventListener('securitypolicyviolation', (e) => {
+      window.__flCspViolation(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' (' + e.sourceFile + ':' + e.lineNumber + ')');
+    });`,
   });
   const page = await context.newPage();
   page.on('console', (m) => {
@@ -108,7 +109,7 @@ export async function shot(page: Page, name: string): Promise<string> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
   // Wait for the bundled font, so screenshots show what the technician sees, not a fallback.
-  await page.evaluate(() => document.fonts.ready.then(() => undefined));
+  await page.evaluate('document.fonts.ready.then(() => undefined)');
   await page.screenshot({ path: file });
   return file;
 }

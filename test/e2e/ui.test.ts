@@ -10,6 +10,9 @@ import { startHarness, seedBox, shot, SCREENSHOTS, type Harness } from './helper
  * host's CSP with nothing remote, every view renders, settings round-trip to the core's database,
  * and boxes recorded by the core appear live in the Fleet.
  */
+// Page-side expressions are strings: this suite is type-checked for Node, without the DOM's types.
+const themeIs = (theme: string) => `document.documentElement.dataset.theme === ${JSON.stringify(theme)}`;
+
 describe('Fieldlink UI in Chromium', () => {
   let h: Harness;
 
@@ -77,7 +80,7 @@ describe('Fieldlink UI in Chromium', () => {
   it('switches theme at once, stores it in the core, and keeps it after a reload', async () => {
     for (const theme of ['dark', 'contrast', 'light'] as const) {
       await h.page.click(`[data-theme-option="${theme}"]`);
-      await h.page.waitForFunction((t) => document.documentElement.dataset.theme === t, theme);
+      await h.page.waitForFunction(themeIs(theme));
       await expect.poll(async () => {
         const r = await h.app.dispatch('settings.get', {});
         return r.ok ? (r.value as { theme: string }).theme : null;
@@ -86,7 +89,7 @@ describe('Fieldlink UI in Chromium', () => {
     await h.page.click('[data-theme-option="dark"]');
     await expect.poll(async () => ((await h.app.dispatch('settings.get', {})) as { value: { theme: string } }).value.theme).toBe('dark');
     await h.page.reload();
-    await h.page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+    await h.page.waitForFunction(themeIs('dark'));
     await h.page.locator('nav [data-nav="fleet"]').waitFor();
   });
 
@@ -103,7 +106,7 @@ describe('Fieldlink UI in Chromium', () => {
     await h.page.locator('[data-box-id="SN-1003"]').waitFor();
     await h.page.getByTestId('fleet-counts').getByText('3 boxes: 1 healthy, 1 needs attention, 1 new').waitFor();
     await expect(h.page.locator('.table-scroll img').count()).resolves.toBe(0);
-    await expect(h.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).resolves.toBeUndefined();
+    await expect(h.page.evaluate('window.__pwned')).resolves.toBeUndefined();
     const hostile = await h.page.locator('[data-box-id="SN-1003"] .cell-strong').textContent();
     expect(hostile).toContain('<img src=x');
     expect(hostile).not.toContain('\u202E');
@@ -113,7 +116,7 @@ describe('Fieldlink UI in Chromium', () => {
 
     for (const theme of ['light', 'dark', 'contrast'] as const) {
       await h.app.dispatch('settings.set', { theme });
-      await h.page.waitForFunction((t) => document.documentElement.dataset.theme === t, theme);
+      await h.page.waitForFunction(themeIs(theme));
       await shot(h.page, `fleet-${theme}`);
     }
     await h.app.dispatch('settings.set', { theme: 'light' });
