@@ -48,6 +48,7 @@ export interface BoxStatus {
   ip: string;
   mac: string;
   hostname: string;
+  machineId: string;
   password: string;
   console: string;
   consolePlugged: boolean;
@@ -365,6 +366,7 @@ function boxStatus(b: BoxRecord, plugged: boolean, memory: boolean): BoxStatus {
     ip: b.ip,
     mac: b.mac,
     hostname,
+    machineId: b.machineId,
     password: b.password,
     console: paths.consoleLink(b.serial),
     consolePlugged: plugged,

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { readState, boxPids } from '../../lab/index.ts';
+import { lab, labStatus, sshOk, until } from './helpers.ts';
+
+describe('reboot', () => {
+  it('kills every process of the box and starts them again, with a new boot id', async () => {
+    const s = await labStatus();
+    const b = s.boxes[2]!;
+    const rec = readState()!.boxes.find((x) => x.name === b.name)!;
+    const bootBefore = (await sshOk(b, 'cat /proc/sys/kernel/random/boot_id >/dev/null; journalctl --list-boots | wc -l; cat /run/lab/boot-id')).trim().split('\n');
+    const before = boxPids(rec);
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    // A session left open on the box dies with it, as on a real power cycle.
+    expect((await lab('reboot', b.name)).code).toBe(0);
+    for (const p of before) {
+      let alive = true;
+      try {
+        process.kill(p, 0);
+      } catch {
+        alive = false;
+      }
+      expect(alive, `pid ${p} survived the reboot`).toBe(false);
+    }
+    const after = boxPids(rec);
+    expect(after.length).toBeGreaterThanOrEqual(3);
+    expect(after.filter((p) => before.includes(p))).toEqual([]);
+    const out = await until(async () => sshOk(b, 'journalctl --list-boots | wc -l; cat /run/lab/boot-id'), 20_000, 'ssh after reboot');
+    const [boots, bootId] = out.trim().split('\n');
+    expect(Number(boots)).toBe(Number(bootBefore[0]) + 1);
+    expect(bootId).not.toBe(bootBefore[1]);
+  });
+
+  it('a box can reboot itself with `reboot`', async () => {
+    const s = await labStatus();
+    const b = s.boxes[2]!;
+    const id1 = (await sshOk(b, 'cat /run/lab/boot-id')).trim();
+    await sshOk(b, 'reboot');
+    const id2 = await until(
+      async () => {
+        const v = (await sshOk(b, 'cat /run/lab/boot-id')).trim();
+        return v !== id1 ? v : null;
+      },
+      30_000,
+      'box did not come back with a new boot id',
+    );
+    expect(id2).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('refuses an unknown box name with a clear message', async () => {
+    const r = await lab('reboot', 'box-99');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/No box named "box-99"/);
+    const r2 = await lab('unplug', 'router');
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/No box named "router".*box-01/s);
+  });
+});
