@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { createApp } from '../electron/core/app.ts';
+import { DEFAULT_RENDERER_DIR, startWebHost } from '../electron/web.ts';
+import { FieldlinkError } from '../shared/errors.ts';
+
+/**
+ * `npm start`: Electron when its binary is installed, otherwise the browser host on 127.0.0.1
+ * (build machines install with ELECTRON_SKIP_BINARY_DOWNLOAD=1). `npm start -- --port 8080` fixes
+ * the port; FIELDLINK_DATA_DIR picks the data folder; FIELDLINK_RENDERER_DIR serves a renderer
+ * built elsewhere (and is never rebuilt).
+ */
+const ROOT = path.resolve(import.meta.dirname, '..');
+const BIN = path.join(ROOT, 'node_modules', '.bin');
+
+/** The Electron binary's path if it is really there; the electron package throws when it was skipped. */
+export function electronBinary(resolve: (id: string) => unknown = createRequire(import.meta.url)): string | null {
+  try {
+    const p = resolve('electron');
+    return typeof p === 'string' && fs.existsSync(p) ? p : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when there is no built UI, or a renderer or contract source is newer than the build. */
+export function rendererNeedsBuild(outDir: string, sourceDirs: string[]): boolean {
+  const built = fs.statSync(path.join(outDir, 'index.html'), { throwIfNoEntry: false });
+  if (!built) return true;
+  return sourceDirs.some((dir) => newestMtime(dir) > built.mtimeMs);
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || entry.name.endsWith('.test.ts') || entry.name.endsWith('.test.tsx')) continue;
+    newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+export function parsePort(argv: string[]): number {
+  const i = argv.indexOf('--port');
+  if (i === -1) return 0;
+  const port = Number(argv[i + 1]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FieldlinkError('BAD_REQUEST', `--port needs a number from 0 to 65535, not ${argv[i + 1] ?? 'nothing'}.`);
+  return port;
+}
+
+function run(cmd: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: 'inherit' });
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    process.on('SIGINT', forward).on('SIGTERM', forward);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      process.off('SIGINT', forward).off('SIGTERM', forward);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const port = parsePort(process.argv.slice(2));
+  if (electronBinary()) return run(path.join(BIN, 'electron-forge'), ['start']);
+
+  const custom = process.env.FIELDLINK_RENDERER_DIR;
+  const rendererDir = custom ? path.resolve(custom) : DEFAULT_RENDERER_DIR;
+  const viteConfig = path.join(ROOT, 'vite.renderer.config.ts');
+  if (!custom && fs.existsSync(viteConfig) && rendererNeedsBuild(rendererDir, [path.join(ROOT, 'renderer'), path.join(ROOT, 'shared')])) {
+    console.error('Building the UI (vite build -c vite.renderer.config.ts)…');
+    const code = await run(path.join(BIN, 'vite'), ['build', '-c', viteConfig, '--logLevel', 'warn']);
+    if (code !== 0) {
+      console.error('The UI did not build; see the errors above. Starting anyway: the page will say what is missing.');
+    }
+  }
+
+  const app = createApp({ host: 'browser' });
+  const host = await startWebHost({ app, port, rendererDir });
+  console.log(`Electron is not installed here (ELECTRON_SKIP_BINARY_DOWNLOAD); opening the browser host instead: ${host.url}`);
+  console.log('Serving until Ctrl-C.');
+
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      void host.close().finally(() => {
+        app.close();
+        resolve(0);
+      });
+    };
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+  });
+}
+
+if (import.meta.main) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof FieldlinkError ? err.message : err);
+      process.exit(1);
+    },
+  );
+}

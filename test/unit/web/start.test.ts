@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { electronBinary, parsePort, rendererNeedsBuild } from '../../../scripts/start.ts';
+import { makeRenderer, rawGet, session } from './helpers.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+describe('npm start: choosing Electron or the browser host', () => {
+  it('uses Electron only when the electron package resolves to a binary that exists', () => {
+    expect(electronBinary(() => process.execPath)).toBe(process.execPath);
+    expect(electronBinary(() => '/nonexistent/electron')).toBeNull();
+    expect(
+      electronBinary(() => {
+        throw new Error('Electron failed to install correctly');
+      }),
+    ).toBeNull();
+  });
+
+  it('rebuilds the UI when it is missing or a source is newer than the build', () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-start-'));
+    try {
+      const out = path.join(base, 'out');
+      const src = path.join(base, 'src', 'views');
+      fs.mkdirSync(src, { recursive: true });
+      fs.writeFileSync(path.join(src, 'Fleet.tsx'), 'x');
+      expect(rendererNeedsBuild(out, [path.join(base, 'src')])).toBe(true);
+      fs.mkdirSync(out);
+      fs.writeFileSync(path.join(out, 'index.html'), 'x');
+      const past = new Date(Date.now() - 60_000);
+      fs.utimesSync(path.join(src, 'Fleet.tsx'), past, past);
+      expect(rendererNeedsBuild(out, [path.join(base, 'src')])).toBe(false);
+      // A test file changing does not make the UI stale.
+      fs.writeFileSync(path.join(src, 'Fleet.test.tsx'), 'x');
+      expect(rendererNeedsBuild(out, [path.join(base, 'src')])).toBe(false);
+      const future = new Date(Date.now() + 60_000);
+      fs.utimesSync(path.join(src, 'Fleet.tsx'), future, future);
+      expect(rendererNeedsBuild(out, [path.join(base, 'src')])).toBe(true);
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it('reads --port and refuses nonsense', () => {
+    expect(parsePort([])).toBe(0);
+    expect(parsePort(['--port', '8123'])).toBe(8123);
+    expect(() => parsePort(['--port', 'abc'])).toThrow(/--port/);
+    expect(() => parsePort(['--port'])).toThrow(/--port/);
+  });
+});
+
+describe('npm start without the Electron binary', () => {
+  const ui = makeRenderer();
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-start-data-'));
+  afterAll(() => {
+    ui.cleanup();
+    fs.rmSync(data, { recursive: true, force: true });
+  });
+
+  it('says so, serves the browser host with a working session, and stops cleanly on Ctrl-C', async () => {
+    const child = spawn(path.join(ROOT, 'node_modules/.bin/node'), [path.join(ROOT, 'scripts/start.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, FIELDLINK_DATA_DIR: data, FIELDLINK_RENDERER_DIR: ui.dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      child.stderr.resume();
+      await expect.poll(() => out, { timeout: 30_000 }).toMatch(/opening the browser host instead: (\S+)/);
+      expect(out).toContain('Electron is not installed here (ELECTRON_SKIP_BINARY_DOWNLOAD)');
+      const url = new URL(/opening the browser host instead: (\S+)/.exec(out)![1]!);
+      expect(url.hostname).toBe('127.0.0.1');
+      const token = new URLSearchParams(url.hash.slice(1)).get('token')!;
+      const port = Number(url.port);
+
+      const page = await rawGet(port, '/');
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('<title>Fieldlink</title>');
+      const { ws, inbox } = await session(port, token);
+      ws.send(JSON.stringify({ t: 'call', id: 1, name: 'app.info' }));
+      expect(await inbox.next((m) => m.id === 1)).toMatchObject({ ok: true, value: { host: 'browser', dataDir: data } });
+      ws.close();
+
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+});
