@@ -25,10 +25,14 @@ export function markerPrintf(tag: string, nonce: string, fieldExprs: string[] = 
   return `printf '${fmt}'${fieldExprs.map((f) => ` ${f}`).join('')}`;
 }
 
+/** Markers that end an exchange: whatever the console prints after them (the prompt) is not ours. */
+const END_TAGS = new Set(['E', 'Z', 'Y', 'P', 'F']);
+
 export class FrameReader {
   readonly nonce: string;
   #carry = '';
   #started = false;
+  #ended = false;
 
   constructor(nonce: string) {
     this.nonce = nonce;
@@ -40,6 +44,7 @@ export class FrameReader {
 
   feed(text: string): FrameEvent[] {
     const out: FrameEvent[] = [];
+    if (this.#ended) return out;
     let s = this.#carry + text.replace(/[\r\n]/g, '');
     this.#carry = '';
     for (;;) {
@@ -60,6 +65,10 @@ export class FrameReader {
         }
         this.#started = true;
         out.push({ kind: 'marker', tag: m[1]!, fields: m[3] ? m[3].slice(1).split(',') : [] });
+        if (END_TAGS.has(m[1]!)) {
+          this.#ended = true;
+          return out;
+        }
         continue;
       }
       if (MARKER_PREFIX.test(s)) {
