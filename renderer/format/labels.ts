@@ -70,3 +70,16 @@ export function mainAction(box: Pick<Box, 'state'>): 'provision' | 'open' {
 export function needsAttention(box: Pick<Box, 'state' | 'health' | 'trust'>): boolean {
   return box.state === 'attention' || box.state === 'unreachable' || box.health === 'attention' || box.health === 'down' || box.trust === 'changed';
 }
+
+/** Audit actions in words; an action this UI does not know yet is shown as the core wrote it. */
+const ACTIONS: Record<string, string> = {
+  'trust.pin': 'Host key pinned',
+  'trust.refused': 'Host key refused',
+  'provision.step': 'Provisioning step',
+  'provision.run': 'Provisioned',
+  'logs.collect': 'Logs collected',
+  'sync.upload': 'Logs uploaded',
+};
+export function actionLabel(action: string): string {
+  return ACTIONS[action] ?? action;
+}

@@ -10,8 +10,8 @@ import { startHarness, seedBox, shot, SCREENSHOTS, type Harness } from './helper
  * host's CSP with nothing remote, every view renders, settings round-trip to the core's database,
  * and boxes recorded by the core appear live in the Fleet.
  */
-// Page-side expressions are strings: this suite is type-checked for Node, without the DOM's types.
-const themeIs = (theme: string) => `document.documentElement.dataset.theme === ${JSON.stringify(theme)}`;
+// Waits on the DOM through a selector: waitForFunction would need eval, which the app's CSP forbids.
+const themeIs = (theme: string) => `html[data-theme="${theme}"]`;
 
 describe('Fieldlink UI in Chromium', () => {
   let h: Harness;
@@ -80,7 +80,7 @@ describe('Fieldlink UI in Chromium', () => {
   it('switches theme at once, stores it in the core, and keeps it after a reload', async () => {
     for (const theme of ['dark', 'contrast', 'light'] as const) {
       await h.page.click(`[data-theme-option="${theme}"]`);
-      await h.page.waitForFunction(themeIs(theme));
+      await h.page.locator(themeIs(theme)).waitFor({ state: 'attached' });
       await expect.poll(async () => {
         const r = await h.app.dispatch('settings.get', {});
         return r.ok ? (r.value as { theme: string }).theme : null;
@@ -89,7 +89,7 @@ describe('Fieldlink UI in Chromium', () => {
     await h.page.click('[data-theme-option="dark"]');
     await expect.poll(async () => ((await h.app.dispatch('settings.get', {})) as { value: { theme: string } }).value.theme).toBe('dark');
     await h.page.reload();
-    await h.page.waitForFunction(themeIs('dark'));
+    await h.page.locator(themeIs('dark')).waitFor({ state: 'attached' });
     await h.page.locator('nav [data-nav="fleet"]').waitFor();
   });
 
@@ -116,7 +116,7 @@ describe('Fieldlink UI in Chromium', () => {
 
     for (const theme of ['light', 'dark', 'contrast'] as const) {
       await h.app.dispatch('settings.set', { theme });
-      await h.page.waitForFunction(themeIs(theme));
+      await h.page.locator(themeIs(theme)).waitFor({ state: 'attached' });
       await shot(h.page, `fleet-${theme}`);
     }
     await h.app.dispatch('settings.set', { theme: 'light' });
@@ -147,7 +147,7 @@ describe('Fieldlink UI in Chromium', () => {
     await h.page.getByText('v1.30.4+k3s1').waitFor();
     await shot(h.page, 'box-config');
     await h.page.getByRole('tab', { name: 'History' }).click();
-    await h.page.getByRole('table', { name: 'History' }).getByText('trust.pin').waitFor();
+    await h.page.getByRole('table', { name: 'History' }).getByText('Host key pinned').waitFor();
     await shot(h.page, 'box-history');
     await h.page.getByRole('tab', { name: 'Logs' }).click();
     await h.page.getByText('No logs collected from edge-01 yet.').waitFor();

@@ -6,7 +6,7 @@ import { Icon, type IconName } from '../../components/Icon.tsx';
 import { RelTime } from '../../components/RelTime.tsx';
 import { StatusWord } from '../../components/StatusWord.tsx';
 import { explain, type Explained } from '../../errors.ts';
-import { connectionLabel, healthLabel, mainAction, stateLabel, trustLabel } from '../../format/labels.ts';
+import { actionLabel, connectionLabel, healthLabel, mainAction, stateLabel, trustLabel } from '../../format/labels.ts';
 import { safeText } from '../../format/text.ts';
 import { useApp } from '../../stores/index.ts';
 import type { BoxTab } from '../../stores/types.ts';
@@ -195,7 +195,7 @@ function HistoryTab({ box }: { box: Box }) {
             <td>
               <RelTime iso={r.at} />
             </td>
-            <td className="mono">{safeText(r.action, 60)}</td>
+            <td title={safeText(r.action, 100)}>{safeText(actionLabel(r.action), 60)}</td>
             <td>
               <StatusWord label={r.outcome === 'ok' ? { word: 'Done', tone: 'ok' } : r.outcome === 'refused' ? { word: 'Refused', tone: 'bad' } : { word: 'Failed', tone: 'bad' }} />
             </td>

@@ -20,7 +20,9 @@ export function FleetDialogs() {
   );
 }
 
-// The core has no discovery calls yet: say so in the same words as any typed error from the core.
+// The core has no discovery calls yet: say so in the same words as any typed error from the core,
+// with the next step a technician can take today.
+const MEANWHILE = { NOT_AVAILABLE_YET: 'Meanwhile, take the address from the box label or the site’s DHCP list and use an SSH client, or plug in the USB-serial cable.' };
 const notYet = (what: string) => new FieldlinkError('NOT_AVAILABLE_YET', `${what} is not built into this version of Fieldlink yet. Boxes the core hears about still appear in the Fleet on their own.`);
 
 function ScanDialog({ onClose }: { onClose: () => void }) {
@@ -35,7 +37,7 @@ function ScanDialog({ onClose }: { onClose: () => void }) {
   const submit = () => {
     try {
       parseCidr(cidr);
-      setError(explain(notYet('Scanning a subnet')));
+      setError(explain(notYet('Scanning a subnet'), MEANWHILE));
     } catch (err) {
       setError(explain(err));
     }
@@ -74,7 +76,7 @@ function AddDialog({ onClose }: { onClose: () => void }) {
   const submit = () => {
     try {
       parseAddress(address);
-      setError(explain(notYet('Adding a box by address')));
+      setError(explain(notYet('Adding a box by address'), MEANWHILE));
     } catch (err) {
       setError(explain(err));
     }

@@ -39,7 +39,7 @@ export function LogsView() {
               </button>
             </p>
           )}
-          <p className="muted">{status?.collector.online ? 'Reachable now.' : 'Not reachable from here right now.'}</p>
+          <p className="muted">{!status?.collector.since ? 'Not checked yet.' : status.collector.online ? 'Reachable now.' : 'Not reachable from here right now.'}</p>
         </div>
         <div className="card">
           <h3>Waiting to upload</h3>
@@ -50,7 +50,7 @@ export function LogsView() {
           <p>
             {formatBytes(outbox.bytes)} of {formatBytes(quota)} used
           </p>
-          <span className="progress" role="progressbar" aria-label="Quota used" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(used * 100)}>
+          <span className="progress wide" role="progressbar" aria-label="Quota used" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(used * 100)}>
             <span style={{ width: `${Math.round(used * 100)}%` }} />
           </span>
         </div>
