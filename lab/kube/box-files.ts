@@ -41,7 +41,9 @@ export function parseEnvFile(text: string): Record<string, string> {
     const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
     if (!m) continue;
     let v = m[2]!.trim();
-    if ((v.startsWith("'") && v.endsWith("'")) || (v.startsWith('"') && v.endsWith('"'))) v = v.slice(1, -1);
+    // The installer's quote() writes a ' inside a value as '\'' (close, escaped quote, reopen).
+    if (v.startsWith("'") && v.endsWith("'")) v = v.slice(1, -1).replaceAll("'\\''", "'");
+    else if (v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1);
     env[m[1]!] = v;
   }
   return env;
