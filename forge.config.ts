@@ -2,6 +2,52 @@ import type { ForgeConfig } from '@electron-forge/shared-types';
 import { VitePlugin } from '@electron-forge/plugin-vite';
 import { FusesPlugin } from '@electron-forge/plugin-fuses';
 import { FuseV1Options, FuseVersion } from '@electron/fuses';
+import fs from 'node:fs';
+import path from 'node:path';
+import { nativeExternals } from './vite.main.config.ts';
+
+const ROOT = import.meta.dirname;
+
+/**
+ * The folders (relative to the project) of the native packages the main bundle leaves external, and
+ * of everything they depend on, resolved the way Node resolves them (nested node_modules first).
+ */
+export function nativePackageDirs(root = ROOT): string[] {
+  const seen = new Set<string>();
+  const rootPkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const wanted = Object.keys(rootPkg.dependencies ?? {}).concat(['cpu-features']);
+  const roots = wanted.filter((name) => nativeExternals.some((e) => (typeof e === 'string' ? e === name : e.test(name))));
+  const visit = (name: string, from: string): void => {
+    const dir = resolvePackageDir(name, from, root);
+    if (!dir || seen.has(dir)) return;
+    seen.add(dir);
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) visit(dep, dir);
+  };
+  for (const name of roots) visit(name, '.');
+  return [...seen].sort();
+}
+
+function resolvePackageDir(name: string, from: string, root: string): string | null {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (fs.existsSync(path.join(root, candidate, 'package.json'))) return candidate;
+    if (dir === '.' || dir === path.dirname(dir)) return null;
+  }
+}
+
+/** Copies the native packages into a packaged app folder, keeping their node_modules layout. */
+export function copyNativePackages(buildPath: string, root = ROOT): string[] {
+  const dirs = nativePackageDirs(root);
+  for (const dir of dirs) {
+    fs.cpSync(path.join(root, dir), path.join(buildPath, dir), {
+      recursive: true,
+      // Nested node_modules are copied as packages of their own (if needed), and .bin links never.
+      filter: (src) => !path.relative(path.join(root, dir), src).split(path.sep).includes('node_modules'),
+    });
+  }
+  return dirs;
+}
 
 /**
  * Electron Forge: `electron-forge start` (Vite dev server + Electron) and `electron-forge package`.
@@ -16,6 +62,10 @@ export const config: ForgeConfig = {
     appCategoryType: 'public.app-category.utilities',
   },
   rebuildConfig: {},
+  hooks: {
+    // Runs before Forge's rebuild step, so the copied addons are rebuilt for Electron.
+    packageAfterCopy: async (_config, buildPath) => void copyNativePackages(buildPath),
+  },
   makers: [],
   plugins: [
     new VitePlugin({

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import { promisify } from 'node:util';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, type InlineConfig } from 'vite';
 import { callChannel, callNames, eventNames } from '../../../shared/api.ts';
 import { config as forgeConfig } from '../../../forge.config.ts';
+import { nativeExternals } from '../../../vite.main.config.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
@@ -18,7 +18,9 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
  * window and serves the UI when run by Node 24 (Electron 41's Node) against the stub electron.
  */
 describe('Electron bundles built by Forge', () => {
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-bundle-'));
+  // Inside the project (under the ignored .vite/) so the bundle finds the native packages it leaves external.
+  fs.mkdirSync(path.join(ROOT, '.vite'), { recursive: true });
+  const base = fs.mkdtempSync(path.join(ROOT, '.vite', 'test-bundle-'));
   const out = path.join(base, 'build');
 
   beforeAll(async () => {
@@ -59,11 +61,12 @@ describe('Electron bundles built by Forge', () => {
     expect(Object.keys(exposed.fieldlink!.events).sort()).toEqual([...eventNames].sort());
   });
 
-  it('main.js imports only electron and Node built-ins', () => {
+  it('main.js imports only electron, Node built-ins and the native packages forge.config.ts ships', () => {
     const code = fs.readFileSync(path.join(out, 'main.js'), 'utf8');
     const imports = [...code.matchAll(/(?:^|[;\n])\s*import\s[^;]*?from\s*["']([^"']+)["']/g)].map((m) => m[1]!);
     expect(imports.length).toBeGreaterThan(0);
-    for (const spec of imports) expect(spec === 'electron' || spec.startsWith('node:')).toBe(true);
+    const shipped = (spec: string) => nativeExternals.some((e) => (typeof e === 'string' ? e === spec || spec.startsWith(`${e}/`) : e.test(spec)));
+    for (const spec of imports) expect(spec === 'electron' || spec.startsWith('node:') || shipped(spec), spec).toBe(true);
   });
 
   it('main.js starts under Node 24, opens the sandboxed window, binds the contract and serves the UI', async () => {
