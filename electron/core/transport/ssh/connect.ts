@@ -223,6 +223,9 @@ export async function connectSsh(opts: ConnectSshOptions): Promise<SshShell> {
       };
       try {
         client.connect(config);
+        // ssh2 leaves Nagle on: each command is several small request/reply packets, and Nagle plus
+        // delayed ACKs adds ~40 ms per round trip (measured: 93 ms vs 19 ms per command on the lab).
+        client.setNoDelay(true);
       } catch (err) {
         fail(new FieldlinkError('BAD_REQUEST', `Cannot connect to ${target}: ${(err as Error).message}.`, { target }));
       }

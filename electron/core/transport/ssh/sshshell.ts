@@ -94,10 +94,10 @@ export class SshShell implements Shell {
    * sshd frees a session slot a moment after the channel closes, so a busy connection can see a
    * transient "open failed" even under MaxSessions: retry that a few times before giving up.
    */
-  async #openChannel<T>(what: string, open: (cb: (err: Error | undefined, ch: T) => void) => void): Promise<T> {
+  async #openChannel<T>(what: string, open: (cb: (err: Error | undefined, ch: T) => void) => void, attach?: (ch: T) => void): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#openChannelOnce(what, open);
+        return await this.#openChannelOnce(what, open, attach);
       } catch (err) {
         if (!(err instanceof FieldlinkError) || err.code !== 'REMOTE_FAILED' || attempt >= 6 || !this.#alive) throw err;
         await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
@@ -105,7 +105,12 @@ export class SshShell implements Shell {
     }
   }
 
-  #openChannelOnce<T>(what: string, open: (cb: (err: Error | undefined, ch: T) => void) => void): Promise<T> {
+  /**
+   * `attach` runs inside ssh2's callback, before any await: a fast command's exit-status can arrive
+   * in the same packet batch as the channel confirmation, and an 'exit' emitted before the listener
+   * exists is lost for good.
+   */
+  #openChannelOnce<T>(what: string, open: (cb: (err: Error | undefined, ch: T) => void) => void, attach?: (ch: T) => void): Promise<T> {
     this.#assertAlive(what);
     return new Promise<T>((resolve, reject) => {
       const off = this.onDrop(() => reject(linkDropped(this.target, what)));
@@ -118,7 +123,10 @@ export class SshShell implements Shell {
                 ? new FieldlinkError('REMOTE_FAILED', `${this.target} refused to open a channel for ${what}: ${err.message}.`, { target: this.target })
                 : linkDropped(this.target, what),
             );
-          } else resolve(ch);
+          } else {
+            attach?.(ch);
+            resolve(ch);
+          }
         });
       } catch (err) {
         off();
@@ -144,15 +152,20 @@ export class SshShell implements Shell {
       const nonce = randomBytes(8).toString('hex');
       const marker = `FLPID${nonce}=`;
       const wrapped = `printf '%s%s\\n' '${marker}' "$$" >&2\n${command}`;
-      const ch = await this.#openChannel<ClientChannel>(`the command ${what}`, (cb) => this.#client.exec(wrapped, cb));
-      return await this.#runChannel(ch, marker, what, opts, dl);
+      return await this.#runChannel((attach) => this.#openChannel<ClientChannel>(`the command ${what}`, (cb) => this.#client.exec(wrapped, cb), attach), marker, what, opts, dl);
     } finally {
       release?.();
       dl.dispose();
     }
   }
 
-  #runChannel(ch: ClientChannel, marker: string, what: string, opts: ExecOptions, dl: ReturnType<typeof deadline>): Promise<ExecResult> {
+  #runChannel(
+    openWith: (attach: (ch: ClientChannel) => void) => Promise<ClientChannel>,
+    marker: string,
+    what: string,
+    opts: ExecOptions,
+    dl: ReturnType<typeof deadline>,
+  ): Promise<ExecResult> {
     const max = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
     const out = new TailBuffer(max);
     const err = new TailBuffer(max);
@@ -187,46 +200,65 @@ export class SshShell implements Shell {
         }
         resolve({ code: exit.code, signal: exit.signal, stdout: out.bytes(), stderr: err.bytes(), truncated: out.truncated || err.truncated });
       };
+      let ch: ClientChannel | undefined;
+      let stopWhenOpen = false;
       const offDrop = this.onDrop(() => finish(linkDropped(this.target, `the command ${what}`)));
       const onAbort = () => {
         const e = dl.error(`The command ${what}`);
         abortErr = e;
+        if (!ch) {
+          stopWhenOpen = true;
+          return finish(e);
+        }
         void this.#stopRemote(ch, () => pid, (w) => pidWaiters.push(w)).finally(() => finish(e));
       };
-      ch.on('data', (b: Buffer) => {
-        out.push(b);
-        opts.onStdout?.(b);
-      });
-      ch.stderr.on('data', (b: Buffer) => {
-        if (!scan) return emitErr(b);
-        scan = Buffer.concat([scan, b]);
-        const at = scan.indexOf(marker);
-        const nl = at >= 0 ? scan.indexOf(0x0a, at) : -1;
-        if (at >= 0 && nl >= 0) {
-          const n = Number(scan.subarray(at + marker.length, nl).toString('latin1'));
-          if (Number.isInteger(n) && n > 1) pid = n;
-          const rest = Buffer.concat([scan.subarray(0, at), scan.subarray(nl + 1)]);
-          scan = null;
-          for (const w of pidWaiters) w();
-          pidWaiters = [];
-          emitErr(rest);
-        } else if (scan.length > PID_SCAN_LIMIT) {
-          const all = scan;
-          scan = null;
-          emitErr(all);
-        }
-      });
-      ch.on('exit', (code: number | null, signal?: string) => {
-        exit = code !== null && code !== undefined ? { code, signal: null } : { code: null, signal: signal ? signal.replace(/^SIG/, '') : null };
-      });
-      ch.on('close', () => finish(null));
-      ch.on('error', () => undefined);
+      const attach = (c: ClientChannel) => {
+        ch = c;
+        listen(c);
+      };
+      const listen = (ch: ClientChannel) => {
+        ch.on('data', (b: Buffer) => {
+          out.push(b);
+          opts.onStdout?.(b);
+        });
+        ch.stderr.on('data', (b: Buffer) => {
+          if (!scan) return emitErr(b);
+          scan = Buffer.concat([scan, b]);
+          const at = scan.indexOf(marker);
+          const nl = at >= 0 ? scan.indexOf(0x0a, at) : -1;
+          if (at >= 0 && nl >= 0) {
+            const n = Number(scan.subarray(at + marker.length, nl).toString('latin1'));
+            if (Number.isInteger(n) && n > 1) pid = n;
+            const rest = Buffer.concat([scan.subarray(0, at), scan.subarray(nl + 1)]);
+            scan = null;
+            for (const w of pidWaiters) w();
+            pidWaiters = [];
+            emitErr(rest);
+          } else if (scan.length > PID_SCAN_LIMIT) {
+            const all = scan;
+            scan = null;
+            emitErr(all);
+          }
+        });
+        ch.on('exit', (code: number | null, signal?: string) => {
+          exit = code !== null && code !== undefined ? { code, signal: null } : { code: null, signal: signal ? signal.replace(/^SIG/, '') : null };
+        });
+        ch.on('close', () => finish(null));
+        ch.on('error', () => undefined);
+        const stdin = opts.stdin;
+        // End stdin always: a command that reads it must see EOF, not hang waiting for us.
+        if (stdin !== undefined) ch.end(typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : Buffer.from(stdin.buffer, stdin.byteOffset, stdin.byteLength));
+        else ch.end();
+      };
       dl.signal.addEventListener('abort', onAbort, { once: true });
+      openWith(attach).then(
+        (c) => {
+          // Cancelled while the channel was opening: stop what just started.
+          if (stopWhenOpen) void this.#stopRemote(c, () => pid, (w) => pidWaiters.push(w));
+        },
+        (e: unknown) => finish(e instanceof FieldlinkError ? e : new FieldlinkError('REMOTE_FAILED', String(e))),
+      );
       if (dl.signal.aborted) onAbort();
-      const stdin = opts.stdin;
-      // End stdin always: a command that reads it must see EOF, not hang waiting for us.
-      if (stdin !== undefined) ch.end(typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : Buffer.from(stdin.buffer, stdin.byteOffset, stdin.byteLength));
-      else ch.end();
     });
   }
 
