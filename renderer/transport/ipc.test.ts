@@ -18,7 +18,7 @@ function bridge(answer: (name: string, input: unknown) => Promise<CallResult<unk
         },
       ]),
     ),
-  } as PreloadBridge;
+  } as unknown as PreloadBridge;
   return { b, subs };
 }
 
