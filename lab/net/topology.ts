@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { run, pool } from '../exec.ts';
-import { BRIDGE, COLLECTOR_IP, NS, NS_PREFIX, TECH_IP, UPLINK_TECH_IP, pad2 } from '../config.ts';
+import { startDaemon, stopDaemon } from '../daemons.ts';
+import { BRIDGE, COLLECTOR_IP, LAB_SRC, NS, NS_PREFIX, TECH_IP, UPLINK_TECH_IP, labDir, pad2 } from '../config.ts';
 
 /** Ends of the two links a technician can shape or cut: [namespace, interface]. */
 export const LINKS = {
@@ -83,23 +85,19 @@ export interface LinkState {
   rate: string | null;
 }
 
+/**
+ * Shapes or cuts a link. netem is used where the kernel has it; this lab's build machines run a
+ * kernel without sch_netem, so there the same shape is made from what it does have: iptables
+ * `statistic` drops for loss, tbf for rate, and an NFQUEUE delay line (delayline.py) for delay.
+ */
 export async function setLink(name: LinkName, opts: { up?: boolean; shape?: Shape | null }): Promise<void> {
   const ends = LINKS[name];
   if (opts.shape !== undefined) {
-    for (const [ns, dev] of [ends.near, ends.far]) {
-      if (opts.shape === null) {
-        await run('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root'], { allowFail: true });
-        continue;
-      }
-      const args = ['netns', 'exec', ns, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'netem'];
-      // netem shapes egress only, so both ends get the same rule: delay then counts each way, as a
-      // slow or lossy link does.
-      if (opts.shape.delayMs !== undefined) args.push('delay', `${opts.shape.delayMs}ms`);
-      if (opts.shape.lossPct !== undefined) args.push('loss', `${opts.shape.lossPct}%`);
-      if (opts.shape.rate !== undefined) args.push('rate', opts.shape.rate);
-      // A big queue so a rate limit delays traffic instead of dropping it at the first burst.
-      args.push('limit', '10000');
-      await run('ip', args);
+    await clearShape(name);
+    if (opts.shape !== null) {
+      if (await netemAvailable()) await applyNetem(name, opts.shape);
+      else await applyFallback(name, opts.shape);
+      fs.writeFileSync(shapeFile(name), JSON.stringify(opts.shape));
     }
   }
   if (opts.up !== undefined) {
@@ -108,20 +106,96 @@ export async function setLink(name: LinkName, opts: { up?: boolean; shape?: Shap
   }
 }
 
+let netem: boolean | null = null;
+async function netemAvailable(): Promise<boolean> {
+  if (netem !== null) return netem;
+  const [ns] = LINKS.uplink.near;
+  // Probed on the loopback of a lab namespace, never on the machine's own interfaces.
+  const r = await run('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '0ms'], { allowFail: true });
+  netem = r.code === 0;
+  if (netem) await run('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root'], { allowFail: true });
+  return netem;
+}
+
+async function applyNetem(name: LinkName, shape: Shape): Promise<void> {
+  for (const [ns, dev] of [LINKS[name].near, LINKS[name].far]) {
+    const args = ['netns', 'exec', ns, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'netem'];
+    // netem shapes egress only, so both ends get the same rule: delay then counts each way, as a
+    // slow or lossy link does.
+    if (shape.delayMs !== undefined) args.push('delay', `${shape.delayMs}ms`);
+    if (shape.lossPct !== undefined) args.push('loss', `${shape.lossPct}%`);
+    if (shape.rate !== undefined) args.push('rate', shape.rate);
+    // A big queue so a rate limit delays traffic instead of dropping it at the first burst.
+    args.push('limit', '10000');
+    await run('ip', args);
+  }
+}
+
+const QUEUE = { uplink: 1, lan: 2 } as const;
+const ipt = (ns: string, ...args: string[]) => run('ip', ['netns', 'exec', ns, 'iptables-legacy', '-w', ...args], { allowFail: true });
+
+async function applyFallback(name: LinkName, shape: Shape): Promise<void> {
+  const [ns, dev] = LINKS[name].near;
+  const chainIn = `fl-${name}-in`;
+  const chainOut = `fl-${name}-out`;
+  for (const [chain, hook, flag] of [[chainIn, 'INPUT', '-i'], [chainOut, 'OUTPUT', '-o']] as const) {
+    await ipt(ns, '-N', chain);
+    if ((await ipt(ns, '-C', hook, flag, dev, '-j', chain)).code !== 0) await ipt(ns, '-A', hook, flag, dev, '-j', chain);
+    if (shape.lossPct !== undefined && shape.lossPct > 0) {
+      const r = await ipt(ns, '-A', chain, '-m', 'statistic', '--mode', 'random', '--probability', String(shape.lossPct / 100), '-j', 'DROP');
+      if (r.code !== 0) throw new Error(`iptables statistic drop failed: ${r.stderr.trim()}`);
+    }
+  }
+  if (shape.delayMs !== undefined && shape.delayMs > 0) {
+    // The whole round trip is added on the way out: a receive-side delay would come after the
+    // kernel timestamps the packet, so ping (and TCP's RTT) would not see it.
+    const r = await ipt(ns, '-A', chainOut, '-j', 'NFQUEUE', '--queue-num', String(QUEUE[name]), '--queue-bypass');
+    if (r.code !== 0) throw new Error(`iptables NFQUEUE failed: ${r.stderr.trim()}`);
+    startDaemon('ip', ['netns', 'exec', ns, 'python3', path.join(LAB_SRC, 'net', 'delayline.py'), String(QUEUE[name]), String(shape.delayMs * 2)], {
+      log: path.join(labDir(), `delay-${name}.log`),
+      pidFile: delayPid(name),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  if (shape.rate !== undefined) {
+    for (const [ens, edev] of [LINKS[name].near, LINKS[name].far]) {
+      await run('ip', ['netns', 'exec', ens, 'tc', 'qdisc', 'replace', 'dev', edev, 'root', 'tbf', 'rate', shape.rate, 'burst', '32kb', 'latency', '5s']);
+    }
+  }
+}
+
+async function clearShape(name: LinkName): Promise<void> {
+  for (const [ns, dev] of [LINKS[name].near, LINKS[name].far]) {
+    await run('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root'], { allowFail: true });
+  }
+  const [ns] = LINKS[name].near;
+  await ipt(ns, '-F', `fl-${name}-in`);
+  await ipt(ns, '-F', `fl-${name}-out`);
+  await stopDaemon(delayPid(name));
+  fs.rmSync(shapeFile(name), { force: true });
+}
+
+const shapeFile = (name: LinkName) => path.join(labDir(), `net-${name}.json`);
+const delayPid = (name: LinkName) => path.join(labDir(), `delay-${name}.pid`);
+
 export async function linkState(name: LinkName): Promise<LinkState> {
   const [ns, dev] = LINKS[name].near;
   const [fns, fdev] = LINKS[name].far;
   const link = await run('ip', ['-n', fns, '-o', 'link', 'show', 'dev', fdev], { allowFail: true });
+  // What the kernel has in place: netem or tbf on the near end (the delay line has no qdisc).
   const q = await run('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'show', 'dev', dev], { allowFail: true });
-  const netem = q.stdout.split('\n').find((l) => l.includes('netem')) ?? '';
-  const delay = /delay ([\d.]+)(us|ms|s)\b/.exec(netem);
-  const loss = /loss ([\d.]+)%/.exec(netem);
-  const rate = /rate (\S+)/.exec(netem);
-  const toMs = (v: number, u: string) => (u === 'us' ? v / 1000 : u === 's' ? v * 1000 : v);
+  const qd = q.stdout.split('\n').find((l) => / (netem|tbf) /.test(l)) ?? '';
+  let recorded: Shape = {};
+  try {
+    recorded = JSON.parse(fs.readFileSync(shapeFile(name), 'utf8')) as Shape;
+  } catch {
+    recorded = {};
+  }
+  const rate = /rate (\S+)/.exec(qd);
   return {
     up: /[<,]UP[,>]/.test(link.stdout) && !link.stdout.includes('state DOWN'),
-    delayMs: delay ? toMs(Number(delay[1]), delay[2]!) : null,
-    lossPct: loss ? Number(loss[1]) : null,
+    delayMs: recorded.delayMs ?? null,
+    lossPct: recorded.lossPct ?? null,
     rate: rate ? rate[1]! : null,
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { lab, labStatus } from './helpers.ts';
 
 function pingMs(ip: string, count = 3): number | null {
@@ -58,6 +58,23 @@ describe('net: shaping and cutting the links', () => {
     expect(st.links?.uplink.rate).toMatch(/^1Mbit$/i);
     expect((await lab('net', 'uplink', '--clear')).code).toBe(0);
     expect((await labStatus()).links?.uplink.lossPct).toBeNull();
+  });
+
+  it('a rate limit on the uplink slows a bulk TCP transfer to the collector to that rate', async () => {
+    const s = await labStatus();
+    expect((await lab('net', 'uplink', '--rate', '1mbit')).code).toBe(0);
+    const sink = spawn('ip', ['netns', 'exec', 'fl-cloud', 'socat', '-u', 'TCP-LISTEN:39999,reuseaddr', 'OPEN:/dev/null']);
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const t0 = performance.now();
+      // 256 KiB at 1 Mbit/s is about 2.1 s on the wire; a loaded machine only makes it slower.
+      execFileSync('socat', ['-u', 'OPEN:/dev/zero,readbytes=262144', `TCP:${s.collector.ip}:39999`], { timeout: 60_000 });
+      const secs = (performance.now() - t0) / 1000;
+      expect(secs).toBeGreaterThanOrEqual(1.6);
+    } finally {
+      sink.kill('SIGKILL');
+      await lab('net', 'uplink', '--clear');
+    }
   });
 
   it('bad shaping input is refused with a usage error', async () => {
