@@ -120,8 +120,8 @@ export async function loginAndSetup(p: {
       }
     }
     if (Date.now() - lastActionAt >= NUDGE_MS) {
-      // A command may still hold the console: alternate Enter with ^C until something answers.
-      await act(nudges % 2 === 0 ? '\x03' : '\r', nudges % 2 === 0 ? 'interrupt' : 'wake');
+      // Enter first (a prompt that missed the wake), then ^C for a command that still holds the console.
+      await act(nudges % 2 === 0 ? '\r' : '\x03', nudges % 2 === 0 ? 'wake' : 'interrupt');
       nudges += 1;
     }
   }
