@@ -14,11 +14,25 @@ export const SCREENSHOTS = path.join(ROOT, 'test-output', 'screenshots');
 /** Debian's Chromium, headless, with nothing that phones home. */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** The renderer as `npm test` builds it; built here when a test is run on its own. */
+/** The renderer as `npm test` builds it; built here when missing or older than its sources (a test run on its own). */
 export async function ensureRendererBuilt(): Promise<void> {
-  if (fs.existsSync(path.join(DEFAULT_RENDERER_DIR, 'index.html'))) return;
+  const built = path.join(DEFAULT_RENDERER_DIR, 'index.html');
+  if (fs.existsSync(built) && newestSource() <= fs.statSync(built).mtimeMs) return;
   const { build } = await import('vite');
   await build({ configFile: path.join(ROOT, 'vite.renderer.config.ts'), logLevel: 'warn' });
+}
+
+function newestSource(): number {
+  let newest = 0;
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (!e.name.includes('.test.')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  for (const d of ['renderer', 'assets', 'shared']) walk(path.join(ROOT, d));
+  return Math.max(newest, fs.statSync(path.join(ROOT, 'vite.renderer.config.ts')).mtimeMs);
 }
 
 /** What the page did that a Fieldlink window must never do, collected for one assertion at the end. */

@@ -11,7 +11,7 @@ import type { Label } from '../../format/labels.ts';
 import { safeText } from '../../format/text.ts';
 import { appStore, consoleSinks, useApp } from '../../stores/index.ts';
 import type { ConsoleTarget } from './targets.ts';
-import { trustProblemOf, type OfferedKey, type TrustProblem } from './trust.ts';
+import { trustProblemOf, withPinSources, type OfferedKey, type TrustProblem } from './trust.ts';
 import { TrustPrompt } from './TrustPrompt.tsx';
 import { WriteQueue } from './writeQueue.ts';
 
@@ -85,7 +85,12 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
       t.focus();
     } catch (err) {
       if (gen !== generation.current) return;
-      const problem = trustProblemOf(err);
+      let problem = trustProblemOf(err);
+      if (problem?.kind === 'changed') {
+        // Say where the old pin came from; without the table the prompt still shows the fingerprints.
+        problem = withPinSources(problem, await client.call('trust.list', {}).catch(() => []));
+        if (gen !== generation.current) return;
+      }
       setPhase(problem ? { kind: 'trust', problem } : { kind: 'failed', error: explain(err, { NOT_AVAILABLE_YET: meanwhile(target) }) });
     }
   }, [client, closeLive, target.target]);

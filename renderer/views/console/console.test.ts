@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import { ConsoleSinks } from '../../stores/console.ts';
 import { isPlausibleTarget, targetsFor } from './targets.ts';
-import { pinSourceText, sameFingerprint, trustProblemOf } from './trust.ts';
+import { pinSourceText, sameFingerprint, trustProblemOf, withPinSources } from './trust.ts';
 import { MAX_QUEUED_CHARS, MAX_WRITE_CHARS, WriteQueue } from './writeQueue.ts';
 
 const FP = `SHA256:${'Q'.repeat(43)}`;
@@ -142,5 +142,19 @@ describe('ConsoleSinks', () => {
     detach();
     sinks.push('s1', 'late');
     expect(got).toEqual([]);
+  });
+});
+
+describe('where an old pin came from', () => {
+  it('fills in source and time from the trust table, matching host, port, type and fingerprint', () => {
+    const problem = trustProblemOf(
+      new FieldlinkError('HOST_KEY_CHANGED', 'x', { host: '10.0.0.5', port: 22, offered: [{ keyType: 'ssh-ed25519', fingerprint: FP }], pinned: [{ keyType: 'ssh-ed25519', fingerprint: FP2 }] }),
+    )!;
+    const pins = [
+      { host: '10.0.0.5', port: 22, boxId: null, keyType: 'ssh-ed25519', fingerprint: FP2, source: 'serial' as const, pinnedAt: '2026-03-01T10:00:00Z' },
+      { host: '10.0.0.6', port: 22, boxId: null, keyType: 'ssh-ed25519', fingerprint: FP2, source: 'typed' as const, pinnedAt: '2026-03-02T10:00:00Z' },
+    ];
+    expect(withPinSources(problem, pins).pinned).toEqual([{ keyType: 'ssh-ed25519', fingerprint: FP2, source: 'serial', pinnedAt: '2026-03-01T10:00:00Z' }]);
+    expect(withPinSources(problem, []).pinned[0]!.source).toBe('other');
   });
 });

@@ -1,4 +1,4 @@
-import type { TrustSource } from '../../../shared/model.ts';
+import type { TrustPin, TrustSource } from '../../../shared/model.ts';
 import { asFieldlinkError } from '../../errors.ts';
 
 export interface OfferedKey {
@@ -80,4 +80,21 @@ export function sameFingerprint(typed: string, offered: string): boolean {
   const norm = (s: string) => s.replace(/\s+/g, '').replace(/^SHA256:/i, '').replace(/=+$/, '');
   const t = norm(typed);
   return t.length >= 43 && t === norm(offered);
+}
+
+/**
+ * The core's refusal names the pinned keys; where each came from (cable, label, first use) and when
+ * are in the trust table. Matching by host, port, type and fingerprint fills that in for the prompt.
+ */
+export function withPinSources(problem: TrustProblem, pins: readonly TrustPin[]): TrustProblem {
+  const here = pins.filter((p) => p.host === problem.host && p.port === problem.port);
+  if (here.length === 0) return problem;
+  const known = problem.pinned.length > 0 ? problem.pinned : here.map((p) => ({ keyType: p.keyType, fingerprint: p.fingerprint, source: 'other' as const, pinnedAt: null }));
+  return {
+    ...problem,
+    pinned: known.map((k) => {
+      const pin = here.find((p) => p.keyType === k.keyType && p.fingerprint === k.fingerprint);
+      return pin ? { ...k, source: pin.source, pinnedAt: pin.pinnedAt } : k;
+    }),
+  };
 }

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
+import { attachSshConsole } from './sshConsole.ts';
+import { shot, startHarness, type Harness } from './helpers.ts';
+
+/**
+ * The Console view in Chromium against a real OpenSSH sshd on 127.0.0.1: the trust prompt for an
+ * unknown key (a wrong fingerprint is caught, the right one is pinned as typed), a real shell that
+ * runs what is typed, resize reaching the pty, reconnect, and a changed key refused with no way to
+ * accept it.
+ */
+const skip = canRunSshd();
+
+describe.skipIf(skip !== null)('Console view on a real sshd', () => {
+  let h: Harness;
+  let sshd: TestSshd;
+  let detach: () => Promise<void>;
+  let target: string;
+
+  beforeAll(async () => {
+    sshd = await startSshd({ keyTypes: ['ed25519'] });
+    h = await startHarness();
+    detach = attachSshConsole(h.app, { password: sshd.password });
+    target = `ssh://${sshd.user}@127.0.0.1:${sshd.port}`;
+  });
+
+  afterAll(async () => {
+    await detach?.();
+    await h?.close();
+    await sshd?.stop();
+  });
+
+  /** What xterm shows, row by row (its DOM renderer keeps the visible screen as text). */
+  const screen = () => h.page.locator('.xterm-rows').innerText();
+
+  it('asks about an unknown key, catches a wrong fingerprint, and pins the right one as typed', async () => {
+    await h.page.goto(h.host.url);
+    await h.page.click('nav [data-nav="console"]');
+    await h.page.getByLabel('Connect to an address or serial port').fill(target);
+    await h.page.getByRole('button', { name: 'Connect' }).click();
+
+    const prompt = h.page.getByRole('alertdialog', { name: 'Unknown host key' });
+    await prompt.waitFor();
+    const fp = sshd.hostKeys[0]!.fingerprint;
+    await prompt.getByText(fp).waitFor();
+    await shot(h.page, 'console-trust-unknown');
+
+    await prompt.getByLabel(/Fingerprint from the label/).fill(`SHA256:${'A'.repeat(43)}`);
+    await prompt.getByRole('button', { name: 'I checked it' }).click();
+    await prompt.getByText('That does not match what the box offers.').waitFor();
+    expect(h.app.trust.forHost('127.0.0.1', sshd.port)).toEqual([]);
+
+    await prompt.getByLabel(/Fingerprint from the label/).fill(fp.replace('SHA256:', ''));
+    await prompt.getByRole('button', { name: 'I checked it' }).click();
+    await h.page.getByText('Connected over LAN').waitFor();
+    expect(h.app.trust.forHost('127.0.0.1', sshd.port)).toMatchObject([{ fingerprint: fp, source: 'typed' }]);
+  });
+
+  it('runs what is typed in a real shell and shows its output', async () => {
+    await h.page.locator('.terminal-host .xterm').click();
+    await h.page.keyboard.type('echo fieldlink-$((6*7))\n');
+    await expect.poll(screen, { timeout: 20_000 }).toContain('fieldlink-42');
+    await shot(h.page, 'console-live');
+  });
+
+  it('tells the box when the terminal is resized', async () => {
+    const before = await h.page.locator('.terminal-host').boundingBox();
+    await h.page.setViewportSize({ width: 1000, height: 700 });
+    await expect.poll(async () => (await h.page.locator('.terminal-host').boundingBox())?.width).not.toBe(before?.width);
+    // Let the resize settle and reach the pty, then ask the pty itself.
+    await new Promise((r) => setTimeout(r, 600));
+    await h.page.locator('.terminal-host .xterm').click();
+    await h.page.keyboard.type('stty size | sed "s/^/size=/"\n');
+    await expect.poll(screen, { timeout: 20_000 }).toMatch(/size=\d+ \d+/);
+    const [, rows, cols] = /size=(\d+) (\d+)/.exec(await screen())!;
+    const xtermSize = await h.page.locator('.terminal-host .xterm-rows > div').count();
+    expect(Number(rows)).toBe(xtermSize);
+    expect(Number(cols)).toBeGreaterThan(20);
+    expect(Number(cols)).toBeLessThan(130);
+    await h.page.setViewportSize({ width: 1440, height: 900 });
+  });
+
+  it('reconnects to a fresh shell', async () => {
+    await h.page.getByRole('button', { name: 'Reconnect' }).click();
+    await h.page.getByText('Connected over LAN').waitFor();
+    await h.page.locator('.terminal-host .xterm').click();
+    await h.page.keyboard.type('echo again-$((2+3))\n');
+    await expect.poll(screen, { timeout: 20_000 }).toContain('again-5');
+  });
+
+  it('shows a dropped session, then refuses the changed key with no way to accept it, only what to do next', async () => {
+    await sshd.restart({ newHostKeys: true });
+    // The restart cut the live session: the panel says so and offers Connect again.
+    await h.page.getByText('Session ended', { exact: true }).waitFor();
+    await h.page.getByText('The session ended. Press Connect to open a new one.').waitFor();
+    await shot(h.page, 'console-ended');
+    await h.page.getByRole('button', { name: 'Connect', exact: true }).click();
+    const prompt = h.page.getByRole('alertdialog', { name: 'Host key changed' });
+    await prompt.waitFor();
+    await prompt.getByText(sshd.hostKeys[0]!.fingerprint).waitFor();
+    await prompt.getByText('typed in or scanned from the box label').waitFor();
+    await expect(prompt.getByRole('button', { name: /trust|checked|accept/i }).count()).resolves.toBe(0);
+    await prompt.getByText('What to do next').waitFor();
+    await h.page.getByText('Refused: key changed').waitFor();
+    await shot(h.page, 'console-trust-changed');
+    // The old pin stands: nothing was replaced by the refusal.
+    expect(h.app.trust.forHost('127.0.0.1', sshd.port)).toHaveLength(1);
+    expect(h.app.trust.forHost('127.0.0.1', sshd.port)[0]!.fingerprint).not.toBe(sshd.hostKeys[0]!.fingerprint);
+  });
+
+  it('did nothing a Fieldlink window must not do', () => {
+    expect(h.offences).toEqual({ consoleErrors: [], pageErrors: [], foreignRequests: [], cspViolations: [] });
+  });
+});
