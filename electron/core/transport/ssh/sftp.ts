@@ -32,6 +32,15 @@ export function partialPath(remote: string, digest: string): string {
   return path.posix.join(path.posix.dirname(remote), `.${path.posix.basename(remote)}.${digest.slice(0, 16)}.flpart`);
 }
 
+/**
+ * An SFTP request can fail ("No response from server") a moment before the connection reports its
+ * drop; give the link a second to say so, so a cut cable reads as LINK_DOWN, not a box failure.
+ */
+async function linkSettled(host: SftpHost, err: unknown): Promise<void> {
+  if (err instanceof FieldlinkError || typeof (err as { code?: unknown })?.code === 'number') return;
+  for (let i = 0; i < 20 && host.alive; i++) await new Promise((r) => setTimeout(r, 50));
+}
+
 function sftpError(host: SftpHost, err: unknown, what: string, remote: string): FieldlinkError {
   if (err instanceof FieldlinkError) return err;
   if (!host.alive) return new FieldlinkError('LINK_DOWN', `The connection to ${host.target} dropped during ${what}; run it again to resume.`, { target: host.target, path: remote });
@@ -101,6 +110,7 @@ export async function sftpPut(host: SftpHost, remote: string, data: Uint8Array, 
     return { resumedFrom: from };
   } catch (err) {
     if (dl.signal.aborted && !(err instanceof FieldlinkError && err.code === 'LINK_DOWN')) throw dl.error(what);
+    await linkSettled(host, err);
     throw sftpError(host, err, what, remote);
   } finally {
     if (handle && session && host.alive) session.sftp.close(handle, () => undefined);
@@ -238,6 +248,7 @@ export async function sftpGet(host: SftpHost, remote: string, opts: TransferOpti
     return out;
   } catch (err) {
     if (dl.signal.aborted && !(err instanceof FieldlinkError && err.code === 'LINK_DOWN')) throw dl.error(what);
+    await linkSettled(host, err);
     throw sftpError(host, err, what, remote);
   } finally {
     if (handle && session && host.alive) session.sftp.close(handle, () => undefined);
@@ -289,6 +300,7 @@ export async function sftpGetToFile(host: SftpHost, remote: string, local: strin
     return { resumedFrom: from, size: st.size, sha256: ours };
   } catch (err) {
     if (dl.signal.aborted && !(err instanceof FieldlinkError && err.code === 'LINK_DOWN')) throw dl.error(what);
+    await linkSettled(host, err);
     throw sftpError(host, err, what, remote);
   } finally {
     if (fd !== undefined) {
