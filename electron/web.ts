@@ -4,11 +4,12 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FieldlinkError } from '../shared/errors.ts';
-import { API_PATH, MAX_FRAME_BYTES } from '../renderer/transport/wire.ts';
+import { API_PATH } from '../renderer/transport/wire.ts';
 import type { App } from './core/app.ts';
 import {
   DEFAULT_LIMITS,
   NOT_BUILT_PAGE,
+  SOCKET_SERVER_OPTIONS,
   allowedHosts,
   allowedOrigins,
   contentSecurityPolicy,
@@ -78,7 +79,12 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       else res.destroy();
     });
   });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+  // A page load is a handful of small requests: tight limits cost nothing and bound slow or stuck clients.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.maxHeadersCount = 64;
+  server.maxConnections = 64;
+  const wss = new WebSocketServer({ noServer: true, ...SOCKET_SERVER_OPTIONS });
 
   async function handleRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const remote = req.socket.remoteAddress ?? '?';

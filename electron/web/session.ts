@@ -7,6 +7,7 @@ import {
   CLOSE_SLOW_CONSUMER,
   CLOSE_UNAUTHORIZED,
   ClientMessage,
+  MAX_FRAME_BYTES,
   MAX_MESSAGE_BYTES,
   type ServerMessage,
 } from '../../renderer/transport/wire.ts';
@@ -21,6 +22,13 @@ export interface SessionLimits {
   /** Bytes queued for a client that does not read before it is cut off (it reconnects and resubscribes). */
   maxBufferedBytes: number;
 }
+
+/**
+ * How the browser host's ws server is set up. UTF-8 is checked here rather than by ws, which would
+ * drop the whole connection (1007) on one bad frame; this way the frame gets a typed error and the
+ * socket stays.
+ */
+export const SOCKET_SERVER_OPTIONS = { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, skipUTF8Validation: true } as const;
 
 export const DEFAULT_LIMITS: SessionLimits = { helloTimeoutMs: 10_000, maxInFlight: 64, maxBufferedBytes: 8 * 1024 * 1024 };
 
@@ -50,7 +58,16 @@ export function serveSocket(ws: WebSocket, opts: { app: App; token: string; log:
       ws.close(CLOSE_SLOW_CONSUMER, 'Client too slow; reconnect');
       return;
     }
-    ws.send(JSON.stringify(msg));
+    let frame: string;
+    try {
+      frame = JSON.stringify(msg);
+    } catch (err) {
+      // A value JSON cannot carry (a BigInt, a cycle) is the core's bug; the caller still gets an answer.
+      log.error({ err, message: msg.t }, 'browser host: could not serialise a message');
+      if (msg.t !== 'result') return;
+      frame = JSON.stringify({ t: 'result', id: msg.id, ok: false, error: { code: 'INTERNAL', message: 'The answer could not be sent. The details are in the log.' } });
+    }
+    ws.send(frame);
   };
   const refuse = (error: ApiError): void => send({ t: 'error', error });
 
@@ -63,9 +80,15 @@ export function serveSocket(ws: WebSocket, opts: { app: App; token: string; log:
     if (isBinary) return refuse(bad('Binary frames are not part of the Fieldlink protocol; send JSON text.'));
     const size = byteLength(data);
     if (size > MAX_MESSAGE_BYTES) return refuse(bad(`Message too large (${size} bytes; the limit is ${MAX_MESSAGE_BYTES}).`));
+    let text: string;
+    try {
+      text = toText(data);
+    } catch {
+      return refuse(bad('The message is not valid UTF-8 text.'));
+    }
     let raw: unknown;
     try {
-      raw = JSON.parse(toText(data));
+      raw = JSON.parse(text);
     } catch {
       return refuse(bad('The message is not valid JSON.'));
     }
@@ -150,7 +173,10 @@ function byteLength(data: RawData): number {
   return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes a text frame, throwing on invalid UTF-8 (ws is told not to check; see SOCKET_SERVER_OPTIONS). */
 function toText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
+  if (Array.isArray(data)) return utf8.decode(Buffer.concat(data));
+  return utf8.decode(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
 }

@@ -211,6 +211,8 @@ describe('browser host: the API over WebSocket', () => {
     const { ws, inbox } = await session(host.port, host.token);
     ws.send('this is not json');
     expect(await inbox.next((m) => m.t === 'error')).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    ws.send(Buffer.from([0xc3, 0x28, 0xff]), { binary: false });
+    expect(await inbox.next((m) => m.t === 'error')).toMatchObject({ error: { code: 'BAD_REQUEST', message: expect.stringContaining('UTF-8') } });
     ws.send(Buffer.from([1, 2, 3]), { binary: true });
     expect(await inbox.next((m) => m.t === 'error')).toMatchObject({ error: { code: 'BAD_REQUEST' } });
     ws.send(JSON.stringify({ t: 'launch-missiles' }));
