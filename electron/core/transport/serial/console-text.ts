@@ -44,6 +44,8 @@ export function readable(text: string): string {
  * `tail()` so login automation can react to it before it ends.
  */
 export class ConsoleReceiver {
+  /** Kernel lines removed so far (diagnostics, and proof for tests that noise really came). */
+  kernelLines = 0;
   #pending = '';
   #queue: string[] = [];
   #queued = 0;
@@ -62,7 +64,10 @@ export class ConsoleReceiver {
     this.#pending += Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
     const cut = this.#pending.lastIndexOf('\n');
     if (cut >= 0) {
-      this.#enqueue(stripEscapes(stripKernelLines(this.#pending.slice(0, cut + 1))));
+      const lines = this.#pending.slice(0, cut + 1);
+      const cleaned = stripKernelLines(lines);
+      if (cleaned.length !== lines.length) this.kernelLines += (lines.match(KERNEL_LINE) ?? []).length;
+      this.#enqueue(stripEscapes(cleaned));
       this.#pending = this.#pending.slice(cut + 1);
     } else if (this.#pending.length > MAX_PENDING) {
       this.#enqueue(stripEscapes(this.#pending));

@@ -76,6 +76,11 @@ export class SerialShell implements Shell {
     return this.#link.identity.device;
   }
 
+  /** Kernel console lines that were cut out of this console's output so far. */
+  get kernelLinesRemoved(): number {
+    return this.#link.rx.kernelLines;
+  }
+
   /** False once the cable is gone or close() ran: open a new shell then. */
   get connected(): boolean {
     return this.#state !== 'closed' && !this.#link.down;
