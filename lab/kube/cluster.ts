@@ -83,6 +83,8 @@ interface EventRecord {
 }
 
 const S = 1000;
+const UNSCHEDULABLE_DISK =
+  '0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/disk-pressure: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.';
 const CAPACITY = { cpu: '4', memory: '8025880Ki', 'ephemeral-storage': '61202244Ki', 'hugepages-1Gi': '0', 'hugepages-2Mi': '0' };
 const ALLOCATABLE = { cpu: '4', memory: '8025880Ki', 'ephemeral-storage': '59536620270', 'hugepages-1Gi': '0', 'hugepages-2Mi': '0' };
 
@@ -252,7 +254,7 @@ export class Cluster {
           architecture: n.arch,
           bootID: makeUid(seeded(hash32(`${n.uid}:boot`))),
           containerRuntimeVersion: 'containerd://1.7.23-k3s2',
-          kernelVersion: '6.1.0-28-amd64',
+          kernelVersion: `6.1.0-28-${n.arch}`,
           kubeProxyVersion: n.k3sVersion,
           kubeletVersion: n.k3sVersion,
           machineID: n.uid.replace(/-/g, ''),
@@ -301,17 +303,7 @@ export class Cluster {
     this.event(this.podRef(pod), 'Warning', 'Evicted', message, 'kubelet', pod.node, at);
     this.event(this.podRef(pod, c0), 'Normal', 'Killing', `Stopping container ${c0.spec.name}`, 'kubelet', pod.node, at);
     // Its ReplicaSet replaces it at once; the taint keeps the replacement from scheduling.
-    const repl = this.createPod(pod.workload, pod.node, at, 0, pod.ownerName);
-    repl.unschedulable = {
-      at,
-      message: '0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/disk-pressure: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.',
-    };
-    for (const c of repl.containers) {
-      c.current = undefined;
-      c.waiting = undefined;
-    }
-    this.renderPod(repl, at);
-    this.event(this.podRef(repl), 'Warning', 'FailedScheduling', repl.unschedulable.message, 'default-scheduler', '', at);
+    this.createPod(pod.workload, pod.node, at, 0, pod.ownerName);
   }
 
   // ---- workloads ---------------------------------------------------------------------------
@@ -386,9 +378,16 @@ export class Cluster {
     };
     void index;
     this.pods.set(pod.key, pod);
+    // The disk-pressure taint keeps new work off the node, as the scheduler would (DaemonSets tolerate it).
+    if (w.kind !== 'DaemonSet' && this.nodes.get(node)?.diskPressureSince !== undefined) {
+      pod.unschedulable = { at, message: UNSCHEDULABLE_DISK };
+      this.renderPod(pod, at);
+      this.event(this.podRef(pod), 'Warning', 'FailedScheduling', pod.unschedulable.message, 'default-scheduler', '', at);
+      return pod;
+    }
+    this.event(this.podRef(pod), 'Normal', 'Scheduled', `Successfully assigned ${pod.namespace}/${pod.name} to ${node}`, 'default-scheduler', '', at);
     for (const c of pod.containers) this.startContainer(pod, c, at);
     this.renderPod(pod, at);
-    this.event(this.podRef(pod), 'Normal', 'Scheduled', `Successfully assigned ${pod.namespace}/${pod.name} to ${node}`, 'default-scheduler', '', at);
     return pod;
   }
 
@@ -663,7 +662,7 @@ export class Cluster {
   /** Usage as metrics-server reports it: nanocores and KiB, wobbling around each container's base. */
   usage(now: number): { nodes: Map<string, { cpuN: number; memKi: number }>; pods: { pod: SimPod; containers: { name: string; cpuN: number; memKi: number }[] }[] } {
     const nodes = new Map<string, { cpuN: number; memKi: number }>();
-    for (const n of this.nodes.values()) nodes.set(n.name, { cpuN: 180_000_000, memKi: 900_000 });
+    for (const n of this.nodes.values()) if (n.lostSince === undefined) nodes.set(n.name, { cpuN: 180_000_000, memKi: 900_000 });
     const pods: { pod: SimPod; containers: { name: string; cpuN: number; memKi: number }[] }[] = [];
     for (const pod of this.pods.values()) {
       if (pod.evicted || pod.unschedulable) continue;
