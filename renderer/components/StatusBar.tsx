@@ -34,7 +34,7 @@ export function StatusBar() {
       {link.status === 'reconnecting' || link.status === 'unauthorized' ? (
         <span className="status-item status-core tone-bad" role="alert" title={link.message ?? undefined}>
           <Dot tone="bad" />
-          {link.status === 'unauthorized' ? 'This window lost its session: open Fieldlink again' : `Lost the Fieldlink core, retrying (try ${link.attempt})`}
+          {link.status === 'unauthorized' ? 'This window lost its session: open Fieldlink again' : `Lost the connection to Fieldlink, retrying (try ${link.attempt})`}
           {link.status === 'reconnecting' ? (
             <button type="button" className="link" onClick={retryConnection}>
               Retry now

@@ -63,6 +63,22 @@ describe.skipIf(skip !== null)('Console view on a real sshd', () => {
     await shot(h.page, 'console-live');
   });
 
+  it('copies the selection and pastes into the shell through the system clipboard', async () => {
+    await h.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: h.host.origin });
+    const row = h.page.locator('.xterm-rows > div').filter({ hasText: /^fieldlink-42\s*$/ });
+    // xterm's screen layer takes the mouse; double-click where the word is drawn, as a person would.
+    const at = (await row.boundingBox())!;
+    await h.page.mouse.dblclick(at.x + 30, at.y + at.height / 2);
+    await h.page.getByRole('button', { name: 'Copy' }).click();
+    await expect.poll(() => h.page.evaluate('navigator.clipboard.readText()')).toBe('fieldlink-42');
+
+    await h.page.evaluate("navigator.clipboard.writeText('echo pasted-$((40+2))')");
+    await h.page.getByRole('button', { name: 'Paste' }).click();
+    await h.page.locator('.terminal-host .xterm').click();
+    await h.page.keyboard.press('Enter');
+    await expect.poll(screen, { timeout: 20_000 }).toContain('pasted-42');
+  });
+
   it('tells the box when the terminal is resized', async () => {
     const before = await h.page.locator('.terminal-host').boundingBox();
     await h.page.setViewportSize({ width: 1000, height: 700 });

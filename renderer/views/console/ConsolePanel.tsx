@@ -228,7 +228,9 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
       ) : null}
       <div className="terminal-wrap">
         <div className="terminal-host" ref={host} aria-label="Terminal" />
-        {phase.kind !== 'open' ? <div className="terminal-overlay">{overlayText(phase)}</div> : null}
+        {phase.kind !== 'open' ? <div className="terminal-overlay">
+            <span>{overlayText(phase)}</span>
+          </div> : null}
       </div>
     </div>
   );
