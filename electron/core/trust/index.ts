@@ -14,3 +14,4 @@ export {
 } from './knownhosts.ts';
 export { decideHostKey, trustPolicy, type HostKeyPolicy, type HostKeyDecision, type TrustMode } from './policy.ts';
 export { readHostKeys, parseHostKeyListing, type BoxHostKey } from './readhostkeys.ts';
+export { importKnownHostsIntoStore, exportKnownHostsFromStore, type TrustDeps } from './store.ts';

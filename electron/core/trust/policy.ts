@@ -19,6 +19,8 @@ export interface HostKeyPolicy {
   ask?: (offered: HostKeyId[], where: { host: string; port: number }) => Promise<boolean>;
   /** Called once a new key was accepted (first use or asked), to pin and audit it. */
   onAccept?: (key: KnownHostKey, where: { host: string; port: number; source: TrustSource }) => void;
+  /** Called when the offered key matched a pin (lets the full key be kept for known_hosts export). */
+  onVerified?: (key: KnownHostKey, where: { host: string; port: number }) => void;
   /** Called when a key was refused, to audit it. */
   onRefuse?: (err: FieldlinkError) => void;
 }
@@ -40,7 +42,14 @@ export async function decideHostKey(policy: HostKeyPolicy, host: string, port: n
   const where = `${host}:${port}`;
   const offeredList = [{ keyType: offered.keyType, fingerprint: offered.fingerprint }];
   const pinned = policy.pinned.map((p) => ({ keyType: p.keyType, fingerprint: p.fingerprint }));
-  if (pinned.some((p) => p.fingerprint === offered.fingerprint && p.keyType === offered.keyType)) return { ok: true, key: offered, accepted: false };
+  if (pinned.some((p) => p.fingerprint === offered.fingerprint && p.keyType === offered.keyType)) {
+    try {
+      policy.onVerified?.(offered, { host, port });
+    } catch {
+      // Keeping a copy of the key is a convenience; it must never fail a verified connection.
+    }
+    return { ok: true, key: offered, accepted: false };
+  }
 
   const refuse = (error: FieldlinkError): HostKeyDecision => {
     policy.onRefuse?.(error);
@@ -107,6 +116,9 @@ export function trustPolicy(o: {
       o.store.pin({ host: where.host, port: where.port, keyType: key.keyType, fingerprint: key.fingerprint, source: where.source, boxId: o.boxId ?? null });
       o.book?.remember(where.host, where.port, key);
       o.audit?.record({ boxId: o.boxId ?? null, action: 'trust.pin', outcome: 'ok', detail: `${where.host}:${where.port} ${key.keyType} ${key.fingerprint} (${where.source})` });
+    },
+    onVerified(key, where) {
+      o.book?.remember(where.host, where.port, key);
     },
     onRefuse(err) {
       const d = err.details as { offered?: HostKeyId[]; pinned?: HostKeyId[] } | undefined;

@@ -33,6 +33,8 @@ export interface ConnectSshOptions {
   log?: Logger;
   /** An already-open stream to the box (e.g. a ProxyJump tunnel from another SshShell's forwardOut). */
   sock?: Duplex;
+  /** Only these host key algorithms (to ask a box for one key type in particular). */
+  hostKeyAlgorithms?: string[];
 }
 
 const PREFERRED_HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'];
@@ -187,7 +189,7 @@ export async function connectSsh(opts: ConnectSshOptions): Promise<SshShell> {
       };
 
       const pinnedAlgos = opts.trust.pinned.flatMap((p) => hostKeyAlgorithmsFor(p.keyType));
-      const serverHostKey = [...new Set([...pinnedAlgos, ...PREFERRED_HOST_KEY_ALGOS])];
+      const serverHostKey = opts.hostKeyAlgorithms ?? [...new Set([...pinnedAlgos, ...PREFERRED_HOST_KEY_ALGOS])];
       const config: ConnectConfig = {
         host: opts.host,
         port,
