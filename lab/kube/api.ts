@@ -23,6 +23,20 @@ export interface BoxApi {
   bookmarkMs: number;
   /** Upper bound on a watch's life when the client gives no timeoutSeconds. */
   maxWatchMs: number;
+  /** Open watches and log follows on this box, and the cap on them (429 beyond it). */
+  streams: { open: number; max: number };
+}
+
+/** Counts a long-lived response against the box's cap; returns false (and answers 429) when full. */
+function admitStream(api: BoxApi, res: ServerResponse): boolean {
+  if (api.streams.open >= api.streams.max) {
+    res.setHeader('Retry-After', '1');
+    sendStatus(res, new HttpError(429, 'TooManyRequests', `too many open watches and log streams on this box (${api.streams.max}); close some and retry`, { retryAfterSeconds: 1 }));
+    return false;
+  }
+  api.streams.open++;
+  res.once('close', () => api.streams.open--);
+  return true;
 }
 
 /** A watch whose client stops reading is cut rather than buffering without end. */
@@ -333,6 +347,7 @@ function serveWatch(api: BoxApi, resource: Resource, namespace: string | undefin
     throw new HttpError(422, 'Invalid', 'sendInitialEvents is forbidden for watch unless allowWatchBookmarks=true');
   }
 
+  if (!admitStream(api, res)) return;
   res.writeHead(200, {
     'Content-Type': accept.table ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json',
     'Cache-Control': 'no-cache, private',
@@ -443,6 +458,7 @@ function serveLogs(api: BoxApi, namespace: string, podName: string, q: URLSearch
     throw new HttpError(400, 'BadRequest', `container "${container}" in pod "${podName}" is waiting to start: ${why}`);
   }
 
+  if (follow && !admitStream(api, res)) return;
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   let sentBytes = 0;
   let done = false;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Hub } from './hub.ts';
 import { boxPaths } from './box-files.ts';
-import { bridge, kubectl, startTestHub, tempState, waitFor, writeServerJson, type Bridge } from './testing.ts';
+import { apiRequest, bridge, kubectl, startTestHub, tempState, waitFor, writeServerJson, type Bridge } from './testing.ts';
 
 /** The hub's life cycle: boxes coming and going, restarts, agents joining, flags from k3s's files. */
 
@@ -109,6 +109,29 @@ describe('kube hub', { timeout: 90_000 }, () => {
       return s.state === 'error' ? s : null;
     });
     expect(status.message).toMatch(/refused the token/);
+  });
+
+  it('caps open watches per box and answers 429 beyond the cap, freeing the slot when a watch ends', async () => {
+    const { state } = await setup();
+    const dir = await writeServerJson(state, { name: 'box-07', hostname: 'edge-07', ip: '10.77.0.17', scenario: 'healthy' });
+    const hub = await startTestHub(state, { maxStreams: 1 });
+    cleanups.push(() => hub.close());
+    await waitFor('kubeconfig', () => exists(boxPaths(dir).kubeconfig));
+    const first = await apiRequest(dir, '/api/v1/pods?watch=true');
+    expect(first.status).toBe(200);
+    const second = await apiRequest(dir, '/api/v1/pods?watch=true');
+    expect(second.status).toBe(429);
+    expect(JSON.parse(await second.body())).toMatchObject({ kind: 'Status', reason: 'TooManyRequests', code: 429 });
+    first.close();
+    const third = await waitFor('a free slot', async () => {
+      const r = await apiRequest(dir, '/api/v1/pods?watch=true&timeoutSeconds=1');
+      if (r.status === 200) return r;
+      r.close();
+      return null;
+    });
+    third.close();
+    const list = await apiRequest(dir, '/api/v1/pods');
+    expect(list.status).toBe(200);
   });
 
   it('honours --disable metrics-server from config.yaml: no metrics API, no metrics-server pod', async () => {

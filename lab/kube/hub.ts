@@ -27,6 +27,8 @@ export interface HubOptions {
   bookmarkMs?: number;
   warmupMs?: number;
   maxWatchMs?: number;
+  /** Open watches plus log follows allowed per box. */
+  maxStreams?: number;
   logger?: Logger;
 }
 
@@ -69,10 +71,12 @@ export class Hub {
       stateDir: opts.stateDir,
       timeScale: opts.timeScale ?? 1,
       pollMs: opts.pollMs ?? 500,
-      historyLimit: opts.historyLimit ?? 10_000,
+      // Like kine's compaction window: enough for informers to resume after a blip, bounded for 50 boxes.
+      historyLimit: opts.historyLimit ?? 2000,
       bookmarkMs: opts.bookmarkMs ?? 0,
       warmupMs: opts.warmupMs ?? 10 * 60_000,
       maxWatchMs: opts.maxWatchMs ?? 30 * 60_000,
+      maxStreams: opts.maxStreams ?? 256,
     };
     this.log = opts.logger ?? pino({ name: 'kube-hub', level: process.env.FIELDLINK_LOG_LEVEL ?? 'info' }, pino.destination(2));
   }
@@ -201,6 +205,7 @@ export class Hub {
       metrics: !flags.disable.has('metrics-server'),
       bookmarkMs: this.opts.bookmarkMs > 0 ? this.opts.bookmarkMs : Math.max(250, 15_000 / cluster.timeScale),
       maxWatchMs: this.opts.maxWatchMs,
+      streams: { open: 0, max: this.opts.maxStreams },
     };
     const box: ServerBox = { name, dir, stamp, setup, cluster, certs, token, server: null, sockets: new Set() };
     const server = https.createServer(

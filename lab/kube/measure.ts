@@ -22,6 +22,12 @@ const arg = (name: string, def: number) => {
 const BOXES = arg('--boxes', 50);
 const LISTS = arg('--lists', 20);
 
+/** utime + stime of a process in seconds (clock ticks are 100 Hz on Linux). */
+async function cpuS(pid: number): Promise<number> {
+  const f = (await fs.readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 function rssKiB(pid: number): Promise<number> {
   return fs.readFile(`/proc/${pid}/status`, 'utf8').then((s) => Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0));
 }
@@ -63,7 +69,9 @@ try {
     return true;
   }, 300_000);
   const upS = (performance.now() - started) / 1000;
-  await new Promise((r) => setTimeout(r, 3000));
+  const cpu0 = await cpuS(hub.pid!);
+  await new Promise((r) => setTimeout(r, 10_000));
+  const idleCpuPct = ((await cpuS(hub.pid!)) - cpu0) * 10;
   const rssIdle = await rssKiB(hub.pid!);
   const get = await client(dirs[0]!);
   const first = await get('/api/v1/pods');
@@ -83,6 +91,7 @@ try {
     boxes: BOXES,
     scenarios: { 'pods-5000': 1, 'pods-500': Math.min(4, BOXES - 1), other: Math.max(0, BOXES - 5) },
     hubReadyS: Number(upS.toFixed(1)),
+    hubIdleCpuPctOfOneCore: Number(idleCpuPct.toFixed(1)),
     hubRssMiB: { idle: Math.round(rssIdle / 1024), afterLists: Math.round(rssAfter / 1024) },
     list5000Pods: { bytes: first.bytes, firstMs: Math.round(first.ms), medianMs: Math.round(pct(times, 50)), p95Ms: Math.round(pct(times, 95)), n: times.length },
     list500PageOf5000: { medianMs: Math.round(pct(paged, 50)), n: paged.length },

@@ -144,3 +144,23 @@ export function kubectlStream(kubeconfig: string, args: string[]): { out: () => 
     },
   };
 }
+
+/** A raw HTTPS request to a box's socket with its admin certificate; resolves at the response head. */
+export async function apiRequest(boxDir: string, urlPath: string): Promise<{ status: number; body: () => Promise<string>; close: () => void }> {
+  const { parse } = await import('yaml');
+  const https = await import('node:https');
+  const kc = parse(await fs.readFile(boxPaths(boxDir).kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
+  const b = (s: string | undefined) => Buffer.from(s ?? '', 'base64');
+  return new Promise((resolve, reject) => {
+    const req = https.get({
+      socketPath: boxPaths(boxDir).socket, path: urlPath, servername: 'kubernetes',
+      ca: b(kc.clusters[0]!.cluster['certificate-authority-data']), cert: b(kc.users[0]!.user['client-certificate-data']), key: b(kc.users[0]!.user['client-key-data']),
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      const done = new Promise<string>((r) => res.on('end', () => r(Buffer.concat(chunks).toString('utf8'))));
+      res.on('data', (d: Buffer) => chunks.push(d));
+      resolve({ status: res.statusCode ?? 0, body: () => done, close: () => req.destroy() });
+    });
+    req.on('error', reject);
+  });
+}
