@@ -6,8 +6,13 @@ export class Cable {
   readonly port: SerialPort;
   private buf = Buffer.alloc(0);
 
-  private constructor(port: SerialPort) {
+  private readonly link: string;
+  private readonly device: string;
+
+  private constructor(port: SerialPort, link: string, device: string) {
     this.port = port;
+    this.link = link;
+    this.device = device;
     port.on('data', (d: Buffer) => {
       // Bounded: a test never needs more than the last 1 MiB.
       this.buf = Buffer.concat([this.buf, d]);
@@ -16,9 +21,10 @@ export class Cable {
   }
 
   static async open(path: string, baudRate: number): Promise<Cable> {
-    const port = new SerialPort({ path: fs.realpathSync(path), baudRate, autoOpen: false });
+    const device = fs.realpathSync(path);
+    const port = new SerialPort({ path: device, baudRate, autoOpen: false });
     await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
-    return new Cable(port);
+    return new Cable(port, path, device);
   }
 
   get text(): string {
@@ -50,7 +56,13 @@ export class Cable {
   async login(password: string): Promise<void> {
     this.clear();
     this.write('\r');
-    await this.waitFor(/login: $/);
+    // A console keeps its session when the cable is pulled; log that one out first.
+    const seen = await this.waitFor(/(login: |# )$/);
+    if (/# $/.test(seen)) {
+      this.clear();
+      this.write('exit\r');
+      await this.waitFor(/login: $/);
+    }
     this.clear();
     this.write('root\r');
     await this.waitFor(/Password: ?$/);
@@ -70,7 +82,22 @@ export class Cable {
     return out.slice(cmd.length + 2, out.length - 'FLPROMPT# '.length);
   }
 
-  close(): Promise<void> {
-    return new Promise((res) => (this.port.isOpen ? this.port.close(() => res()) : res()));
+  /**
+   * Closing hangs up the lab's pty and the lab makes a fresh one behind the same by-id link (as a
+   * USB adapter re-enumerates); waiting for it keeps the next open off the dying one.
+   */
+  async close(): Promise<void> {
+    await new Promise<void>((res) => (this.port.isOpen ? this.port.close(() => res()) : res()));
+    const end = Date.now() + 5000;
+    while (Date.now() < end) {
+      let now: string | null = null;
+      try {
+        now = fs.realpathSync(this.link);
+      } catch {
+        now = null;
+      }
+      if (now !== null && now !== this.device) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 }
