@@ -102,6 +102,7 @@ export class Cluster {
   private readonly serverName: string;
   private readonly flags: K3sFlags;
   private cronRuns: string[] = [];
+  private cronCount = 0;
   private nextIp = 10;
   clock: number;
 
@@ -335,7 +336,9 @@ export class Cluster {
   }
 
   private cronJob(w: WorkloadSpec, at: number): void {
-    const minute = Math.floor(at / 60_000);
+    // Jobs are named for their scheduled minute in scenario time, so names stay unique when it runs fast.
+    this.cronCount += 1;
+    const minute = Math.floor(this.startedAt / 60_000) + this.cronCount;
     const pod = this.createPod(w, this.serverName, at, 0, `${w.name}-${minute}`);
     this.cronRuns.push(pod.key);
     // The CronJob keeps three finished jobs, like successfulJobsHistoryLimit's default.

@@ -59,6 +59,15 @@ describe('kube hub', { timeout: 90_000 }, () => {
     const br = await open(dir);
     const r = await kubectl(br.kubeconfig, ['get', 'nodes', '-o', 'name']);
     expect(r.stdout.trim()).toBe('node/edge-03');
+
+    // k3s-uninstall.sh removes /var/lib/rancher/k3s: the next start is a new cluster with a new CA.
+    await fs.rm(path.join(dir, 'var', 'lib', 'rancher', 'k3s'), { recursive: true });
+    await fs.rm(boxPaths(dir).serverJson);
+    await waitFor('stopped', async () => !(await exists(boxPaths(dir).socket)));
+    await writeServerJson(state, { name: 'box-03', hostname: 'edge-03', ip: '10.77.0.13', scenario: 'healthy' });
+    await waitFor('a new kubeconfig', async () => (await fs.readFile(boxPaths(dir).kubeconfig, 'utf8').catch(() => before)) !== before);
+    const stale = await kubectl(br.kubeconfig, ['get', 'nodes', '-o', 'name']);
+    expect(stale.code).not.toBe(0);
   });
 
   it('reports a damaged server.json in hub-status.json and keeps serving the other boxes', async () => {

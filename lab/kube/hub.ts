@@ -178,6 +178,13 @@ export class Hub {
     const spec = setup.spec;
     const flags = parseK3sArgs(setup.args);
     const nodeName = flags.nodeName ?? spec.hostname;
+    // No token means k3s's data dir is new (first start, or after k3s-uninstall.sh): a new cluster
+    // gets new CAs and empty state, as real k3s would, instead of inheriting the old identity.
+    const fresh = !(await fs.stat(p.token).then(() => true, () => false));
+    if (fresh) {
+      await fs.rm(p.tls, { recursive: true, force: true });
+      this.clusters.delete(name);
+    }
     const certs = await ensureBoxCerts(p.tls, spec.hostname, spec.ip);
     const token = await ensureServerToken(dir, certs.serverCa, flags.token ?? setup.env.K3S_TOKEN);
     const key = JSON.stringify([CLUSTER_KEYS.map((k) => spec[k]), setup.args]);
