@@ -19,7 +19,9 @@ export function App() {
   const load = useApp((s) => s.load);
 
   useEffect(() => {
-    if (theme) document.documentElement.dataset.theme = theme;
+    if (!theme) return;
+    document.documentElement.dataset.theme = theme;
+    rememberTheme(theme);
   }, [theme]);
 
   useEffect(() => {
@@ -66,6 +68,26 @@ export function App() {
       <CommandPalette />
     </div>
   );
+}
+
+const THEME_KEY = 'fieldlink.theme';
+
+/** The core's setting is the truth; this copy only paints the first frame right, before it answers. */
+function rememberTheme(theme: string): void {
+  try {
+    localStorage.setItem(THEME_KEY, theme);
+  } catch {
+    // Storage off: the first frame is light until the settings arrive; nothing else depends on it.
+  }
+}
+
+export function paintRememberedTheme(): void {
+  try {
+    const t = localStorage.getItem(THEME_KEY);
+    if (t === 'light' || t === 'dark' || t === 'contrast') document.documentElement.dataset.theme = t;
+  } catch {
+    // See rememberTheme.
+  }
 }
 
 function CurrentView() {

@@ -24,7 +24,13 @@ export const createStatusSlice: StateCreator<AppState, [], [], StatusSlice> = (s
 export function mergeJobs(current: Record<string, Job>, list: Job[]): Record<string, Job> {
   if (list.length === 0) return current;
   const next = { ...current };
-  for (const j of list) next[j.id] = j;
+  for (const j of list) {
+    // A job never runs again once it ended: a late snapshot (e.g. jobs.cancel's answer, which can
+    // arrive after the job.changed that ended it) must not bring it back to life.
+    const had = next[j.id];
+    if (had && had.state !== 'running' && j.state === 'running') continue;
+    next[j.id] = j;
+  }
   const ids = Object.keys(next);
   if (ids.length <= KEEP_JOBS) return next;
   // Drop the oldest finished jobs first; running ones always stay.

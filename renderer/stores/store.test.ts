@@ -138,6 +138,11 @@ describe('fleet selectors', () => {
     expect(boxes.filter((b) => matchesQuery(b, 'xk 10.9')).map((b) => b.id)).toEqual(['d']);
     expect(boxes.filter((b) => matchesQuery(b, '  ')).length).toBe(4);
   });
+  it('never lets a late snapshot bring an ended job back to running', () => {
+    const base = { kind: 'sync' as const, title: 't', progress: null, step: null, startedAt: '2026-01-01T00:00:00Z', endedAt: null, error: null };
+    const ended = mergeJobs({}, [{ ...base, id: 'j', state: 'cancelled' }]);
+    expect(mergeJobs(ended, [{ ...base, id: 'j', state: 'running' }]).j!.state).toBe('cancelled');
+  });
   it('keeps running jobs and only the newest finished ones', () => {
     const job = (id: string, state: 'running' | 'done', t: number) => ({ id, kind: 'sync' as const, title: id, state, progress: null, step: null, startedAt: new Date(t).toISOString(), endedAt: null, error: null });
     let jobs = mergeJobs({}, [job('run', 'running', 0)]);

@@ -229,6 +229,27 @@ describe('Fieldlink UI in Chromium', () => {
     await h.page.getByLabel('Search boxes').fill('');
   });
 
+  it('shows a running job with its progress in the status bar and cancels it from there', async () => {
+    let seen: AbortSignal | null = null;
+    const { job, done } = h.app.jobs.start('discovery', 'Scanning 10.77.0.0/24', (ctx) => {
+      seen = ctx.signal;
+      ctx.progress(0.4, '102 of 254 addresses');
+      return new Promise<void>((resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
+    });
+    const bar = h.page.getByRole('contentinfo', { name: 'Status' });
+    await bar.getByText('1 job running: Scanning 10.77.0.0/24').waitFor();
+    await expect(bar.getByRole('progressbar').first().getAttribute('aria-valuenow')).resolves.toBe('40');
+    await bar.getByRole('button', { name: /1 job running/ }).click();
+    const popover = h.page.getByRole('dialog', { name: 'Running jobs' });
+    await popover.getByText('102 of 254 addresses').waitFor();
+    await shot(h.page, 'status-jobs');
+    await popover.getByRole('button', { name: 'Cancel' }).click();
+    await expect(done).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(seen!.aborted).toBe(true);
+    await bar.getByText('No jobs running').waitFor();
+    expect(h.app.jobs.list().find((j) => j.id === job.id)?.state).toBe('cancelled');
+  });
+
   it('did nothing a Fieldlink window must not do: no CSP violation, console error or foreign request', async () => {
     expect(h.offences).toEqual({ consoleErrors: [], pageErrors: [], foreignRequests: [], cspViolations: [] });
     const files = fs.readdirSync(SCREENSHOTS);
