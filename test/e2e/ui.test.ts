@@ -227,6 +227,7 @@ describe('Fieldlink UI in Chromium', () => {
     await h.page.locator('[data-box-id="SN-2137"]').waitFor();
     await expect.poll(() => h.page.locator('.table-scroll [data-box-id]').count()).toBe(1);
     await h.page.getByLabel('Search boxes').fill('');
+    await expect.poll(() => h.page.locator('.table-scroll [data-box-id]').count()).toBeGreaterThan(5);
   });
 
   it('shows a running job with its progress in the status bar and cancels it from there', async () => {
