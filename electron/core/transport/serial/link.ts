@@ -43,6 +43,8 @@ export function resolveIdentity(p: string, byIdDirs: string[] = BY_ID_DIRS): Ser
   return { target: p, device };
 }
 
+const APPEAR_MS = 2000;
+
 /** Devices this process has open: a second opener inside Fieldlink is refused before the OS lock is tried. */
 const openDevices = new Set<string>();
 
@@ -68,7 +70,18 @@ export class SerialLink {
   }
 
   static async open(p: string, baud: number, signal?: AbortSignal): Promise<SerialLink> {
-    const identity = resolveIdentity(p);
+    // A USB adapter re-enumerates for a moment after a replug or a close (udev, or the lab's socat,
+    // makes the by-id link again): a device that is briefly absent is waited for, not refused.
+    let identity: SerialIdentity;
+    for (const until = Date.now() + APPEAR_MS; ; ) {
+      try {
+        identity = resolveIdentity(p);
+        break;
+      } catch (err) {
+        if (Date.now() > until || signal?.aborted) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     if (openDevices.has(identity.device)) {
       throw new FieldlinkError('CONFLICT', `${identity.target} is already open in Fieldlink (a console or a command is using it). Close it first.`, {
         path: identity.target,
