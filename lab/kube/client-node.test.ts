@@ -103,6 +103,15 @@ describe('client-node against the lab API server', { timeout: 90_000 }, () => {
     expect(Number(bm?.obj.metadata?.resourceVersion)).toBeGreaterThanOrEqual(Number(list.metadata!.resourceVersion));
   });
 
+  it('streams the current state then an initial-events-end bookmark for sendInitialEvents (watch-list)', async () => {
+    const count = (await core.listNamespacedPod({ namespace: 'tenant-01' })).items.length;
+    const seen = await watchFor('/api/v1/namespaces/tenant-01/pods', { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' },
+      (s) => s.some((e) => e.type === 'BOOKMARK'));
+    const end = seen.findIndex((e) => e.type === 'BOOKMARK');
+    expect(seen.slice(0, end).filter((e) => e.type === 'ADDED')).toHaveLength(count);
+    expect((seen[end]!.obj.metadata as { annotations?: Record<string, string> }).annotations?.['k8s.io/initial-events-end']).toBe('true');
+  });
+
   it('keeps an informer cache in step with the server', async () => {
     const informer = makeInformer<V1Pod>(kc, '/api/v1/namespaces/tenant-07/pods', () => core.listNamespacedPod({ namespace: 'tenant-07' }));
     let updates = 0;

@@ -88,7 +88,14 @@ export class Hub {
     // Scenario time moves on even when nobody asks, so watches see restarts and events arrive.
     this.tickTimer = setInterval(() => {
       const now = Date.now();
-      for (const c of this.clusters.values()) c.cluster.advance(now);
+      for (const [name, c] of this.clusters) {
+        try {
+          c.cluster.advance(now);
+        } catch (err) {
+          // A scenario bug on one box must not take the other 49 boxes' APIs down with it.
+          this.log.error({ box: name, err }, 'scenario step failed');
+        }
+      }
     }, 250);
   }
 

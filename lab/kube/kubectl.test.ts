@@ -100,6 +100,11 @@ describe('kubectl against the lab API server', { timeout: 90_000 }, () => {
     const lines = prev.stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[2]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z \t\/src\/cmd\/gateway\/main\.go:88/);
+    const future = await kubectl(br.kubeconfig, ['logs', '-n', 'edge', mqtt, `--since-time=${new Date(Date.now() + 3_600_000).toISOString()}`]);
+    expect(future.code).toBe(0);
+    expect(future.stdout).toBe('');
+    const limited = await kubectl(br.kubeconfig, ['logs', '-n', 'edge', mqtt, '--limit-bytes=10']);
+    expect(Buffer.byteLength(limited.stdout)).toBe(10);
     const fw = pods.stdout.split('\n').find((n) => n.includes('firmware-updater'))!;
     const waiting = await kubectl(br.kubeconfig, ['logs', '-n', 'edge', fw]);
     expect(waiting.code).not.toBe(0);

@@ -185,7 +185,14 @@ export class Store {
         this.historyStart = 0;
       }
     }
-    for (const l of [...this.listeners]) l(change);
+    for (const l of [...this.listeners]) {
+      try {
+        l(change);
+      } catch {
+        // One broken watcher (a client gone mid-write) must not stop the cluster or the other watchers.
+        this.listeners.delete(l);
+      }
+    }
   }
 
   private map(resource: Resource): Map<string, KubeObject> {
