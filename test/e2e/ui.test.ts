@@ -62,11 +62,12 @@ describe('Fieldlink UI in Chromium', () => {
     await h.page.getByRole('button', { name: 'Save settings' }).click();
     await h.page.getByText('Type a full address starting with https://').waitFor();
     await h.page.getByLabel('Collector address').fill('https://collector.example.test/files');
+    await h.page.getByLabel('Disk quota for logs (GB)').fill('0,5');
     await h.page.getByRole('button', { name: 'Save settings' }).click();
     await h.page.getByRole('status').getByText('Saved.').waitFor();
 
     const got = await h.app.dispatch('settings.get', {});
-    expect(got.ok && got.value).toMatchObject({ site: 'Plant 3 – Line B', collectorUrl: 'https://collector.example.test/files' });
+    expect(got.ok && got.value).toMatchObject({ site: 'Plant 3 – Line B', collectorUrl: 'https://collector.example.test/files', quotaBytes: 512 * 1024 ** 2 });
     // And it is really on disk: a second core on the same data folder sees it.
     const fresh = createApp({ host: 'test', dataDir: h.app.dataDir, logger: createLogger({ level: 'silent' }) });
     try {
