@@ -21,9 +21,10 @@ export function kernelMessage(random: () => number = Math.random): string {
 
 /** The console line the kernel prints: "[  123.456789] text", seconds since boot. */
 export function formatKernelLine(sinceBootMs: number, text: string): string {
-  const s = Math.max(0, sinceBootMs) / 1000;
-  const whole = Math.floor(s);
-  const micros = Math.floor((s - whole) * 1e6);
+  // Integer microseconds: float seconds would print 456788 for .456789.
+  const total = Math.round(Math.max(0, sinceBootMs) * 1000);
+  const whole = Math.floor(total / 1e6);
+  const micros = total % 1e6;
   return `[${String(whole).padStart(5, ' ')}.${String(micros).padStart(6, '0')}] ${text}`;
 }
 
