@@ -22,7 +22,10 @@ const timer = setInterval(async () => {
   const handler = stub.recorded.protocolHandlers.get('fieldlink');
   const index = handler ? await handler(new Request('fieldlink://app/index.html')) : null;
   const escape = handler ? await handler(new Request('fieldlink://app/..%2F..%2Fpackage.json')) : null;
+  const contents = win?.webContents;
+  const info = contents ? await stub.ipcMain.invokeFrom(contents, contents.mainFrame, 'fieldlink:call:app.info', {}) : null;
   const report = {
+    info,
     window: win ? { loadedUrl: win.loadedUrl, webPreferences: win.options.webPreferences } : null,
     channels: [...stub.ipcMain.handlers.keys()],
     index: index ? { status: index.status, csp: index.headers.get('content-security-policy'), body: await index.text() } : null,

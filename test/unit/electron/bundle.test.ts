@@ -69,6 +69,10 @@ describe('Electron bundles built by Forge', () => {
     for (const spec of imports) expect(spec === 'electron' || spec.startsWith('node:') || shipped(spec), spec).toBe(true);
   });
 
+  /** What the bundle did, as bundle-driver.ts printed it. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let r: Record<string, any> = {};
+
   it('main.js starts under Node 24, opens the sandboxed window, binds the contract and serves the UI', async () => {
     const node = path.join(ROOT, 'node_modules/.bin/node');
     const dataDir = path.join(base, 'data');
@@ -78,13 +82,22 @@ describe('Electron bundles built by Forge', () => {
     });
     const line = stdout.split('\n').find((l) => l.startsWith('REPORT '));
     expect(line).toBeDefined();
-    const report = JSON.parse(line!.slice(7));
-    expect(report.window.loadedUrl).toBe('fieldlink://app/index.html');
-    expect(report.window.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, preload: path.join(out, 'preload.cjs') });
-    expect(report.channels.sort()).toEqual(callNames.map(callChannel).sort());
-    expect(report.index).toMatchObject({ status: 200, body: expect.stringContaining('Fieldlink bundle test') });
-    expect(report.index.csp).toContain("default-src 'self'");
-    expect([400, 404]).toContain(report.escape.status);
+    r = JSON.parse(line!.slice(7));
+    expect(r.info).toMatchObject({ ok: true, value: { host: 'electron' } });
+    expect(r.window.loadedUrl).toBe('fieldlink://app/index.html');
+    expect(r.window.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, preload: path.join(out, 'preload.cjs') });
+    expect(r.channels.sort()).toEqual(callNames.map(callChannel).sort());
+    expect(r.index).toMatchObject({ status: 200, body: expect.stringContaining('Fieldlink bundle test') });
+    expect(r.index.csp).toContain("default-src 'self'");
+    expect([400, 404]).toContain(r.escape.status);
     expect(fs.existsSync(path.join(dataDir, 'fieldlink.db'))).toBe(true);
   }, 90_000);
+
+  // Known bug, kept visible: Vite inlines `new URL('../../package.json', import.meta.url)` in
+  // electron/core/app.ts as a data: URL, which fs cannot read, so the bundled app reports 0.0.0.
+  // When the core reads its version in a bundle-safe way this starts passing and `fails` must go.
+  it.fails('reports the package.json version from inside the bundle', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(r.info?.value?.version).toBe(pkg.version);
+  });
 });
