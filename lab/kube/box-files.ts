@@ -14,6 +14,7 @@ export const boxPaths = (boxDir: string) => ({
   socket: path.join(boxDir, 'k3s', 'api.sock'),
   tls: path.join(boxDir, 'k3s', 'tls'),
   status: path.join(boxDir, 'k3s', 'hub-status.json'),
+  bootId: path.join(boxDir, 'run', 'lab', 'boot-id'),
   kubeconfig: path.join(boxDir, 'etc', 'rancher', 'k3s', 'k3s.yaml'),
   config: path.join(boxDir, 'etc', 'rancher', 'k3s', 'config.yaml'),
   unit: (unit: string) => path.join(boxDir, 'etc', 'systemd', 'system', `${unit}.service`),

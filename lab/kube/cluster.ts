@@ -75,6 +75,7 @@ interface SimNode extends NodeSpec {
   diskPressureSince?: number;
   /** Set while the node's kubelet is gone (an agent stopped): the node goes Unknown, as in k3s. */
   lostSince?: number;
+  bootId?: string;
 }
 
 interface EventRecord {
@@ -182,6 +183,39 @@ export class Cluster {
     this.event({ kind: 'Node', name: n.name, uid: n.name }, 'Normal', 'NodeReady', `Node ${n.name} status is now: NodeReady`, 'kubelet', n.name, at);
   }
 
+  /**
+   * The server box rebooted (a new boot id): every running container died with the machine and is
+   * started again by the kubelet, as after a real power cycle (restartCount + 1, lastState Unknown/255).
+   */
+  nodeRebooted(at: number, bootId: string): void {
+    const node = this.nodes.get(this.serverName)!;
+    node.bootId = bootId;
+    node.heartbeatAt = at;
+    this.renderNode(node, at);
+    const ref = { kind: 'Node', name: node.name, uid: node.name };
+    this.event(ref, 'Warning', 'Rebooted', `Node ${node.name} has been rebooted, boot id: ${bootId}`, 'kubelet', node.name, at);
+    this.event(ref, 'Normal', 'Starting', 'Starting kubelet.', 'kubelet', node.name, at);
+    let stagger = 0;
+    for (const pod of this.pods.values()) {
+      if (pod.node !== node.name || pod.evicted || pod.unschedulable) continue;
+      const dead = pod.containers.filter((c) => c.current && c.current.endedAt === undefined && c.spec.behaviour !== 'job');
+      if (dead.length === 0) continue;
+      for (const c of dead) {
+        c.last = { ...c.current!, endedAt: at, reason: 'Unknown', exitCode: 255 };
+        c.current = undefined;
+        c.restarts += 1;
+        c.waiting = { reason: 'ContainerCreating' };
+      }
+      this.renderPod(pod, at);
+      stagger += 1;
+      this.timers.add(at + this.sim(5 * S) + Math.min(stagger * 200, this.sim(20 * S)), (t) => {
+        if (!this.live(pod)) return;
+        for (const c of dead) if (!c.current) this.startContainer(pod, c, t);
+        this.renderPod(pod, t);
+      });
+    }
+  }
+
   hasNode(name: string): boolean {
     return this.nodes.has(name);
   }
@@ -253,7 +287,7 @@ export class Cluster {
         images: [],
         nodeInfo: {
           architecture: n.arch,
-          bootID: makeUid(seeded(hash32(`${n.uid}:boot`))),
+          bootID: n.bootId ?? makeUid(seeded(hash32(`${n.uid}:boot`))),
           containerRuntimeVersion: 'containerd://1.7.23-k3s2',
           kernelVersion: `6.1.0-28-${n.arch}`,
           kubeProxyVersion: n.k3sVersion,
@@ -418,12 +452,14 @@ export class Cluster {
     }
     this.event(ref, 'Normal', 'Created', `Created container: ${c.spec.name}`, 'kubelet', pod.node, at);
     this.event(ref, 'Normal', 'Started', `Started container ${c.spec.name}`, 'kubelet', pod.node, at);
-    c.current = { startedAt: at };
+    const inst: Instance = { startedAt: at };
+    c.current = inst;
     c.waiting = undefined;
     const runFor = b === 'crash' ? 6 * S : b === 'oom' ? 12 * S : b === 'job' ? 8 * S : 0;
     if (runFor > 0) {
       this.timers.add(at + this.sim(runFor), (t) => {
-        if (this.live(pod)) this.stopContainer(pod, c, t);
+        // Only the instance this timer was set for: a reboot may have replaced it meanwhile.
+        if (this.live(pod) && c.current === inst) this.stopContainer(pod, c, t);
       });
     }
   }

@@ -70,6 +70,35 @@ describe('kube hub', { timeout: 90_000 }, () => {
     expect(stale.code).not.toBe(0);
   });
 
+  it('restarts every running container after a box reboot (new boot id), but not after a k3s restart', async () => {
+    const { state, start } = await setup();
+    const dir = path.join(state, 'boxes', 'box-08');
+    await fs.mkdir(path.join(dir, 'run', 'lab'), { recursive: true });
+    await fs.writeFile(boxPaths(dir).bootId, 'aaaa\n');
+    await writeServerJson(state, { name: 'box-08', hostname: 'edge-08', ip: '10.77.0.18', scenario: 'healthy' });
+    await start();
+    const br = await open(dir);
+    const restarts = async () => {
+      const r = await kubectl(br.kubeconfig, ['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns', '-o', 'jsonpath={.items[0].status.containerStatuses[0].restartCount} {.items[0].status.containerStatuses[0].lastState.terminated.reason}']);
+      return r.stdout.trim();
+    };
+    await waitFor('API', async () => (await restarts()) === '0');
+    const restartK3s = async () => {
+      await fs.rm(boxPaths(dir).serverJson);
+      await waitFor('stopped', async () => !(await exists(boxPaths(dir).socket)));
+      await writeServerJson(state, { name: 'box-08', hostname: 'edge-08', ip: '10.77.0.18', scenario: 'healthy' });
+      await waitFor('served again', () => exists(boxPaths(dir).socket));
+    };
+    await restartK3s();
+    await waitFor('API again', async () => (await restarts()) !== '');
+    expect(await restarts()).toBe('0');
+    await fs.writeFile(boxPaths(dir).bootId, 'bbbb\n');
+    await restartK3s();
+    expect(await waitFor('a restart after the reboot', async () => ((await restarts()) === '1 Unknown' ? '1 Unknown' : null))).toBe('1 Unknown');
+    const ev = await kubectl(br.kubeconfig, ['get', 'events', '--field-selector', 'reason=Rebooted', '-o', 'name']);
+    expect(ev.stdout.trim()).toMatch(/^event\/edge-08\./);
+  });
+
   it('reports a damaged server.json in hub-status.json and keeps serving the other boxes', async () => {
     const { state, start } = await setup();
     const good = await writeServerJson(state, { name: 'box-04', hostname: 'edge-04', ip: '10.77.0.14', scenario: 'healthy' });

@@ -58,7 +58,7 @@ export class Hub {
   private readonly log: Logger;
   private readonly servers = new Map<string, ServerBox>();
   /** Clusters outlive a stop/start of k3s, as etcd's data does; dropped when the box folder goes. */
-  private readonly clusters = new Map<string, { cluster: Cluster; key: string }>();
+  private readonly clusters = new Map<string, { cluster: Cluster; key: string; bootId: string | null }>();
   private readonly agents = new Map<string, AgentBox>();
   private readonly broken = new Map<string, string>();
   private pollTimer: NodeJS.Timeout | null = null;
@@ -195,6 +195,8 @@ export class Hub {
     const certs = await ensureBoxCerts(p.tls, spec.hostname, spec.ip);
     const token = await ensureServerToken(dir, certs.serverCa, flags.token ?? setup.env.K3S_TOKEN);
     const key = JSON.stringify([CLUSTER_KEYS.map((k) => spec[k]), setup.args]);
+    // lab-boot writes a new boot id each time the box boots; k3s restarting alone keeps it.
+    const bootId = (await fs.readFile(p.bootId, 'utf8').catch(() => '')).trim().slice(0, 64) || null;
     let entry = this.clusters.get(name);
     if (!entry || entry.key !== key) {
       const node: NodeSpec = { name: nodeName, ip: spec.ip, arch: spec.arch, role: 'server', k3sVersion: spec.k3sVersion, labels: flags.nodeLabels, taints: flags.nodeTaints };
@@ -207,9 +209,13 @@ export class Hub {
         historyLimit: this.opts.historyLimit,
         warmupMs: this.opts.warmupMs,
       });
-      entry = { cluster, key };
+      entry = { cluster, key, bootId };
       this.clusters.set(name, entry);
+    } else if (bootId && entry.bootId && bootId !== entry.bootId) {
+      entry.cluster.nodeRebooted(Date.now(), bootId);
+      this.log.info({ box: name }, 'box rebooted: its containers restart');
     }
+    entry.bootId = bootId ?? entry.bootId;
     const cluster = entry.cluster;
     const api: BoxApi = {
       cluster,
