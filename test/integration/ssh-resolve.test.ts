@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FieldlinkError } from '../../shared/errors.ts';
 import { AuditLog, TrustStore, openDatabase } from '../../electron/core/db/index.ts';
 import { ensureTechnicianKey } from '../../electron/core/keys/index.ts';
-import { connectResolved, connectSsh, pinTypedFingerprint, probeHostKeys, resolveSsh } from '../../electron/core/transport/ssh/index.ts';
+import { connectResolved, connectSsh, pinTypedFingerprint, probeHostKeys, resolveSsh, SshPool } from '../../electron/core/transport/ssh/index.ts';
 import { exportKnownHostsFromStore, importKnownHostsIntoStore, PublicKeyBook } from '../../electron/core/trust/index.ts';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
 
@@ -74,6 +74,13 @@ describe.skipIf(skip)('resolving targets, probing keys, agents, keepalive and si
     expect(d.sessionPids().length).toBe(before + 2);
     expect(Buffer.from((await sh.exec('echo through')).stdout).toString()).toBe('through\n');
     await sh.close();
+    // The pool takes the same resolved target, hops included.
+    const pool = new SshPool();
+    try {
+      expect(Buffer.from((await pool.shell({ ...r.target, jumps: r.jumps }).exec('echo pooled')).stdout).toString()).toBe('pooled\n');
+    } finally {
+      await pool.close();
+    }
     // Verified connections leave the full key in the book, so the pins export to known_hosts.
     const out = exportKnownHostsFromStore(x, { hash: true });
     expect(out.exported).toBe(1);

@@ -109,7 +109,10 @@ export function trustPolicy(o: {
   boxId?: string | null;
 }): HostKeyPolicy {
   return {
-    pinned: o.store.forHost(o.host, o.port).map((p) => ({ keyType: p.keyType, fingerprint: p.fingerprint })),
+    // Read at each handshake, so a reused policy (pool reconnects) sees pins added since it was made.
+    get pinned() {
+      return o.store.forHost(o.host, o.port).map((p) => ({ keyType: p.keyType, fingerprint: p.fingerprint }));
+    },
     mode: o.mode,
     ask: o.ask,
     onAccept(key, where) {

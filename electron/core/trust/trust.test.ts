@@ -53,6 +53,25 @@ describe('host-key policy', () => {
   });
 });
 
+describe('trust policy from the pin table', () => {
+  it('sees pins added after it was made, so a reconnect after first use is verified', async () => {
+    const { openDatabase, TrustStore } = await import('../db/index.ts');
+    const { trustPolicy } = await import('./index.ts');
+    const db = openDatabase(':memory:');
+    const store = new TrustStore(db);
+    const k = newKey();
+    const policy = trustPolicy({ store, host: 'h', port: 22, mode: 'accept-new' });
+    expect(policy.pinned).toEqual([]);
+    expect((await decideHostKey(policy, 'h', 22, k.blob)).ok).toBe(true);
+    expect(policy.pinned).toEqual([{ keyType: 'ssh-ed25519', fingerprint: fingerprintOf(k.blob) }]);
+    expect(store.forHost('h', 22)[0]!.source).toBe('first-use');
+    const other = newKey();
+    const d = await decideHostKey(policy, 'h', 22, other.blob);
+    expect(!d.ok && d.error.code).toBe('HOST_KEY_CHANGED');
+    db.close();
+  });
+});
+
 describe('known_hosts', () => {
   const a = newKey();
   const b = newKey();

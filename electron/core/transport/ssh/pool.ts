@@ -4,11 +4,14 @@ import type { Logger } from '../../log/index.ts';
 import type { HostKeyPolicy } from '../../trust/policy.ts';
 import type { ExecOptions, ExecResult, Shell, TransferOptions } from '../shell.ts';
 import { connectSsh, type ConnectSshOptions } from './connect.ts';
+import { connectResolved, type ResolvedSsh } from './resolve.ts';
 import type { SshShell, Terminal } from './sshshell.ts';
 
 /** How to reach one box; `trust` is a function so each reconnect sees pins added since (e.g. first use). */
 export interface SshTargetOptions extends Omit<ConnectSshOptions, 'signal' | 'trust'> {
   trust: HostKeyPolicy | (() => HostKeyPolicy);
+  /** ProxyJump hops (from resolveSsh), opened before the target on every (re)connect. */
+  jumps?: ResolvedSsh['jumps'];
 }
 
 export interface SshPoolOptions {
@@ -146,8 +149,10 @@ export class SshPool {
     let last: unknown;
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
       try {
-        const trust = typeof target.trust === 'function' ? target.trust() : target.trust;
-        return await connectSsh({ ...target, trust, signal, log: target.log ?? this.#log });
+        const { jumps, ...rest } = target;
+        const trust = typeof rest.trust === 'function' ? rest.trust() : rest.trust;
+        const opts = { ...rest, trust, log: rest.log ?? this.#log };
+        return jumps?.length ? await connectResolved({ target: opts, jumps }, signal) : await connectSsh({ ...opts, signal });
       } catch (err) {
         last = err;
         const code = err instanceof FieldlinkError ? err.code : 'INTERNAL';
