@@ -25,6 +25,13 @@ const NUDGE_MS = 1500;
 const SETUP_WAIT_MS = 4000;
 const VIEW_CHARS = 2048;
 
+const NUDGES: [string, string][] = [
+  ['\r', 'wake'],
+  ['\x03', 'interrupt'],
+  ['\r', 'wake'],
+  ['\x18'.repeat(10) + '\x08'.repeat(10) + '\r', 'cancel-transfer'],
+];
+
 const ACTIVATE = /press enter to activate/i;
 const PASSWORD = /pass(?:word|phrase)[^\n]{0,40}:\s*$/i;
 const LOGIN = /login:\s*$/i;
@@ -120,8 +127,11 @@ export async function loginAndSetup(p: {
       }
     }
     if (Date.now() - lastActionAt >= NUDGE_MS) {
-      // Enter first (a prompt that missed the wake), then ^C for a command that still holds the console.
-      await act(nudges % 2 === 0 ? '\r' : '\x03', nudges % 2 === 0 ? 'wake' : 'interrupt');
+      // Enter first (a prompt that missed the wake), then ^C for a command that still holds the
+      // console, then the ZMODEM cancel (ten CAN, ten backspaces to erase them from any prompt) for
+      // an rz/sz that left the tty raw, where ^C is only data.
+      const [keys, what] = NUDGES[nudges % NUDGES.length]!;
+      await act(keys, what);
       nudges += 1;
     }
   }

@@ -90,6 +90,20 @@ describe('serial shell login', { timeout: 60_000 }, () => {
     expect(processesMatching('^sleep 4242$')).toBe('');
   });
 
+  it('cancels a ZMODEM receiver left waiting with the tty raw, where ^C is only data', async () => {
+    const f = await box({ kind: 'shell' });
+    const port = new SerialPort({ path: f.path, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+    await new Promise<void>((res) => port.write(`cd ${f.home} && rz -b -y\r`, () => res()));
+    await new Promise((r) => setTimeout(r, 700));
+    await new Promise<void>((res) => port.close(() => res()));
+    expect(processesMatching('^rz -b -y$')).not.toBe('');
+
+    const sh = await open(f, { credentials: undefined });
+    expect(text((await sh.exec('echo past-rz')).stdout)).toBe('past-rz\n');
+    expect(processesMatching('^rz -b -y$')).toBe('');
+  });
+
   it('fails with AUTH_FAILED on a wrong password, without the password in the log', async () => {
     const f = await box({ kind: 'login' });
     const sink = logSink();
