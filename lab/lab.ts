@@ -305,6 +305,8 @@ export function requireUp(): LabState {
 }
 
 export async function status(opts: { memory?: boolean } = {}): Promise<LabStatus> {
+  // The state folder is root's (it holds the label passwords): without root it would look empty.
+  assertCanRun();
   let s: LabState | null = null;
   try {
     s = readState();
