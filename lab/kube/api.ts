@@ -353,6 +353,8 @@ function serveWatch(api: BoxApi, resource: Resource, namespace: string | undefin
     'Cache-Control': 'no-cache, private',
     'Transfer-Encoding': 'chunked',
   });
+  // Send the head now: client-go waits for it before it treats the watch as established.
+  res.flushHeaders();
   let first = true;
   let closed = false;
   let lastRv = store.resourceVersion;
@@ -460,6 +462,7 @@ function serveLogs(api: BoxApi, namespace: string, podName: string, q: URLSearch
 
   if (follow && !admitStream(api, res)) return;
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
   let sentBytes = 0;
   let done = false;
   const finish = () => {

@@ -99,6 +99,24 @@ describe('kube hub', { timeout: 90_000 }, () => {
     expect(ev.stdout.trim()).toMatch(/^event\/edge-08\./);
   });
 
+  it('sends a watch response head at once, before any event, so clients see the watch established', async () => {
+    const { state } = await setup();
+    const dir = await writeServerJson(state, { name: 'box-10', hostname: 'edge-10', ip: '10.77.0.20', scenario: 'healthy' });
+    const hub = await startTestHub(state, { bookmarkMs: 120_000 });
+    cleanups.push(() => hub.close());
+    await waitFor('kubeconfig', () => exists(boxPaths(dir).kubeconfig));
+    const br = await open(dir);
+    // kubectl wait lists then watches the one pod; a quiet pod used to hold the head until a bookmark.
+    const r = await kubectl(br.kubeconfig, ['wait', '--for=condition=Ready', 'pod', '-l', 'k8s-app=kube-dns', '-n', 'kube-system', '--timeout=30s'], 60_000);
+    expect(r.stdout).toMatch(/condition met/);
+    const w = await Promise.race([
+      apiRequest(dir, '/api/v1/namespaces/kube-system/pods?watch=true&fieldSelector=metadata.name%3Dnone&resourceVersion=' + (hub.cluster('box-10')!.store.resourceVersion)),
+      new Promise<null>((r2) => setTimeout(() => r2(null), 30_000)),
+    ]);
+    expect(w?.status).toBe(200);
+    w?.close();
+  });
+
   it('reports a damaged server.json in hub-status.json and keeps serving the other boxes', async () => {
     const { state, start } = await setup();
     const good = await writeServerJson(state, { name: 'box-04', hostname: 'edge-04', ip: '10.77.0.14', scenario: 'healthy' });
