@@ -33,7 +33,7 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 function start(): void {
-  const core = createApp({ host: 'electron', dataDir: process.env.FIELDLINK_DATA_DIR || app.getPath('userData'), sealer: keychainSealer() });
+  const core = createApp({ host: 'electron', sealer: keychainSealer() });
   lockDownSession(session.defaultSession);
   protocol.handle(SCHEME, (request) => staticResponse(rendererDir, request, headers));
   const ipc = bindIpc({ app: core, ipcMain, isAppUrl });

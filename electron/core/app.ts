@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import type { AppInfo, Settings, Status } from '../../shared/model.ts';
 import { resolveDataDir } from './config/index.ts';
+// A JSON import, not a file read at run time: it survives bundling into the Electron main process.
+import pkg from '../../package.json' with { type: 'json' };
 import { AuditLog, Inventory, Outbox, SettingsStore, TrustStore, openDatabase } from './db/index.ts';
 import { EventBus } from './events/index.ts';
 import { JobRegistry } from './jobs/index.ts';
@@ -41,7 +43,7 @@ export interface App {
   close(): void;
 }
 
-export const VERSION = readVersion();
+export const VERSION: string = pkg.version;
 
 export function createApp(opts: AppOptions): App {
   const dataDir = resolveDataDir(opts.dataDir);
@@ -58,7 +60,7 @@ export function createApp(opts: AppOptions): App {
     bus,
     log,
     jobs,
-    inventory: new Inventory(db),
+    inventory: new Inventory(db, (box) => bus.emit('box.changed', box)),
     trust: new TrustStore(db),
     audit: new AuditLog(db, () => settings.get().technician),
     outbox: new Outbox(db),
@@ -74,6 +76,8 @@ export function createApp(opts: AppOptions): App {
     updateSettings(patch) {
       const next = settings.set(patch);
       bus.emit('settings.changed', next);
+      // The collector address is part of the status bar.
+      bus.emit('status.changed', app.status());
       return next;
     },
     close() {
@@ -85,13 +89,4 @@ export function createApp(opts: AppOptions): App {
   // Job changes move the status bar: keep it current without each job having to remember.
   bus.on('job.changed', () => bus.emit('status.changed', app.status()));
   return app;
-}
-
-function readVersion(): string {
-  try {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return '0.0.0';
-  }
 }

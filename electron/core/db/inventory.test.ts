@@ -59,3 +59,13 @@ describe('inventory', () => {
     expect(inv.list()).toHaveLength(1);
   });
 });
+
+describe('inventory changes', () => {
+  it('announces every added or changed box, so the UI updates live', () => {
+    const seen: string[] = [];
+    const inv = new Inventory(openDatabase(':memory:'), (b) => seen.push(`${b.id}:${b.health}`));
+    inv.recordSighting({ boxId: 'SN9', source: 'mdns', address: '10.0.0.9' });
+    inv.setHealth('SN9', 'healthy');
+    expect(seen).toEqual(['SN9:unknown', 'SN9:healthy']);
+  });
+});

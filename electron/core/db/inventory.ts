@@ -46,8 +46,11 @@ const TRUST_RANK = `CASE source WHEN 'serial' THEN 1 WHEN 'typed' THEN 2 WHEN 'k
 
 export class Inventory {
   readonly #db: DatabaseSync;
-  constructor(db: DatabaseSync) {
+  readonly #onChange: (box: Box) => void;
+  /** `onChange` hears of every box that was added or changed (the app turns it into `box.changed`). */
+  constructor(db: DatabaseSync, onChange: (box: Box) => void = () => {}) {
     this.#db = db;
+    this.#onChange = onChange;
   }
 
   /** Records a sighting and merges what it says into the box, creating the box if it is new. */
@@ -105,16 +108,24 @@ export class Inventory {
         .prepare('INSERT INTO sightings (box_id, source, address, at, facts) VALUES (?, ?, ?, ?, ?)')
         .run(s.boxId, s.source, s.address ?? null, at, JSON.stringify(s.facts ?? {}));
     });
-    return this.get(s.boxId)!;
+    return this.#changed(s.boxId)!;
   }
 
   setHealth(boxId: string, health: HealthWord): void {
     this.#db.prepare('UPDATE boxes SET health = ? WHERE id = ?').run(health, boxId);
+    this.#changed(boxId);
   }
 
   /** Marks that the box showed a host key other than its pin; cleared when a new key is pinned. */
   markKeyChanged(boxId: string, changed: boolean): void {
     this.#db.prepare('UPDATE boxes SET key_changed_at = ? WHERE id = ?').run(changed ? new Date().toISOString() : null, boxId);
+    this.#changed(boxId);
+  }
+
+  #changed(boxId: string): Box | undefined {
+    const box = this.get(boxId);
+    if (box) this.#onChange(box);
+    return box;
   }
 
   get(id: string): Box | undefined {

@@ -95,8 +95,7 @@ describe('Electron bundles built by Forge', () => {
 
   // Known bug, kept visible: Vite inlines `new URL('../../package.json', import.meta.url)` in
   // electron/core/app.ts as a data: URL, which fs cannot read, so the bundled app reports 0.0.0.
-  // When the core reads its version in a bundle-safe way this starts passing and `fails` must go.
-  it.fails('reports the package.json version from inside the bundle', () => {
+  it('reports the package.json version from inside the bundle', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(r.info?.value?.version).toBe(pkg.version);
   });

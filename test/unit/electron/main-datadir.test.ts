@@ -7,7 +7,7 @@ vi.mock('electron', () => import('./stub-electron.ts'));
 const stub = await import('./stub-electron.ts');
 
 describe('Electron main process, data folder', () => {
-  it('uses FIELDLINK_DATA_DIR over userData, and the 0600 key file when the keychain is only basic_text', async () => {
+  it('uses FIELDLINK_DATA_DIR when set, and the 0600 key file when the keychain is only basic_text', async () => {
     stub.safeStorage.backend = 'basic_text';
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-datadir-'));
     process.env.FIELDLINK_DATA_DIR = dir;

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { callChannel, callNames } from '../../../shared/api.ts';
@@ -8,9 +9,13 @@ const stub = await import('./stub-electron.ts');
 
 describe('Electron main process', () => {
   let win: InstanceType<typeof stub.BrowserWindow>;
+  // The per-OS default folder, pointed somewhere harmless: the app shares it with the CLI.
+  const xdg = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-xdg-'));
+  const dataDir = path.join(xdg, 'fieldlink');
 
   beforeAll(async () => {
     delete process.env.FIELDLINK_DATA_DIR;
+    process.env.XDG_DATA_HOME = xdg;
     await import('../../../electron/main.ts');
     stub.app.fireReady();
     await vi.waitFor(() => expect(stub.BrowserWindow.all.length).toBe(1));
@@ -19,6 +24,8 @@ describe('Electron main process', () => {
   afterAll(() => {
     stub.app.emit('will-quit', new stub.StubEvent());
     fs.rmSync(stub.app.userData, { recursive: true, force: true });
+    fs.rmSync(xdg, { recursive: true, force: true });
+    delete process.env.XDG_DATA_HOME;
   });
 
   it('sandboxes every renderer and registers its scheme as privileged before ready', () => {
@@ -45,12 +52,13 @@ describe('Electron main process', () => {
     expect(win.visible).toBe(true);
   });
 
-  it('puts the core in userData when FIELDLINK_DATA_DIR is not set', () => {
-    expect(fs.existsSync(path.join(stub.app.userData, 'fieldlink.db'))).toBe(true);
+  it('keeps its data in the same per-OS folder as the CLI, so both see one inventory', () => {
+    expect(fs.existsSync(path.join(dataDir, 'fieldlink.db'))).toBe(true);
+    expect(fs.existsSync(path.join(stub.app.userData, 'fieldlink.db'))).toBe(false);
   });
 
   it('seals secrets with the OS keychain when there is one, so no key file is written', () => {
-    expect(fs.existsSync(path.join(stub.app.userData, 'secret.key'))).toBe(false);
+    expect(fs.existsSync(path.join(dataDir, 'secret.key'))).toBe(false);
   });
 
   it('binds every contract call, and nothing else', () => {
@@ -160,6 +168,7 @@ describe('Electron main process', () => {
     const wc = win.webContents;
     wc.sent.length = 0;
     await stub.ipcMain.invokeFrom(wc, wc.mainFrame, callChannel('settings.set'), { site: 'Cell tower 12' });
-    expect(wc.sent).toEqual([{ channel: 'fieldlink:event:settings.changed', payload: expect.objectContaining({ site: 'Cell tower 12' }) }]);
+    expect(wc.sent).toContainEqual({ channel: 'fieldlink:event:settings.changed', payload: expect.objectContaining({ site: 'Cell tower 12' }) });
+    expect(wc.sent.every((m: { channel: string }) => m.channel.startsWith('fieldlink:event:'))).toBe(true);
   });
 });
