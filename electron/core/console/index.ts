@@ -1,0 +1,2 @@
+export { ConsoleSessions, type OpenTerminal, type TerminalLink } from './session.ts';
+export { serialTerminalLink, sshTerminalLink } from './links.ts';
