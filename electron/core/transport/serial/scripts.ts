@@ -41,7 +41,7 @@ const ENSURE_DIR = '[ -d "$__fld" ] || __fld=$(mktemp -d 2>/dev/null) || __fld=/
 export function setupScript(nonce: string): string {
   return [
     // What a person at the console had, so the terminal view and close() can give it back.
-    `__flstty=\${__flstty-$(stty -g 2>/dev/null)}; __flps1=\${__flps1-$PS1}; __flps2=\${__flps2-$PS2}; __flterm=\${__flterm-$TERM}`,
+    `__flstty=\${__flstty-$(stty -g 2>/dev/null)}; __flps1=\${__flps1-$PS1}; __flps2=\${__flps2-$PS2}; __flterm=\${__flterm-$TERM}; __flhist=\${__flhist-$HISTFILE}`,
     'stty -echo cols 1000 2>/dev/null',
     "PS1='fieldlink# '; PS2=''; PROMPT_COMMAND=''",
     'unset HISTFILE; set +o history 2>/dev/null',
@@ -58,7 +58,8 @@ export function restoreScript(): string {
     '[ -n "$__flstty" ] && stty "$__flstty" 2>/dev/null',
     '[ -n "${__flps1+x}" ] && PS1=$__flps1 && PS2=$__flps2',
     '[ -n "$__flterm" ] && TERM=$__flterm',
-    'unset __flstty __flps1 __flps2 __flterm',
+    '[ -n "$__flhist" ] && HISTFILE=$__flhist; set -o history 2>/dev/null',
+    'unset __flstty __flps1 __flps2 __flterm __flhist __flc',
     '[ -n "$__fld" ] && [ "$__fld" != /tmp ] && rm -rf "$__fld"; unset __fld',
   ].join('\n');
 }
@@ -82,7 +83,8 @@ export function execScript(nonce: string, command: string, hasStdin: boolean): s
     markerPrintf('M', nonce),
     'base64 <"$__fld/e"',
     markerPrintf('E', nonce, ['"$(cat "$__fld/x" 2>/dev/null)"']),
-    hasStdin ? 'rm -f "$__fld/i" "$__fld/e"' : 'rm -f "$__fld/e"',
+    // The command may carry a secret (a join token): it must not linger in the shell for a person to find.
+    `unset __flc; ${hasStdin ? 'rm -f "$__fld/i" "$__fld/e"' : 'rm -f "$__fld/e"'}`,
   ].join('\n');
 }
 
