@@ -150,6 +150,7 @@ export class Hub {
       if (present.get(name) !== s.stamp) {
         await this.stopServer(s);
         this.servers.delete(name);
+        if (!present.has(name)) await this.writeStatus(s.dir, { state: 'stopped' });
         this.log.info({ box: name }, 'k3s stopped');
       }
     }
@@ -157,6 +158,7 @@ export class Hub {
       if (present.get(name) !== a.stamp) {
         this.leave(a);
         this.agents.delete(name);
+        if (!present.has(name)) await this.writeStatus(path.join(boxesDir, name), { state: 'stopped' });
       }
     }
     for (const name of this.clusters.keys()) if (!names.includes(name)) this.clusters.delete(name);
