@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoreV1Api, KubeConfig, Watch, makeInformer, type V1Pod } from '@kubernetes/client-node';
+import { PassThrough } from 'node:stream';
+import { CoreV1Api, KubeConfig, Log, Metrics, Watch, makeInformer, topPods, type V1Pod } from '@kubernetes/client-node';
 import type { Hub } from './hub.ts';
 import { bridge, startTestHub, tempState, waitFor, writeServerJson, type Bridge } from './testing.ts';
 
@@ -110,6 +111,33 @@ describe('client-node against the lab API server', { timeout: 90_000 }, () => {
     const end = seen.findIndex((e) => e.type === 'BOOKMARK');
     expect(seen.slice(0, end).filter((e) => e.type === 'ADDED')).toHaveLength(count);
     expect((seen[end]!.obj.metadata as { annotations?: Record<string, string> }).annotations?.['k8s.io/initial-events-end']).toBe('true');
+  });
+
+  it('serves metrics.k8s.io to the Metrics class and topPods', async () => {
+    const metrics = new Metrics(kc);
+    const nodes = await metrics.getNodeMetrics();
+    expect(nodes.items[0]?.metadata.name).toBe('edge-05');
+    expect(nodes.items[0]?.usage.cpu).toMatch(/^\d+n$/);
+    const pods = await metrics.getPodMetrics('tenant-02');
+    expect(pods.items.length).toBeGreaterThan(0);
+    expect(pods.items[0]?.containers[0]?.usage.memory).toMatch(/^\d+Ki$/);
+    const top = await topPods(core, metrics, 'kube-system');
+    expect(top.some((p) => p.Pod.metadata?.name?.startsWith('coredns-') && Number(p.CPU.CurrentUsage) > 0)).toBe(true);
+  });
+
+  it('streams a pod log to the Log class with tailLines and timestamps', async () => {
+    const pod = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' })).items[0]!;
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => (text += d.toString()));
+    const ended = new Promise((r) => out.on('end', r));
+    // Not aborted: client-node pipes the fetch body without an error handler, so abort() on a Log
+    // raises an unhandled AbortError in the caller's process (a follow must end from the server side).
+    await new Log(kc).log('kube-system', pod.metadata!.name!, 'coredns', out, { tailLines: 2, timestamps: true });
+    await ended;
+    const lines = text.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z level=/);
   });
 
   it('keeps an informer cache in step with the server', async () => {
