@@ -342,7 +342,7 @@ function serveWatch(api: BoxApi, resource: Resource, namespace: string | undefin
   const bookmarks = boolParam(q, 'allowWatchBookmarks');
   const initial = q.get('sendInitialEvents');
   const timeoutS = intParam(q, 'timeoutSeconds');
-  const lifetime = Math.min(timeoutS !== undefined ? timeoutS * 1000 : api.maxWatchMs, api.maxWatchMs);
+  const lifetime = Math.min(timeoutS ? timeoutS * 1000 : api.maxWatchMs, api.maxWatchMs);
   if (initial === 'true' && !bookmarks) {
     throw new HttpError(422, 'Invalid', 'sendInitialEvents is forbidden for watch unless allowWatchBookmarks=true');
   }

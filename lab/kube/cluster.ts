@@ -104,6 +104,7 @@ export class Cluster {
   private readonly flags: K3sFlags;
   private cronRuns: string[] = [];
   private cronCount = 0;
+  private eventSeq = 0;
   private nextIp = 10;
   clock: number;
 
@@ -634,7 +635,8 @@ export class Cluster {
       obj = { ...prev.obj, count: (prev.obj.count as number) + 1, lastTimestamp: ts };
       this.events.delete(dedupe);
     } else {
-      const name = `${ref.name}.${(BigInt(Math.floor(at)) * 1_000_000n + BigInt(this.events.size)).toString(16)}`;
+      // As the recorder names them (name.<unix nanos in hex>); the sequence keeps same-instant events apart.
+      const name = `${ref.name}.${(BigInt(Math.floor(at)) * 1_000_000n + BigInt(this.eventSeq++ % 1_000_000)).toString(16)}`;
       obj = {
         kind: 'Event',
         apiVersion: 'v1',
