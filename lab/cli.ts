@@ -163,6 +163,9 @@ function printStatus(s: LabStatus): void {
 }
 
 export async function runCli(argv: string[]): Promise<void> {
+  // A closed pipe on our output (`up | head`) must not kill a half-done up or down.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   try {
     process.exitCode = await main(argv);
   } catch (e) {

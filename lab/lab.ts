@@ -204,6 +204,11 @@ async function build(opts: ReturnType<typeof validateUp>, say: (m: string) => vo
     }
   }, 20_000, 'the lab daemon did not start; see ' + paths.labdLog());
   await waitFor(async () => boxes.every((b) => fs.existsSync(paths.consoleLink(b.serial))), 20_000, 'serial consoles did not appear');
+  if (fs.existsSync(hub)) {
+    // Suites start with kubectl right after up: the provisioned boxes' API must answer by then.
+    const servers = boxes.filter((b) => b.provisionedAtUp);
+    await waitFor(() => servers.every((b) => fs.existsSync(path.join(paths.box(b.name), 'k3s', 'api.sock'))), 60_000, 'the Kubernetes API hub did not serve every provisioned box; see ' + paths.hubLog());
+  }
   writeState({ ...state, phase: 'up' });
 }
 
@@ -350,7 +355,8 @@ function boxStatus(b: BoxRecord, plugged: boolean, memory: boolean): BoxStatus {
   const provisioned = lexists(path.join(wants, 'k3s.service')) || lexists(path.join(wants, 'k3s-agent.service'));
   const on = initPid(b) !== null;
   const installed = fs.existsSync(path.join(dir, 'usr-local-bin', 'k3s'));
-  const api = !installed ? 'none' : on && fs.existsSync(path.join(dir, 'k3s', 'server.json')) ? 'running' : 'stopped';
+  // Running means served: the box asked for k3s (server.json) and the hub answers on its socket.
+  const api = !installed ? 'none' : on && fs.existsSync(path.join(dir, 'k3s', 'server.json')) && fs.existsSync(path.join(dir, 'k3s', 'api.sock')) ? 'running' : 'stopped';
   const kubeconfig = path.join(dir, 'etc', 'rancher', 'k3s', 'k3s.yaml');
   let hostname = b.name;
   try {

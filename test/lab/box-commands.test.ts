@@ -13,6 +13,8 @@ describe('box commands a provisioner and the log collector use', () => {
     expect(since).toContain('second');
     const kernel = await sshOk(b, 'journalctl -k -o cat');
     expect(kernel).toMatch(/Linux version 6\.1\.0/);
+    // sshd's own log lands in the journal under its unit, as on a real box.
+    expect(await sshOk(b, 'journalctl -u ssh.service -o cat')).toMatch(/Accepted password for root from 10\.77\.0\.2/);
     const dmesg = await sshOk(b, 'dmesg');
     expect(dmesg).toMatch(/^\[\s*\d+\.\d{6}\] Linux version/m);
   });
