@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cluster } from './cluster.ts';
-import { apiGroups, apiVersions, coreResources, metricsResources, openApiV2, openApiV3Doc, openApiV3Index, versionInfo } from './discovery.ts';
+import { apiGroups, apiVersions, coreResources, leaseResources, LEASE_GV, metricsResources, openApiV2, openApiV3Doc, openApiV3Index, versionInfo } from './discovery.ts';
 import { instanceLines, rfc3339Nano, MAX_LOG_LINES, type LogInstance, type LogLine } from './logs.ts';
 import { nodeMetrics, podMetrics } from './metrics.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError, type Matcher } from './selectors.ts';
@@ -41,8 +41,11 @@ function admitStream(api: BoxApi, res: ServerResponse): boolean {
 
 /** A watch whose client stops reading is cut rather than buffering without end. */
 const MAX_WATCH_BUFFER = 16 * 1024 * 1024;
-const KINDS: Record<Resource, string> = { nodes: 'Node', pods: 'Pod', events: 'Event', namespaces: 'Namespace' };
-const NAMESPACED: Record<Resource, boolean> = { nodes: false, pods: true, events: true, namespaces: false };
+const KINDS: Record<Resource, string> = { nodes: 'Node', pods: 'Pod', events: 'Event', namespaces: 'Namespace', leases: 'Lease' };
+const NAMESPACED: Record<Resource, boolean> = { nodes: false, pods: true, events: true, namespaces: false, leases: true };
+const GROUP_VERSION: Record<Resource, string> = { nodes: 'v1', pods: 'v1', events: 'v1', namespaces: 'v1', leases: LEASE_GV };
+/** Which resources each served group/version path holds. */
+const GROUPS: Record<string, Resource[]> = { 'api/v1': ['nodes', 'pods', 'events', 'namespaces'], [`apis/${LEASE_GV}`]: ['leases'] };
 
 const jsonCache = new WeakMap<KubeObject, string>();
 function objJson(o: KubeObject): string {
@@ -123,8 +126,10 @@ function route(path: string): Target | 'discovery' | null {
     }
     return null;
   }
-  if (seg[0] !== 'api' || seg[1] !== 'v1') return null;
-  let rest = seg.slice(2);
+  const prefix = seg[0] === 'api' ? 2 : 3;
+  const allowed = GROUPS[seg.slice(0, prefix).join('/')];
+  if (!allowed) return null;
+  let rest = seg.slice(prefix);
   const watchPath = rest[0] === 'watch';
   if (watchPath) rest = rest.slice(1);
   let namespace: string | undefined;
@@ -133,7 +138,7 @@ function route(path: string): Target | 'discovery' | null {
     rest = rest.slice(2);
   }
   const resource = rest[0] as Resource;
-  if (!(resource in KINDS)) return null;
+  if (!allowed.includes(resource)) return null;
   if (namespace !== undefined && !NAMESPACED[resource]) return null;
   if (rest.length === 1) return { kind: 'list', resource, namespace, watchPath };
   if (rest.length === 2) return { kind: 'get', resource, namespace, name: rest[1], watchPath };
@@ -180,6 +185,8 @@ export function handle(api: BoxApi, req: IncomingMessage, res: ServerResponse): 
         return sendJson(res, 200, coreResources());
       case '/apis':
         return sendJson(res, 200, apiGroups(api.metrics, api.ip));
+      case `/apis/${LEASE_GV}`:
+        return sendJson(res, 200, leaseResources());
       case '/openapi/v2':
         if (!/json|\*\/\*/.test(String(req.headers.accept ?? 'application/json'))) {
           throw new HttpError(406, 'NotAcceptable', 'the lab API server serves OpenAPI v2 as JSON only');
@@ -329,7 +336,7 @@ function serveList(api: BoxApi, resource: Resource, namespace: string | undefine
   if (accept.table) {
     return sendJson(res, 200, toTable(resource, items, meta, accept.include, now), 'application/json;as=Table;v=v1;g=meta.k8s.io');
   }
-  const head = JSON.stringify({ kind: `${KINDS[resource]}List`, apiVersion: 'v1', metadata: meta });
+  const head = JSON.stringify({ kind: `${KINDS[resource]}List`, apiVersion: GROUP_VERSION[resource], metadata: meta });
   send(res, 200, `${head.slice(0, -1)},"items":[${items.map(objJson).join(',')}]}`);
 }
 
@@ -403,7 +410,7 @@ function serveWatch(api: BoxApi, resource: Resource, namespace: string | undefin
     const snap = store.list(resource);
     for (const o of snap.items) if (match(o)) write('ADDED', o);
     if (initial === 'true') {
-      write('BOOKMARK', { kind: KINDS[resource], apiVersion: 'v1', metadata: { resourceVersion: String(snap.rv), annotations: { 'k8s.io/initial-events-end': 'true' } } });
+      write('BOOKMARK', { kind: KINDS[resource], apiVersion: GROUP_VERSION[resource], metadata: { resourceVersion: String(snap.rv), annotations: { 'k8s.io/initial-events-end': 'true' } } });
     }
     unsubscribe = store.watch(snap.rv, onChange);
   } else {
@@ -419,7 +426,7 @@ function serveWatch(api: BoxApi, resource: Resource, namespace: string | undefin
   if (bookmarks) {
     const tick = () => {
       if (closed) return;
-      write('BOOKMARK', { kind: KINDS[resource], apiVersion: 'v1', metadata: { resourceVersion: String(Math.max(lastRv, store.resourceVersion)) } });
+      write('BOOKMARK', { kind: KINDS[resource], apiVersion: GROUP_VERSION[resource], metadata: { resourceVersion: String(Math.max(lastRv, store.resourceVersion)) } });
       timers.push(setTimeout(tick, api.bookmarkMs).unref());
     };
     timers.push(setTimeout(tick, api.bookmarkMs).unref());

@@ -159,6 +159,13 @@ export class Cluster {
       this.renderNode(node, t);
     };
     this.timers.add(at + this.sim(20 * S), beat);
+    // The kubelet's lease in kube-node-lease, renewed every 10 s: what the node controller watches.
+    const renew = (t: number) => {
+      if (!this.nodes.has(node.name)) return;
+      this.timers.add(t + this.sim(10 * S), renew);
+      if (node.lostSince === undefined) this.renewLease(node, t);
+    };
+    renew(at);
     if (at > this.startedAt) {
       for (const w of this.plan.workloads) if (w.kind === 'DaemonSet' && this.enabled(w)) this.createPod(w, node.name, at, 0);
     }
@@ -302,6 +309,21 @@ export class Cluster {
     };
     void at;
     this.store.put('nodes', node);
+  }
+
+  private renewLease(n: SimNode, at: number): void {
+    this.store.put('leases', {
+      kind: 'Lease',
+      apiVersion: 'coordination.k8s.io/v1',
+      metadata: {
+        name: n.name,
+        namespace: 'kube-node-lease',
+        uid: makeUid(seeded(hash32(`${n.uid}:lease`))),
+        creationTimestamp: isoSec(n.createdAt),
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: n.name, uid: n.uid }],
+      },
+      spec: { holderIdentity: n.name, leaseDurationSeconds: 40, renewTime: new Date(at).toISOString().replace('Z', '000Z') },
+    });
   }
 
   private diskPressure(t: number): void {

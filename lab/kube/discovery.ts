@@ -40,17 +40,30 @@ export function coreResources(): unknown {
 }
 
 export const METRICS_GV = 'metrics.k8s.io/v1beta1';
+export const LEASE_GV = 'coordination.k8s.io/v1';
+
+function group(groupVersion: string, ip: string) {
+  const [name, version] = groupVersion.split('/') as [string, string];
+  return {
+    name,
+    versions: [{ groupVersion, version }],
+    preferredVersion: { groupVersion, version },
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `${ip}:6443` }],
+  };
+}
 
 export function apiGroups(withMetrics: boolean, ip: string): unknown {
-  const groups = withMetrics
-    ? [{
-      name: 'metrics.k8s.io',
-      versions: [{ groupVersion: METRICS_GV, version: 'v1beta1' }],
-      preferredVersion: { groupVersion: METRICS_GV, version: 'v1beta1' },
-      serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `${ip}:6443` }],
-    }]
-    : [];
+  const groups = [group(LEASE_GV, ip), ...(withMetrics ? [group(METRICS_GV, ip)] : [])];
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
+}
+
+export function leaseResources(): unknown {
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: LEASE_GV,
+    resources: [{ name: 'leases', singularName: 'lease', namespaced: true, kind: 'Lease', verbs: READ }],
+  };
 }
 
 export function metricsResources(): unknown {

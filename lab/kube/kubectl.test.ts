@@ -66,6 +66,14 @@ describe('kubectl against the lab API server', { timeout: 90_000 }, () => {
     expect(r.stdout).toMatch(/^nodes\s+metrics\.k8s\.io\/v1beta1\s+false\s+NodeMetrics$/m);
   });
 
+  it('serves the node lease, so describe node shows its renew time', async () => {
+    const leases = await kubectl(br.kubeconfig, ['get', 'leases', '-n', 'kube-node-lease']);
+    expect(leases.stdout).toMatch(/^edge-01\s+edge-01\s+\S+$/m);
+    const d = await kubectl(br.kubeconfig, ['describe', 'node', 'edge-01']);
+    expect(d.code).toBe(0);
+    expect(d.stdout).toMatch(/Lease:\s*\n\s+HolderIdentity:\s+edge-01\n\s+AcquireTime:\s+<unset>\n\s+RenewTime:\s+\w{3}, /);
+  });
+
   it('shows usage with top nodes and top pods', async () => {
     const nodes = await kubectl(br.kubeconfig, ['top', 'nodes']);
     expect(nodes.stderr).toBe('');

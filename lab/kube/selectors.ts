@@ -118,6 +118,8 @@ function fieldValue(resource: Resource, obj: KubeObject, field: string): string 
     case 'namespaces':
       if (field === 'status.phase') return str(o.status?.phase);
       return undefined;
+    case 'leases':
+      return undefined;
     case 'events': {
       const inv = (o.involvedObject ?? {}) as Record<string, unknown>;
       const src = (o.source ?? {}) as Record<string, unknown>;

@@ -4,8 +4,8 @@
  * the history can hold the previous version of each change and rebuild any list inside the window.
  */
 
-export type Resource = 'nodes' | 'pods' | 'events' | 'namespaces';
-export const RESOURCES: readonly Resource[] = ['nodes', 'pods', 'events', 'namespaces'];
+export type Resource = 'nodes' | 'pods' | 'events' | 'namespaces' | 'leases';
+export const RESOURCES: readonly Resource[] = ['nodes', 'pods', 'events', 'namespaces', 'leases'];
 
 export interface ObjectMeta {
   name: string;

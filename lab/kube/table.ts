@@ -33,6 +33,7 @@ export const COLUMNS: Record<Resource, Column[]> = {
     col('First Seen', 'string', 'The first time this event was recorded.', 1), col('Count', 'string', 'The number of times this event has occurred.', 1),
     col('Name', 'string', 'Name must be unique within a namespace.', 1, 'name')],
   namespaces: [NAME, col('Status', 'string', 'The status of the namespace'), AGE],
+  leases: [NAME, col('Holder', 'string', 'holderIdentity contains the identity of the holder of a current lease.'), AGE],
 };
 
 /** k8s.io/apimachinery/pkg/util/duration.HumanDuration. */
@@ -137,6 +138,8 @@ export function tableCells(resource: Resource, obj: KubeObject, now: number): un
       return eventCells(o, now);
     case 'namespaces':
       return [o.metadata.name, o.status?.phase ?? 'Active', age(o.metadata.creationTimestamp, now)];
+    case 'leases':
+      return [o.metadata.name, o.spec?.holderIdentity ?? '', age(o.metadata.creationTimestamp, now)];
   }
 }
 
