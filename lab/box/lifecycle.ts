@@ -1,22 +1,42 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FieldlinkError } from '../../shared/errors.ts';
-import { run } from '../exec.ts';
+import { spawn } from 'node:child_process';
 import { paths } from '../config.ts';
 import { boxEnv } from './rootfs.ts';
 import type { BoxRecord } from '../state.ts';
 
-/** Boots a box in its network namespace, in fresh mount and UTS namespaces. */
+/**
+ * Boots a box in its network namespace, in fresh mount, UTS and pid namespaces. lab-boot stays as
+ * the box's pid 1, so this returns once it reports the box booted (or fails with its log).
+ */
 export async function bootBox(b: BoxRecord, signal?: AbortSignal): Promise<void> {
   const dir = paths.box(b.name);
-  const r = await run('ip', ['netns', 'exec', b.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', '/bin/bash', path.join(dir, 'bin', 'lab-boot'), dir], {
-    env: boxEnv(),
-    signal,
-    timeoutMs: 30_000,
-    allowFail: true,
-  });
-  if (r.code !== 0) throw new FieldlinkError('INTERNAL', `${b.name} did not boot: ${(r.stderr || r.stdout).trim().slice(-800)}`, { box: b.name });
-  if (!initPid(b)) throw new FieldlinkError('INTERNAL', `${b.name} booted but left no init process.`, { box: b.name });
+  const booted = path.join(dir, 'run', 'lab', 'booted');
+  const logFile = path.join(dir, 'boot.log');
+  fs.rmSync(booted, { force: true });
+  const fd = fs.openSync(logFile, 'w');
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', b.ns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--propagation', 'private', '/bin/bash', path.join(dir, 'bin', 'lab-boot'), dir],
+    { env: boxEnv(), detached: true, stdio: ['ignore', fd, fd] },
+  );
+  fs.closeSync(fd);
+  child.unref();
+  let exited: number | null = null;
+  child.on('exit', (code) => (exited = code ?? 1));
+  child.on('error', () => (exited = 127));
+  const end = Date.now() + 30_000;
+  for (;;) {
+    if (fs.existsSync(booted) && initPid(b)) return;
+    const why = signal?.aborted ? 'cancelled' : exited !== null ? `lab-boot exited ${exited}` : Date.now() > end ? 'no boot within 30 s' : null;
+    if (why) {
+      await killBox(b).catch(() => {});
+      const log = readText(logFile) ?? '';
+      throw new FieldlinkError(signal?.aborted ? 'ABORTED' : 'INTERNAL', `${b.name} did not boot (${why}): ${log.slice(-800)}`, { box: b.name });
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /** The box's init (anchor) pid, or null when the box is down. */

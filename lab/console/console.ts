@@ -153,7 +153,7 @@ export class BoxConsole {
     if (!init) return;
     const p = spawn(
       'nsenter',
-      ['-t', String(init), '-m', '-u', '-n', '--', 'socat', 'STDIO', 'EXEC:/sbin/agetty --noclear -8 - 115200 vt220,pty,setsid,ctty,stderr,sane'],
+      ['-t', String(init), '-m', '-u', '-n', '-p', '--', 'socat', 'STDIO', 'EXEC:/sbin/agetty --noclear -8 - 115200 vt220,pty,setsid,ctty,stderr,sane'],
       { stdio: ['pipe', 'pipe', 'ignore'], env: { ...boxEnv(), TERM: 'vt220' }, cwd: '/' },
     );
     this.boxProc = p;
@@ -183,7 +183,7 @@ export class BoxConsole {
     this.toTech.push(Buffer.from(formatKernelLine(Date.now() - this.bootAt, text) + '\r\n'));
     const init = readText(path.join(paths.box(this.box.name), 'run', 'lab', 'init.pid'));
     if (!init) return;
-    const p = spawn('nsenter', ['-t', init, '-m', '-u', '--', '/usr/local/sbin/lab-journal', '--kernel', text], {
+    const p = spawn('nsenter', ['-t', init, '-m', '-u', '-p', '--', '/usr/local/sbin/lab-journal', '--kernel', text], {
       stdio: 'ignore',
       env: boxEnv(),
       cwd: '/',

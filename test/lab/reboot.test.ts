@@ -3,11 +3,15 @@ import fs from 'node:fs';
 import { readState, boxPids } from '../../lab/index.ts';
 import { lab, labStatus, sshOk, until } from './helpers.ts';
 
-/** Dead includes a zombie: this machine's init reaps orphans only now and then. */
+/**
+ * Dead includes a zombie (this machine's init reaps orphans only now and then) and a process in its
+ * exit path (PF_EXITING: the box's old pid 1 waits there until its namespace is reaped).
+ */
 function running(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return f[0] !== 'Z' && (Number(f[6]) & 0x4) === 0;
   } catch {
     return false;
   }

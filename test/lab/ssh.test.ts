@@ -24,6 +24,16 @@ describe('boxes over OpenSSH', () => {
     expect(seen.size).toBe(Math.min(6, s.boxes.length));
   });
 
+  it('a box has its own process table: pid 1 is its init and nothing of the build machine shows', async () => {
+    const s = await labStatus();
+    const out = await sshOk(s.boxes[0]!, 'ps -eo pid=,comm=');
+    const procs = out.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    expect(procs.find((p) => p[0] === '1')).toBeDefined();
+    // The test runner and the lab daemons are node processes on the build machine.
+    expect(procs.map((p) => p[1])).not.toContain('node');
+    expect(procs.map((p) => p[1])).toContain('sshd');
+  });
+
   it('refuses a wrong password', async () => {
     const s = await labStatus();
     const r = await ssh({ ip: s.boxes[0]!.ip, password: 'not-the-label' }, 'true');
