@@ -52,7 +52,7 @@ function start(): void {
   });
   app.on('will-quit', () => {
     ipc.dispose();
-    core.close();
+    void core.close();
   });
 }
 

@@ -87,10 +87,10 @@ async function main(): Promise<number> {
     const stop = () => {
       if (stopping) return;
       stopping = true;
-      void host.close().finally(() => {
-        app.close();
-        resolve(0);
-      });
+      void host
+        .close()
+        .finally(() => app.close())
+        .finally(() => resolve(0));
     };
     process.once('SIGINT', stop).once('SIGTERM', stop);
   });

@@ -10,6 +10,8 @@ import path from 'node:path';
  */
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
+// Tools run on this very Node (the project's 24), not whatever `node` their shebang finds on PATH.
+const node = process.execPath;
 const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-test-'));
 const counts = { passed: 0, failed: 0, skipped: 0 };
 const failures: string[] = [];
@@ -37,7 +39,7 @@ function run(label: string, cmd: string, args: string[], opts: { allowFail?: boo
 async function vitest(project: string, prefix: string[] = []): Promise<boolean> {
   const out = path.join(resultsDir, `${project}.json`);
   const args = ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`];
-  const [cmd, ...rest] = prefix.length > 0 ? [...prefix, bin('vitest'), ...args] : [bin('vitest'), ...args];
+  const [cmd, ...rest] = [...prefix, node, bin('vitest'), ...args];
   const ok = await run(`vitest ${project}`, cmd!, rest);
   if (fs.existsSync(out)) {
     const r = JSON.parse(fs.readFileSync(out, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
@@ -50,14 +52,14 @@ async function vitest(project: string, prefix: string[] = []): Promise<boolean> 
 
 const canRunLab = process.platform === 'linux' && process.getuid?.() === 0;
 
-await run('typecheck', bin('tsc'), ['-p', 'tsconfig.json']);
-await run('typecheck renderer', bin('tsc'), ['-p', 'renderer/tsconfig.json']);
-await run('lint', bin('eslint'), ['.']);
+await run('typecheck', node, [bin('tsc'), '-p', 'tsconfig.json']);
+await run('typecheck renderer', node, [bin('tsc'), '-p', 'renderer/tsconfig.json']);
+await run('lint', node, [bin('eslint'), '.']);
 await vitest('unit');
-if (await run('build renderer', bin('vite'), ['build', '-c', 'vite.renderer.config.ts', '--logLevel', 'warn'])) await vitest('e2e');
+if (await run('build renderer', node, [bin('vite'), 'build', '-c', 'vite.renderer.config.ts', '--logLevel', 'warn'])) await vitest('e2e');
 
 if (canRunLab) {
-  const lab = [process.execPath, path.join(root, 'bin', 'fieldlink-lab.js')];
+  const lab = [node, path.join(root, 'bin', 'fieldlink-lab.js')];
   try {
     if (await run('lab up', lab[0]!, [lab[1]!, 'up', '--boxes', '3', '--provisioned', '1'])) {
       await vitest('lab', ['ip', 'netns', 'exec', 'fl-tech']);

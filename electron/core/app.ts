@@ -11,6 +11,8 @@ import { JobRegistry } from './jobs/index.ts';
 import { createLogger, type Logger } from './log/index.ts';
 import { createDispatch, createHandlers, type Dispatch } from './rpc/index.ts';
 import { SecretStore, keyFileSealer, type Sealer } from './secrets/index.ts';
+import { Connections } from './transport/connections.ts';
+import { ConsoleSessions } from './console/index.ts';
 
 export interface AppOptions {
   dataDir?: string;
@@ -36,11 +38,14 @@ export interface App {
   readonly outbox: Outbox;
   readonly settings: SettingsStore;
   readonly secrets: SecretStore;
+  /** Turns targets into live shells and terminals (pooled SSH, serial consoles). */
+  readonly connections: Connections;
+  readonly consoles: ConsoleSessions;
   readonly dispatch: Dispatch;
   info(): AppInfo;
   status(): Status;
   updateSettings(patch: Partial<Settings>): Settings;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export const VERSION: string = pkg.version;
@@ -53,6 +58,13 @@ export function createApp(opts: AppOptions): App {
   const bus = new EventBus();
   const settings = new SettingsStore(db);
   const jobs = new JobRegistry(bus);
+  const inventory = new Inventory(db, (box) => bus.emit('box.changed', box));
+  const trust = new TrustStore(db);
+  const audit = new AuditLog(db, () => settings.get().technician);
+  const secrets = new SecretStore(db, opts.sealer ?? keyFileSealer(dataDir));
+  const connections = new Connections({ dataDir, inventory, trust, audit, secrets, log });
+  // The Console view connects strictly: an unknown key comes back to the UI as a trust prompt.
+  const consoles = new ConsoleSessions(bus, (target, size, signal) => connections.terminal(target, size, { signal }));
 
   const app: App = {
     dataDir,
@@ -60,12 +72,14 @@ export function createApp(opts: AppOptions): App {
     bus,
     log,
     jobs,
-    inventory: new Inventory(db, (box) => bus.emit('box.changed', box)),
-    trust: new TrustStore(db),
-    audit: new AuditLog(db, () => settings.get().technician),
+    inventory,
+    trust,
+    audit,
     outbox: new Outbox(db),
     settings,
-    secrets: new SecretStore(db, opts.sealer ?? keyFileSealer(dataDir)),
+    secrets,
+    connections,
+    consoles,
     dispatch: undefined as unknown as Dispatch,
     info: () => ({ version: VERSION, dataDir, platform: `${process.platform}-${process.arch}`, host: opts.host }),
     status: () => ({
@@ -80,8 +94,10 @@ export function createApp(opts: AppOptions): App {
       bus.emit('status.changed', app.status());
       return next;
     },
-    close() {
+    async close() {
       jobs.cancelAll();
+      await consoles.closeAll();
+      await connections.close();
       db.close();
     },
   };

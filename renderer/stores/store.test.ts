@@ -23,8 +23,8 @@ beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-store-'));
   app = createApp({ host: 'test', dataDir: dir, logger: createLogger({ level: 'silent' }) });
 });
-afterEach(() => {
-  app.close();
+afterEach(async () => {
+  await app.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -95,7 +95,7 @@ describe('app store on a real core', () => {
 
   it('shows a load failure as a typed error, not a blank window', async () => {
     const bridge = bridgeTo(app);
-    app.close();
+    await app.close();
     const store = createAppStore(createIpcClient(bridge));
     await store.getState().load();
     expect(store.getState().loadError?.code).toBeDefined();

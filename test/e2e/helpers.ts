@@ -106,7 +106,7 @@ export async function startHarness(): Promise<Harness> {
       await context.close().catch(() => {});
       await browser.close().catch(() => {});
       await host.close().catch(() => {});
-      app.close();
+      await app.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

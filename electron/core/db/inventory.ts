@@ -7,6 +7,8 @@ export interface SightingInput {
   boxId: string;
   source: SightingSource;
   address?: string | null;
+  /** LAN addresses the box reported itself (e.g. asked over its serial console). */
+  addresses?: string[];
   hostname?: string;
   serial?: string | null;
   model?: string | null;
@@ -60,6 +62,7 @@ export class Inventory {
       const existing = this.#db.prepare('SELECT addresses FROM boxes WHERE id = ?').get(s.boxId) as { addresses: string } | undefined;
       const addresses = new Set<string>(existing ? (JSON.parse(existing.addresses) as string[]) : []);
       if (s.address && s.source !== 'serial') addresses.add(s.address);
+      for (const a of s.addresses ?? []) addresses.add(a);
       if (!existing) {
         this.#db
           .prepare(

@@ -32,13 +32,18 @@ export function createHandlers(app: App): Handlers {
       return pin;
     },
 
-    'console.open': () => notYet('The terminal'),
-    'console.write': () => notYet('The terminal'),
-    'console.resize': () => notYet('The terminal'),
-    'console.close': () => notYet('The terminal'),
+    'console.open': ({ target, cols, rows }) => app.consoles.open(target, { cols, rows }),
+    'console.write': async ({ sessionId, data }) => {
+      await app.consoles.write(sessionId, data);
+      return {};
+    },
+    'console.resize': ({ sessionId, cols, rows }) => {
+      app.consoles.resize(sessionId, cols, rows);
+      return {};
+    },
+    'console.close': async ({ sessionId }) => {
+      await app.consoles.close(sessionId);
+      return {};
+    },
   };
-}
-
-function notYet(what: string): never {
-  throw new FieldlinkError('NOT_AVAILABLE_YET', `${what} is not available in this version of Fieldlink yet.`);
 }

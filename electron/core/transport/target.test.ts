@@ -22,9 +22,9 @@ describe('targets', () => {
     expect(() => parseTarget('serial:/dev/x?parity=odd', none)).toThrowError(/Unknown serial option/);
   });
 
-  it('goes over the LAN to a box seen there, and over its cable otherwise', () => {
+  it('goes over the LAN to a box with an address, and over its cable otherwise', () => {
     expect(parseTarget('edge-1', () => box({}))).toMatchObject({ kind: 'ssh', host: '10.77.0.11', boxId: 'SN1' });
-    expect(parseTarget('edge-1', () => box({ reach: 'cable' }))).toMatchObject({ kind: 'serial', path: '/dev/serial/by-id/usb-FTDI-SN1' });
+    expect(parseTarget('edge-1', () => box({ reach: 'cable', addresses: [] }))).toMatchObject({ kind: 'serial', path: '/dev/serial/by-id/usb-FTDI-SN1' });
     expect(() => parseTarget('edge-1', () => box({ reach: 'none', addresses: [], consolePath: null }))).toThrowError(/no known address or cable/);
   });
 

@@ -27,10 +27,12 @@ export function parseTarget(text: string, lookup: (name: string) => Box | undefi
   return { kind: 'ssh', user: m[1], host: m[2]!.replace(/^\[|\]$/g, ''), port: undefined, boxId: null };
 }
 
-/** The best way to reach a box now: the LAN when it has been seen there, else its cable. */
+/**
+ * The best way to reach a box: the LAN when it has an address (SSH is fast and says at once when the
+ * address is dead), else its cable.
+ */
 export function boxTarget(box: Box): Target {
-  const lan = box.reach === 'lan' || box.reach === 'both' || (box.reach === 'none' && !box.consolePath);
-  if (lan && box.addresses[0]) return { kind: 'ssh', host: box.addresses[0], port: undefined, user: undefined, boxId: box.id };
+  if (box.addresses[0]) return { kind: 'ssh', host: box.addresses[0], port: undefined, user: undefined, boxId: box.id };
   if (box.consolePath) return { kind: 'serial', path: box.consolePath, baud: 115200, boxId: box.id };
   throw new FieldlinkError('LINK_DOWN', `${box.hostname} has no known address or cable. Run discovery, or plug in its USB-serial cable.`);
 }

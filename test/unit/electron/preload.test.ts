@@ -28,9 +28,9 @@ describe('preload bridge and IPC, end to end through the typed client', () => {
     await import('../../../electron/preload.ts');
     bridge = stub.exposed.fieldlink as PreloadBridge;
   });
-  afterAll(() => {
+  afterAll(async () => {
     dispose();
-    core.close();
+    await core.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -21,8 +21,8 @@ export function makeApp(): { app: App; logText: () => string; cleanup: () => voi
   return {
     app,
     logText: () => log,
-    cleanup: () => {
-      app.close();
+    cleanup: async () => {
+      await app.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
