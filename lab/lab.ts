@@ -204,6 +204,13 @@ async function build(opts: ReturnType<typeof validateUp>, say: (m: string) => vo
     }
   }, 20_000, 'the lab daemon did not start; see ' + paths.labdLog());
   await waitFor(async () => boxes.every((b) => fs.existsSync(paths.consoleLink(b.serial))), 20_000, 'serial consoles did not appear');
+  say('waiting for every box to answer mDNS in the technician namespace');
+  const probe = await run('ip', ['netns', 'exec', NS.tech, NODE_BIN, path.join(LAB_SRC, 'net', 'mdns-probe.ts'), '30000', ...boxes.map((b) => b.serial)], {
+    timeoutMs: 40_000,
+    allowFail: true,
+    signal,
+  });
+  if (probe.code !== 0) throw new FieldlinkError('TIMEOUT', `Boxes did not answer mDNS: ${probe.stderr.trim()}`);
   if (fs.existsSync(hub)) {
     // Suites start with kubectl right after up: the provisioned boxes' API must answer by then.
     const servers = boxes.filter((b) => b.provisionedAtUp);
