@@ -132,8 +132,9 @@ function healthy(s: LabState): boolean {
 export async function up(o: UpOptions): Promise<{ already: boolean; seconds: number }> {
   assertCanRun();
   const opts = validateUp(o);
-  const say = o.progress ?? (() => {});
   const t0 = performance.now();
+  // Each step says when it started, so a slow up shows where its time went.
+  const say = (m: string) => o.progress?.(`${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s  ${m}`);
   return withLock(async () => {
     let cur: LabState | null = null;
     try {
@@ -193,6 +194,12 @@ async function build(opts: ReturnType<typeof validateUp>, say: (m: string) => vo
   say('booting boxes');
   await pool(boxes, 4, (b) => bootBox(b, signal));
 
+  // Avahi needs about a second to probe its name; the consoles start meanwhile.
+  const mdns = run('ip', ['netns', 'exec', NS.tech, NODE_BIN, path.join(LAB_SRC, 'net', 'mdns-probe.ts'), '30000', ...boxes.map((b) => b.serial)], {
+    timeoutMs: 40_000,
+    allowFail: true,
+    signal,
+  });
   say('serial consoles');
   startDaemon(NODE_BIN, [path.join(LAB_SRC, 'console', 'labd.ts')], { log: paths.labdLog(), pidFile: paths.labdPid(), cwd: REPO_ROOT });
   await waitFor(async () => {
@@ -205,11 +212,7 @@ async function build(opts: ReturnType<typeof validateUp>, say: (m: string) => vo
   }, 20_000, 'the lab daemon did not start; see ' + paths.labdLog());
   await waitFor(async () => boxes.every((b) => fs.existsSync(paths.consoleLink(b.serial))), 20_000, 'serial consoles did not appear');
   say('waiting for every box to answer mDNS in the technician namespace');
-  const probe = await run('ip', ['netns', 'exec', NS.tech, NODE_BIN, path.join(LAB_SRC, 'net', 'mdns-probe.ts'), '30000', ...boxes.map((b) => b.serial)], {
-    timeoutMs: 40_000,
-    allowFail: true,
-    signal,
-  });
+  const probe = await mdns;
   if (probe.code !== 0) throw new FieldlinkError('TIMEOUT', `Boxes did not answer mDNS: ${probe.stderr.trim()}`);
   if (fs.existsSync(hub)) {
     // Suites start with kubectl right after up: the provisioned boxes' API must answer by then.
