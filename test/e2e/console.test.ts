@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
-import { attachSshConsole } from './sshConsole.ts';
+import { boxPasswordSecret } from '../../electron/core/transport/connections.ts';
 import { shot, startHarness, type Harness } from './helpers.ts';
 
 /**
@@ -14,18 +14,17 @@ const skip = canRunSshd();
 describe.skipIf(skip !== null)('Console view on a real sshd', () => {
   let h: Harness;
   let sshd: TestSshd;
-  let detach: () => Promise<void>;
   let target: string;
 
   beforeAll(async () => {
     sshd = await startSshd({ keyTypes: ['ed25519'] });
     h = await startHarness();
-    detach = attachSshConsole(h.app, { password: sshd.password });
+    // The box password as the keychain would hold it; the core's own console wiring does the rest.
+    h.app.secrets.set(boxPasswordSecret('127.0.0.1'), sshd.password);
     target = `ssh://${sshd.user}@127.0.0.1:${sshd.port}`;
   });
 
   afterAll(async () => {
-    await detach?.();
     await h?.close();
     await sshd?.stop();
   });

@@ -55,7 +55,20 @@ export interface Harness {
 }
 
 /** A real core on a throwaway data folder, the real browser host, and a fresh headless Chromium on it. */
+/**
+ * The UI really connects when asked (a Console tab on a seeded box dials its address). These suites
+ * therefore run in a network namespace of their own with only loopback, where a dial to a box
+ * address fails at once and nothing leaves the machine: `npm test` arranges it.
+ */
+export function assertNetworkIsolated(): void {
+  const routes = fs.readFileSync('/proc/net/route', 'utf8').split('\n').slice(1).filter((l) => l.trim());
+  if (routes.length > 0) {
+    throw new Error('The e2e suites must run without any network route (only loopback). Run them through `npm test`, or as: unshare --net sh -c \'ip link set lo up && exec npx vitest run --project e2e\'');
+  }
+}
+
 export async function startHarness(): Promise<Harness> {
+  assertNetworkIsolated();
   await ensureRendererBuilt();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-e2e-'));
   const dataDir = path.join(dir, 'data');

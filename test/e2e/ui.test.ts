@@ -155,11 +155,12 @@ describe('Fieldlink UI in Chromium', () => {
   });
 
   it('opens a real terminal, and shows console.open’s typed error as a sentence and a next step', async () => {
+    // The suite runs with only loopback: dialling edge-01's LAN address fails at once, as a pulled cable would.
     await h.page.getByRole('tab', { name: 'Console' }).click();
     await h.page.locator('.terminal-host .xterm').waitFor();
-    const notice = h.page.locator('.console-panel [data-code="NOT_AVAILABLE_YET"]');
+    const notice = h.page.locator('.console-panel [data-code="LINK_DOWN"]');
     await notice.waitFor();
-    await notice.getByText('This is not built yet in this version of Fieldlink.').waitFor();
+    await notice.getByText('The link to the box is gone.').waitFor();
     await notice.getByText('Next:').waitFor();
     await h.page.getByText('Could not connect').waitFor();
     await h.page.getByRole('button', { name: 'Connect' }).waitFor();
@@ -175,7 +176,8 @@ describe('Fieldlink UI in Chromium', () => {
     await h.page.getByRole('heading', { name: 'Console', exact: true }).waitFor();
     await shot(h.page, 'console-pick');
     await h.page.getByRole('button', { name: /edge-02/ }).click();
-    await h.page.locator('.console-panel [data-code="NOT_AVAILABLE_YET"]').waitFor();
+    // edge-02 is known only by its cable, which is not plugged into this machine.
+    await h.page.locator('.console-panel [data-code="NOT_FOUND"]').getByText(/No serial device/).waitFor();
     await shot(h.page, 'console');
 
     await h.page.locator('body').click({ position: { x: 600, y: 20 } });
