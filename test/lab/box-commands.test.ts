@@ -53,7 +53,8 @@ describe('box commands a provisioner and the log collector use', () => {
     } finally {
       await sshOk(b, 'systemctl start k3s');
     }
-    expect((await labStatus()).boxes.find((x) => x.name === b.name)!.api).toBe('running');
+    // The hub notices server.json and opens the box's socket a moment later.
+    await until(async () => (await labStatus()).boxes.find((x) => x.name === b.name)!.api === 'running', 30_000, 'API back to running after start');
     const hub = (await labStatus()).daemons.kubeHub;
     if (hub) {
       // With the API hub running, the real kubectl reaches it through the box's :6443.
