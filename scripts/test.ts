@@ -68,6 +68,9 @@ if (canRunLab) {
   } finally {
     await run('lab down', lab[0]!, [lab[1]!, 'down']);
   }
+  // From this (the machine's) namespace: a whole up/shape/unplug/reboot/down cycle must leave no
+  // namespace, link, mount, process or file behind.
+  await run('lab teardown leaves nothing behind', node, [path.join(root, 'lab', 'selftest-teardown.ts')]);
 } else {
   process.stderr.write('\n! lab suites skipped: the edge-box lab needs Linux and root.\n');
 }
