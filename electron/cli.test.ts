@@ -58,3 +58,12 @@ describe('fieldlink command line', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'BAD_REQUEST' } });
   });
 });
+
+describe('fieldlink global options', () => {
+  it('takes --data-dir before the command as well as after it', async () => {
+    const dir = dataDir();
+    const r = await fieldlink(['--data-dir', dir, 'boxes', '--json']);
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'fieldlink.db'))).toBe(true);
+  });
+});

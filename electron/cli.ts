@@ -18,7 +18,8 @@ const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
 
 export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream; stdin?: NodeJS.ReadableStream } = {}): Promise<number> {
   const stderr = io.stderr ?? process.stderr;
-  const name = argv.find((a) => !a.startsWith('-'));
+  const at = commandIndex(argv);
+  const name = at === -1 ? undefined : argv[at];
   const command = commands.find((c) => c.name === name);
   const wantsJson = argv.includes('--json');
   const out = new Output({ json: wantsJson, stdout: io.stdout, stderr });
@@ -41,7 +42,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
 
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv.filter((a, i) => !(a === name && i === argv.indexOf(name))), options: optionConfig(command), allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv.filter((_, i) => i !== at), options: optionConfig(command), allowPositionals: true, strict: true });
   } catch (err) {
     out.error(new FieldlinkError('BAD_REQUEST', `${usageProblem(err)} Run \`fieldlink ${command.name} --help\`.`));
     return 2;
@@ -68,8 +69,20 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
-    app?.close();
+    await app?.close();
   }
+}
+
+/** Where the command name stands: the first word that is neither an option nor a global option's value. */
+function commandIndex(argv: string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return -1;
+    if (!a.startsWith('-')) return i;
+    const g = GLOBAL_OPTIONS[a.slice(2)];
+    if (g?.type === 'string' && !a.includes('=')) i++;
+  }
+  return -1;
 }
 
 /** parseArgs explains itself at length; a technician needs the one thing that was wrong. */

@@ -17,7 +17,7 @@ const BIN = path.join(REPO, 'bin', 'fieldlink.js');
 
 function fieldlink(args: string[], opts: { input?: string; dataDir: string }): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args, '--data-dir', opts.dataDir], { timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+    const child = execFile(process.execPath, [BIN, '--data-dir', opts.dataDir, ...args], { timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
     child.stdin?.end(opts.input ?? '');
