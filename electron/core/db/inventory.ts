@@ -63,50 +63,32 @@ export class Inventory {
       const addresses = new Set<string>(existing ? (JSON.parse(existing.addresses) as string[]) : []);
       if (s.address && s.source !== 'serial') addresses.add(s.address);
       for (const a of s.addresses ?? []) addresses.add(a);
-      if (!existing) {
-        this.#db
-          .prepare(
-            `INSERT INTO boxes (id, hostname, serial, model, vendor, arch, addresses, console_path, state, k3s_version, first_seen, last_seen)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            s.boxId,
-            s.hostname ?? s.address ?? s.boxId,
-            s.serial ?? null,
-            s.model ?? null,
-            s.vendor ?? null,
-            s.arch ?? null,
-            JSON.stringify([...addresses]),
-            s.consolePath ?? (s.source === 'serial' ? (s.address ?? null) : null),
-            s.state ?? 'unknown',
-            s.k3sVersion ?? null,
-            at,
-            at,
-          );
-      } else {
-        this.#db
-          .prepare(
-            `UPDATE boxes SET
-               hostname = COALESCE(?, hostname), serial = COALESCE(?, serial), model = COALESCE(?, model),
-               vendor = COALESCE(?, vendor), arch = COALESCE(?, arch), addresses = ?,
-               console_path = COALESCE(?, console_path), state = COALESCE(?, state),
-               k3s_version = COALESCE(?, k3s_version), last_seen = MAX(last_seen, ?)
-             WHERE id = ?`,
-          )
-          .run(
-            s.hostname ?? null,
-            s.serial ?? null,
-            s.model ?? null,
-            s.vendor ?? null,
-            s.arch ?? null,
-            JSON.stringify([...addresses]),
-            s.consolePath ?? (s.source === 'serial' ? (s.address ?? null) : null),
-            s.state ?? null,
-            s.k3sVersion ?? null,
-            at,
-            s.boxId,
-          );
-      }
+      // One upsert: a new box takes what this sighting says (with defaults), a known one keeps every
+      // fact this sighting does not mention.
+      this.#db
+        .prepare(
+          `INSERT INTO boxes (id, hostname, serial, model, vendor, arch, addresses, console_path, state, k3s_version, first_seen, last_seen)
+           VALUES (:id, COALESCE(:hostname, :address, :id), :serial, :model, :vendor, :arch, :addresses, :console, COALESCE(:state, 'unknown'), :k3s, :at, :at)
+           ON CONFLICT (id) DO UPDATE SET
+             hostname = COALESCE(:hostname, hostname), serial = COALESCE(:serial, serial), model = COALESCE(:model, model),
+             vendor = COALESCE(:vendor, vendor), arch = COALESCE(:arch, arch), addresses = :addresses,
+             console_path = COALESCE(:console, console_path), state = COALESCE(:state, state),
+             k3s_version = COALESCE(:k3s, k3s_version), last_seen = MAX(last_seen, :at)`,
+        )
+        .run({
+          id: s.boxId,
+          hostname: s.hostname ?? null,
+          address: s.address ?? null,
+          serial: s.serial ?? null,
+          model: s.model ?? null,
+          vendor: s.vendor ?? null,
+          arch: s.arch ?? null,
+          addresses: JSON.stringify([...addresses]),
+          console: s.consolePath ?? (s.source === 'serial' ? (s.address ?? null) : null),
+          state: s.state ?? null,
+          k3s: s.k3sVersion ?? null,
+          at,
+        });
       this.#db
         .prepare('INSERT INTO sightings (box_id, source, address, at, facts) VALUES (?, ?, ?, ?, ?)')
         .run(s.boxId, s.source, s.address ?? null, at, JSON.stringify(s.facts ?? {}));
