@@ -19,7 +19,7 @@ let box: BoxStatus;
 async function openFreeConsole(): Promise<{ box: BoxStatus; shell: SerialShell }> {
   const until = Date.now() + 90_000;
   for (;;) {
-    for (const b of [...status.boxes].reverse()) {
+    for (const b of status.boxes) {
       if (!b.consolePlugged || b.power !== 'on') continue;
       try {
         const sh = await openSerial({ path: b.console, credentials: { user: 'root', password: b.password }, timeoutMs: 60_000 });

@@ -26,6 +26,7 @@ export interface SerialOpenOptions {
 }
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
+const BOUNCE_MS = 3000;
 /** How long an interrupted command gets to give the prompt back before the shell logs in afresh. */
 const RECOVER_MS = 30_000;
 
@@ -36,15 +37,23 @@ const RECOVER_MS = 30_000;
 export async function openSerial(opts: SerialOpenOptions): Promise<SerialShell> {
   const timeoutMs = opts.timeoutMs ?? 45_000;
   const deadline = Date.now() + Math.min(timeoutMs, opts.promptTimeoutMs ?? timeoutMs);
-  const link = await SerialLink.open(opts.path, opts.baud ?? 115200, opts.signal);
-  const shell = new SerialShell(link, opts);
-  try {
-    await shell.connect(deadline, opts.signal);
-  } catch (err) {
-    await link.close();
-    throw err;
+  for (let attempt = 0; ; attempt++) {
+    const started = Date.now();
+    const link = await SerialLink.open(opts.path, opts.baud ?? 115200, opts.signal);
+    const shell = new SerialShell(link, opts);
+    try {
+      await shell.connect(deadline, opts.signal);
+      return shell;
+    } catch (err) {
+      await link.close();
+      // An adapter that was just plugged (or a device node that was just re-made) can vanish once
+      // in its first moments; the next one under the same by-id name is the real one.
+      const bounced = err instanceof FieldlinkError && err.code === 'LINK_DOWN' && Date.now() - started < BOUNCE_MS;
+      if (!bounced || attempt > 0) throw err;
+      opts.log?.info({ path: opts.path }, 'serial device went away right after opening; opening it again');
+      await sleep(300);
+    }
   }
-  return shell;
 }
 
 type State = 'login' | 'ready' | 'closed';
