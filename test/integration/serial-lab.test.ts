@@ -50,7 +50,7 @@ describe('serial shell on a lab console', () => {
     expect(shell!.target).toBe(box.console);
     const r = await shell!.exec('hostname; id -u; echo warn >&2; exit 4');
     expect(r.code).toBe(4);
-    expect(text(r.stdout)).toBe(`${box.name}\n0\n`);
+    expect(text(r.stdout)).toBe(`${box.hostname}\n0\n`);
     expect(text(r.stderr)).toBe('warn\n');
   });
 
