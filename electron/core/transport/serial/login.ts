@@ -46,6 +46,11 @@ export async function loginAndSetup(p: {
   log?: Logger;
   /** Keys to send first: '\r' to wake, '\x03' to interrupt a command we gave up on. */
   wake?: string;
+  /**
+   * Keys that end an upload the box may still be draining (its end token): sent before every wake,
+   * since the first copy can land inside the chunk the box was still reading.
+   */
+  drainKeys?: string;
 }): Promise<void> {
   const { link, credentials, deadline, signal, log } = p;
   const rx = link.rx;
@@ -68,7 +73,8 @@ export async function loginAndSetup(p: {
     await link.write(keys);
   };
 
-  await act(p.wake ?? '\r', 'wake');
+  const drain = p.drainKeys ?? '';
+  await act(drain + (p.wake ?? '\r'), 'wake');
   for (;;) {
     let text = '';
     try {
@@ -131,7 +137,7 @@ export async function loginAndSetup(p: {
       // console, then the ZMODEM cancel (ten CAN, ten backspaces to erase them from any prompt) for
       // an rz/sz that left the tty raw, where ^C is only data.
       const [keys, what] = NUDGES[nudges % NUDGES.length]!;
-      await act(keys, what);
+      await act(drain + keys, what);
       nudges += 1;
     }
   }

@@ -90,6 +90,19 @@ export function execScript(nonce: string, command: string, hasStdin: boolean): s
 
 export type UploadMode = 'raw' | 'base64';
 
+/** Sent by the technician once it has stopped sending a failed upload; fresh per session, so no file can hold it. */
+export function endToken(nonce: string): string {
+  return `FL-END-${nonce}-${nonce.split('').reverse().join('')}`;
+}
+
+/**
+ * The end token as typed: ^U after it erases it again wherever a line is being edited (a shell or
+ * login prompt), while the draining grep on the box still sees it in its line.
+ */
+export function endTokenKeys(nonce: string): string {
+  return `\n${endToken(nonce)}\x15\n`;
+}
+
 /** Outcome codes in the receiver's Z marker. */
 export const RECEIVE_DONE = '0';
 export const RECEIVE_HASH_MISMATCH = '1';
@@ -102,8 +115,9 @@ export const RECEIVE_NO_STTY = '4';
  * chunk: a 64-hex sha256 header and the chunk; `head -c` reads exactly that many bytes (GNU head
  * never reads past its count), sha256sum checks it, and only a good chunk is appended to the part
  * file. `min 0 time 50` plus `timeout --foreground` bound every read, so a pulled cable leaves the
- * box back at its prompt by itself. After a bad chunk the in-flight bytes are drained until the line
- * is quiet, so none of them can reach the shell as a command.
+ * box back at its prompt by itself. After a bad chunk the box reads on until the technician's end
+ * token: bytes arrive in order, so every byte still in flight is consumed before the tty goes back
+ * to cooked mode, and none can reach the shell as a command, even from a line that stalled.
  */
 export function receiveScript(p: {
   nonce: string;
@@ -138,9 +152,10 @@ export function receiveScript(p: {
     'if [ "${s%% *}" = "$h" ] && cat "$__fld/k" >>"$p"; then',
     markerPrintf('K', n, ['"$i"']),
     'i=$((i + 1)); else',
-    markerPrintf('B', n, ['"$i"']),
+    markerPrintf('B', n, ['"$i"', '"$(wc -c <"$__fld/k")"', '"${#h}"']),
     'break; fi; done',
-    'if [ "$i" -lt "$n" ]; then stty min 0 time 5; $td cat >/dev/null; fi',
+    // Everything we sent before the end token is consumed here, however long the line held it.
+    `if [ "$i" -lt "$n" ]; then $td grep -a -m1 -F ${shellQuote(endToken(n))} >/dev/null; fi`,
     'stty "$__flo"; rm -f "$__fld/k"',
     'if [ "$i" -lt "$n" ]; then r=2; else s=$(sha256sum <"$p")',
     `if [ "\${s%% *}" = ${p.sha256} ]; then chmod ${p.mode.toString(8)} "$p" && mv -f "$p" ${shellQuote(p.target)} && r=0 || r=3; else rm -f "$p"; r=1; fi; fi`,

@@ -261,6 +261,18 @@ describe('serial transfer', { timeout: 120_000 }, () => {
     expect(sha(fs.readFileSync(target))).toBe(sha(data));
   });
 
+  it('waits longer, without changing encoding, when the line stalls in the middle of a chunk', async () => {
+    const f = await box({ kind: 'shell', stallToBox: { afterBytes: 40_000, ms: 7000 } });
+    const sink = logSink();
+    const sh = await open(f, { credentials: undefined, log: sink.log });
+    const data = randomBytes(100_000);
+    const target = path.join(f.home, 'stalled.bin');
+    await sh.put(target, data);
+    expect(sha(fs.readFileSync(target))).toBe(sha(data));
+    expect(sink.text()).toContain('arrived short');
+    expect(sink.text()).not.toContain('falling back to base64');
+  });
+
   it('falls back to base64 on a line that is not 8-bit clean', async () => {
     const f = await box({ kind: 'shell', sevenBitToBox: true });
     const sink = logSink();

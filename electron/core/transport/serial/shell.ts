@@ -5,7 +5,7 @@ import { Base64Stream, FrameReader, newNonce, TailBuffer } from './frames.ts';
 import { SerialLink } from './link.ts';
 import { loginAndSetup, type SerialCredentials } from './login.ts';
 import { execScript, restoreScript, typed, typedStdinFile } from './scripts.ts';
-import { getFile, putFile, type TransferState } from './transfer.ts';
+import { getFile, putFile, takePendingEndKeys, type TransferState } from './transfer.ts';
 import { attachTerminal, type SerialTerminal } from './terminal.ts';
 
 export interface SerialOpenOptions {
@@ -269,7 +269,8 @@ export class SerialShell implements Shell {
       throw failure;
     }
     if (this.#state === 'ready') return;
-    await loginAndSetup({ link: this.#link, credentials: this.#credentials, deadline, signal, log: this.#log });
+    const endKeys = takePendingEndKeys(this.target);
+    await loginAndSetup({ link: this.#link, credentials: this.#credentials, deadline, signal, log: this.#log, drainKeys: endKeys });
     this.#state = 'ready';
   }
 

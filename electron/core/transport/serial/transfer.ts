@@ -12,6 +12,7 @@ import {
   RECEIVE_NO_STTY,
   RECEIVE_PARTIAL,
   RECEIVE_RENAME_FAILED,
+  endTokenKeys,
   sendFileScript,
   statScript,
   typed,
@@ -33,6 +34,19 @@ const WINDOW = 2;
 const RAW_FAILURES_BEFORE_BASE64 = 2;
 const MAX_FAILURES = 8;
 export const MAX_GET_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Uploads cut off with the box still reading (a pulled cable), by console: the box drains until it
+ * sees the end token, so whoever opens that console next sends it first instead of waiting out the
+ * box's bound.
+ */
+const pendingEndKeys = new Map<string, string>();
+
+export function takePendingEndKeys(target: string): string | undefined {
+  const keys = pendingEndKeys.get(target);
+  pendingEndKeys.delete(target);
+  return keys;
+}
 
 /** What a shell learns about its box across transfers. */
 export interface TransferState {
@@ -85,6 +99,8 @@ export async function putFile(ctx: Context & { path: string; data: Uint8Array; m
   let uploadMode: UploadMode = ctx.state.rawBroken ? 'base64' : 'raw';
   let failures = 0;
   let rawFailures = 0;
+  // Grows when chunks arrive short: a slow or stalling line needs longer, not another encoding.
+  let patience = 1;
 
   for (;;) {
     // Where the box stands: a part file from an earlier attempt (a pulled cable) is continued if its
@@ -105,7 +121,7 @@ export async function putFile(ctx: Context & { path: string; data: Uint8Array; m
     const outcome = await session(first, uploadMode).catch(async (err: unknown) => {
       if (err instanceof FieldlinkError && err.code === 'PROTOCOL') {
         await ctx.recover();
-        return { r: RECEIVE_PARTIAL, bytes: -1 };
+        return { r: RECEIVE_PARTIAL, bytes: -1, short: false };
       }
       throw err;
     });
@@ -120,22 +136,30 @@ export async function putFile(ctx: Context & { path: string; data: Uint8Array; m
       throw new FieldlinkError('REMOTE_FAILED', 'The box cannot set its console mode (stty failed); upload over the LAN instead.');
     }
     failures += 1;
-    if (uploadMode === 'raw' && (outcome.r === RECEIVE_NO_STTY || ++rawFailures >= RAW_FAILURES_BEFORE_BASE64)) {
+    if (outcome.short) {
+      patience = Math.min(8, patience * 2);
+      ctx.log?.warn({ patience }, 'serial upload chunk arrived short (line slow or stalled); waiting longer per chunk');
+    } else if (uploadMode === 'raw' && (outcome.r === RECEIVE_NO_STTY || ++rawFailures >= RAW_FAILURES_BEFORE_BASE64)) {
       ctx.log?.warn({ rawFailures }, 'raw serial upload keeps failing its checksums: falling back to base64');
       uploadMode = 'base64';
       ctx.state.rawBroken = true;
     }
     if (failures >= MAX_FAILURES) {
-      throw new FieldlinkError('PROTOCOL', `The upload to ${ctx.path} keeps failing its checksums: the serial line is corrupting data. Check the cable and baud rate.`);
+      throw new FieldlinkError(
+        'PROTOCOL',
+        patience > 1
+          ? `The upload to ${ctx.path} keeps stalling: chunks do not arrive in full. Check the cable and baud rate, or use the LAN.`
+          : `The upload to ${ctx.path} keeps failing its checksums: the serial line is corrupting data. Check the cable and baud rate.`,
+      );
     }
     if (outcome.r === RECEIVE_HASH_MISMATCH) ctx.log?.warn('uploaded file failed its final sha256; starting again');
   }
 
-  async function session(first: number, mode: UploadMode): Promise<{ r: string; bytes: number }> {
+  async function session(first: number, mode: UploadMode): Promise<{ r: string; bytes: number; short: boolean }> {
     const nonce = newNonce();
     const encodedChunk = mode === 'raw' ? CHUNK + 64 : Math.ceil(CHUNK / 3) * 4 + 64;
-    const chunkTimeoutS = Math.ceil((3 * encodedChunk) / rate) + 5;
-    const drainTimeoutS = Math.ceil(((WINDOW + 1) * encodedChunk) / rate) + 3;
+    const chunkTimeoutS = Math.ceil(((3 * encodedChunk) / rate + 5) * patience);
+    const drainTimeoutS = Math.ceil((((WINDOW + 1) * encodedChunk) / rate + 30) * patience);
     const script = receiveScript({
       nonce,
       part,
@@ -157,6 +181,29 @@ export async function putFile(ctx: Context & { path: string; data: Uint8Array; m
     let acked = first;
     let sent = first;
     let stopped = false;
+    let short = false;
+    let tokenSent = false;
+    // After a failure the box reads until this token, so nothing we sent can reach its shell later.
+    const sendEndToken = async () => {
+      if (tokenSent || !ready) return;
+      tokenSent = true;
+      await link.write(endTokenKeys(nonce));
+    };
+    const target = link.identity.target;
+    pendingEndKeys.set(target, endTokenKeys(nonce));
+    try {
+      const outcome = await stream();
+      pendingEndKeys.delete(target);
+      return outcome;
+    } catch (err) {
+      if (!(err instanceof FieldlinkError) || err.code !== 'LINK_DOWN') {
+        await sendEndToken().catch(() => undefined);
+        pendingEndKeys.delete(target);
+      }
+      throw err;
+    }
+
+    async function stream(): Promise<{ r: string; bytes: number; short: boolean }> {
     for (;;) {
       while (ready && !stopped && sent < count && sent - acked < WINDOW) {
         if (ctx.signal?.aborted) throw new FieldlinkError('ABORTED', 'Cancelled.');
@@ -174,10 +221,17 @@ export async function putFile(ctx: Context & { path: string; data: Uint8Array; m
           ctx.onProgress?.(Math.min(size, acked * CHUNK), size);
         } else if (ev.tag === 'B') {
           stopped = true;
-          ctx.log?.warn({ chunk: i, mode }, 'serial upload chunk failed its checksum');
-        } else if (ev.tag === 'Z') return { r: ev.fields[0] ?? '', bytes: Number(ev.fields[1]) };
+          const got = Number(ev.fields[1]);
+          const header = Number(ev.fields[2]);
+          const expected = i === count - 1 ? last : CHUNK;
+          // A header cut short by a stall shifts the chunk: it reads full length but wrong.
+          short = (Number.isFinite(got) && got < expected) || (Number.isFinite(header) && header < 64);
+          ctx.log?.warn({ chunk: i, mode, got, expected }, 'serial upload chunk failed its checksum');
+          await sendEndToken();
+        } else if (ev.tag === 'Z') return { r: ev.fields[0] ?? '', bytes: Number(ev.fields[1]), short };
         else throw new FieldlinkError('PROTOCOL', 'The box acknowledged a chunk out of order during an upload.');
       }
+    }
     }
   }
 }
