@@ -127,6 +127,16 @@ describe('serial console faults', { timeout: 120_000 }, () => {
     await expect(openSerial({ path: f.path, promptTimeoutMs: 20_000 })).rejects.toMatchObject({ code: 'AUTH_FAILED' });
   });
 
+  it('cancelling while waiting for a prompt: ABORTED at once, and the port is free again', async () => {
+    const f = await box({ kind: 'silent' });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 500);
+    const started = Date.now();
+    await expect(openSerial({ path: f.path, signal: ac.signal, promptTimeoutMs: 60_000 })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(Date.now() - started).toBeLessThan(5000);
+    await expect(openSerial({ path: f.path, promptTimeoutMs: 1000 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
   it('a device that does not exist: NOT_FOUND', async () => {
     await expect(openSerial({ path: `/dev/serial/by-id/nothing-${randomBytes(4).toString('hex')}` })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });

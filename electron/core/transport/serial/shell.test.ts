@@ -158,6 +158,14 @@ describe('serial exec', { timeout: 60_000 }, () => {
     expect(text((await sh.exec('pwd')).stdout)).toBe(`${f.home}\n`);
   });
 
+  it('runs a command longer than a console line (sent as a heredoc)', async () => {
+    const f = await box({ kind: 'shell' });
+    const sh = await open(f, { credentials: undefined });
+    const word = 'x'.repeat(20_000);
+    const r = await sh.exec(`printf %s '${word}' | wc -c; echo "it's done"`);
+    expect(text(r.stdout)).toBe(`20000\nit's done\n`);
+  });
+
   it('returns output byte for byte while kernel lines land in the middle of it', async () => {
     const f = await box({ kind: 'shell', noiseInChunks: true, noiseEveryMs: 5 });
     const sh = await open(f, { credentials: undefined });
