@@ -241,6 +241,8 @@ describe('serial transfer', { timeout: 120_000 }, () => {
     const back = await sh.get(target);
     expect(Buffer.compare(Buffer.from(back), data)).toBe(0);
     expect((await sh.get(path.join(f.home, 'nothing')).catch((e) => e)).code).toBe('NOT_FOUND');
+    await expect(sh.put('relative/path', data)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(sh.get('/tmp/a\nb')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await sh.put(path.join(f.home, 'empty'), new Uint8Array(0));
     expect((await sh.get(path.join(f.home, 'empty'))).byteLength).toBe(0);
   });

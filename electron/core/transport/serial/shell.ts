@@ -111,7 +111,9 @@ export class SerialShell implements Shell {
   }
 
   put(path: string, data: Uint8Array, mode = 0o644, opts: TransferOptions = {}): Promise<void> {
-    checkRemotePath(path);
+    const bad = pathProblem(path) ?? (data instanceof Uint8Array ? null : 'The data to upload must be bytes (Uint8Array).');
+    if (bad) return Promise.reject(new FieldlinkError('BAD_REQUEST', bad));
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) return Promise.reject(new FieldlinkError('BAD_REQUEST', 'A file mode is an integer from 0 to 0o7777.'));
     return this.#serialized(async () => {
       const deadline = Date.now() + (opts.timeoutMs ?? transferBudgetMs(data.byteLength, this.baud));
       await this.#ensureReady(deadline, opts.signal);
@@ -122,7 +124,8 @@ export class SerialShell implements Shell {
   }
 
   get(path: string, opts: TransferOptions = {}): Promise<Uint8Array> {
-    checkRemotePath(path);
+    const bad = pathProblem(path);
+    if (bad) return Promise.reject(new FieldlinkError('BAD_REQUEST', bad));
     return this.#serialized(async () => {
       const deadline = Date.now() + (opts.timeoutMs ?? transferBudgetMs(16 * 1024 * 1024, this.baud));
       await this.#ensureReady(deadline, opts.signal);
@@ -281,10 +284,11 @@ export class SerialShell implements Shell {
   }
 }
 
-function checkRemotePath(p: string): void {
+function pathProblem(p: unknown): string | null {
   if (typeof p !== 'string' || p.length === 0 || p.length > 4096 || /[\0\n\r]/.test(p) || !p.startsWith('/')) {
-    throw new FieldlinkError('BAD_REQUEST', 'A path on the box must be absolute, at most 4096 bytes, without NUL or line breaks.');
+    return 'A path on the box must be absolute, at most 4096 bytes, without NUL or line breaks.';
   }
+  return null;
 }
 
 /** A line that moves baud/10 bytes a second, three times over plus a minute, for a file of `bytes`. */
