@@ -63,6 +63,23 @@ describe('fieldlink trust / exec / put / keys against the lab', () => {
     expect(boxes.stdout).toMatch(/Pinned by cable/);
   });
 
+  it('refuses a changed host key before any credential is sent, as the box\'s own sshd log shows', async () => {
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-changed-'));
+    const app = createApp({ host: 'test', dataDir: elsewhere });
+    app.trust.pin({ host: box.ip, port: 22, keyType: 'ssh-ed25519', fingerprint: `SHA256:${crypto.randomBytes(32).toString('base64').slice(0, 43)}`, source: 'typed' });
+    await app.close();
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const refused = await fieldlink(['exec', `ssh://root@${box.ip}`, '--password-stdin', '--', 'true'], { input: `${box.password}\n`, dataDir: elsewhere });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/CHANGED/);
+    // Read the box's sshd journal through the already-verified connection of the other data folder.
+    const log = await fieldlink(['exec', box.serial, '--password-stdin', '--json', '--', `journalctl -u ssh -o cat --no-pager --since @${since}`], { input: `${box.password}\n`, dataDir });
+    const lines = (JSON.parse(log.stdout) as { stdout: string }).stdout.split('\n');
+    expect(lines.filter((l) => /Failed|Invalid user|authenticating user/.test(l))).toEqual([]);
+    // Exactly one login since then: the one that read this log.
+    expect(lines.filter((l) => /^Accepted /.test(l))).toHaveLength(1);
+  });
+
   it('copies a file with put and the box holds the same bytes', async () => {
     const local = path.join(dataDir, 'payload.bin');
     const bytes = crypto.randomBytes(200_000);
