@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stripKernelLines } from './console-text.ts';
-import { Base64Stream, FrameReader, TailBuffer, markerPrintf } from './frames.ts';
+import { Base64Stream, FrameReader, markerPrintf } from './frames.ts';
 import { execScript, typed } from './scripts.ts';
 
 const N = '0123456789ab';
@@ -42,20 +42,12 @@ describe('FrameReader', () => {
   });
 });
 
-describe('Base64Stream and TailBuffer', () => {
+describe('Base64Stream', () => {
   it('decodes base64 arriving one character at a time', () => {
     const out: Buffer[] = [];
     const s = new Base64Stream((b) => out.push(Buffer.from(b)));
     for (const ch of Buffer.from('binary\x00\xff', 'latin1').toString('base64')) s.push(ch);
     s.end();
     expect(Buffer.concat(out).toString('latin1')).toBe('binary\x00\xff');
-  });
-
-  it('keeps only the tail and says it dropped the head', () => {
-    const t = new TailBuffer(10);
-    t.push(Buffer.from('0123456789'));
-    t.push(Buffer.from('abc'));
-    expect(Buffer.from(t.bytes()).toString()).toBe('3456789abc');
-    expect(t.truncated).toBe(true);
   });
 });

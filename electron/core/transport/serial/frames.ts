@@ -109,36 +109,3 @@ export class Base64Stream {
     }
   }
 }
-
-/** Keeps the last `max` bytes; says when it had to drop the head. */
-export class TailBuffer {
-  readonly max: number;
-  #chunks: Buffer[] = [];
-  #size = 0;
-  truncated = false;
-  constructor(max: number) {
-    this.max = max;
-  }
-  push(bytes: Uint8Array): void {
-    this.#chunks.push(Buffer.from(bytes));
-    this.#size += bytes.byteLength;
-    while (this.#size > this.max) {
-      const over = this.#size - this.max;
-      const head = this.#chunks[0]!;
-      this.truncated = true;
-      if (head.byteLength <= over) {
-        this.#chunks.shift();
-        this.#size -= head.byteLength;
-      } else {
-        this.#chunks[0] = head.subarray(over);
-        this.#size -= over;
-      }
-    }
-  }
-  get size(): number {
-    return this.#size;
-  }
-  bytes(): Uint8Array {
-    return new Uint8Array(Buffer.concat(this.#chunks));
-  }
-}

@@ -1,7 +1,8 @@
 import { FieldlinkError } from '../../../../shared/errors.ts';
 import type { Logger } from '../../log/index.ts';
 import type { ExecOptions, ExecResult, Shell, TransferOptions } from '../shell.ts';
-import { Base64Stream, FrameReader, newNonce, TailBuffer } from './frames.ts';
+import { Base64Stream, FrameReader, newNonce } from './frames.ts';
+import { TailBuffer } from '../output.ts';
 import { SerialLink } from './link.ts';
 import { loginAndSetup, type SerialCredentials } from './login.ts';
 import { execScript, restoreScript, typed, typedStdinFile } from './scripts.ts';

@@ -2,22 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FieldlinkError } from '../../../../shared/errors.ts';
 import { deadline, shq } from './cancel.ts';
 import { mapConnectError } from './errors.ts';
-import { TailBuffer } from './output.ts';
 import { Semaphore } from './semaphore.ts';
-
-describe('TailBuffer', () => {
-  it('keeps the last bytes within its bound and says it dropped the head', () => {
-    const t = new TailBuffer(10);
-    for (let i = 0; i < 100; i++) t.push(Buffer.from(`${i % 10}`));
-    expect(Buffer.from(t.bytes()).toString()).toBe('0123456789');
-    expect(t.truncated).toBe(true);
-    t.push(Buffer.from('abcdefghijklmnop'));
-    expect(Buffer.from(t.bytes()).toString()).toBe('ghijklmnop');
-    const small = new TailBuffer(100);
-    small.push(Buffer.from('hi'));
-    expect(small.truncated).toBe(false);
-  });
-});
 
 describe('shq', () => {
   it('quotes anything for a POSIX shell, quotes included', () => {

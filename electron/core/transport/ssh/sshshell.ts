@@ -7,7 +7,7 @@ import type { KnownHostKey } from '../../trust/knownhosts.ts';
 import type { ExecOptions, ExecResult, Shell, TransferOptions } from '../shell.ts';
 import { deadline } from './cancel.ts';
 import { linkDropped } from './errors.ts';
-import { TailBuffer } from './output.ts';
+import { TailBuffer } from '../output.ts';
 import { Semaphore } from './semaphore.ts';
 import { sftpGet, sftpGetToFile, sftpPut } from './sftp.ts';
 

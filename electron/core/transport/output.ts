@@ -12,7 +12,8 @@ export class TailBuffer {
     this.#max = Math.max(0, max);
   }
 
-  push(chunk: Buffer): void {
+  push(bytes: Uint8Array): void {
+    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (chunk.length === 0) return;
     if (chunk.length >= this.#max) {
       this.truncated = this.truncated || chunk.length > this.#max || this.#size > 0;
