@@ -6,6 +6,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { pino } from 'pino';
 import { startHub, type Hub, type HubOptions } from './hub.ts';
 import { boxPaths } from './box-files.ts';
+import { freePort } from '../../test/fixtures/ports.ts';
 
 /**
  * Test fixture shared by the hub's unit tests: a temp lab state folder, the hub in-process, and a
@@ -56,16 +57,6 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Bridge {
   port: number;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -134,6 +135,27 @@ describe.skipIf(skip)('SFTP put/get, tunnels, terminals and the pool against a r
       expect(r.resumedFrom).toBe(partial);
       expect(sha(fs.readFileSync(local))).toBe(sha(data));
     } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a download onto a full local disk ends in a STORAGE error and the connection keeps working', async () => {
+    const data = randomBytes(2 * 1024 * 1024);
+    const remote = path.join(d.home, 'too-big.bin');
+    fs.writeFileSync(remote, data);
+    // A real full disk: a 512 KiB tmpfs, mounted in this test's own mount namespace.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'fl-full', dir]);
+    const sh = await connectSsh(base());
+    try {
+      const err = (await sh.getToFile(remote, path.join(dir, 'too-big.bin')).catch((e) => e)) as FieldlinkError;
+      expect(err).toBeInstanceOf(FieldlinkError);
+      expect(err.code).toBe('STORAGE');
+      expect(err.message).toMatch(/could not be written on this computer/);
+      expect((await sh.exec('echo still here')).code).toBe(0);
+    } finally {
+      await sh.close();
+      execFileSync('umount', [dir]);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

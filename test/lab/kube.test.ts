@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoxStatus } from '../../lab/index.ts';
 import { kubectl, kubectlStream } from '../../lab/kube/testing.ts';
 import { REPO, factoryBox, labStatus, provisionedBox, ssh, sshOk, until } from './helpers.ts';
+import { freePort } from '../fixtures/ports.ts';
 
 /**
  * The lab API server as a technician's laptop meets it: from fl-tech, through a real OpenSSH tunnel
@@ -18,16 +18,6 @@ let box: BoxStatus;
 let tunnel: ChildProcess | null = null;
 let kubeconfig: string;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   console.log(`kubectl under test: ${execFileSync('/usr/bin/kubectl', ['version', '--client'], { encoding: 'utf8' }).trim().split('\n').join('; ')}`);

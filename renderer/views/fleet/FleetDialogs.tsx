@@ -26,64 +26,73 @@ const MEANWHILE = { NOT_AVAILABLE_YET: 'Meanwhile, take the address from the box
 const notYet = (what: string) => new FieldlinkError('NOT_AVAILABLE_YET', `${what} is not built into this version of Fieldlink yet. Boxes the core hears about still appear in the Fleet on their own.`);
 
 function ScanDialog({ onClose }: { onClose: () => void }) {
-  const [cidr, setCidr] = useState('');
-  const [error, setError] = useState<Explained | null>(null);
-  let hint = 'Fieldlink will knock on port 22 of every address in this range once. Only scan a network you were asked to work on.';
-  try {
-    if (cidr.trim()) hint = `${plural(parseCidr(cidr).hosts, 'address', 'addresses')} will be tried once each on port 22.`;
-  } catch {
-    // Shown on submit; while typing the hint keeps its general wording.
-  }
-  const submit = () => {
-    try {
-      parseCidr(cidr);
-      setError(explain(notYet('Scanning a subnet'), MEANWHILE));
-    } catch (err) {
-      setError(explain(err));
-    }
-  };
   return (
-    <Dialog
+    <AskDialog
       title="Scan subnet"
-      open
+      label="Subnet to scan"
+      placeholder="192.168.1.0/24"
+      action="Scan"
+      hint={(cidr) => {
+        try {
+          if (cidr.trim()) return `${plural(parseCidr(cidr).hosts, 'address', 'addresses')} will be tried once each on port 22.`;
+        } catch {
+          // Shown on submit; while typing the hint keeps its general wording.
+        }
+        return 'Fieldlink will knock on port 22 of every address in this range once. Only scan a network you were asked to work on.';
+      }}
+      submit={(cidr) => {
+        parseCidr(cidr);
+        throw notYet('Scanning a subnet');
+      }}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="btn ghost" onClick={onClose}>
-            Close
-          </button>
-          <button type="button" className="btn primary" onClick={submit}>
-            Scan
-          </button>
-        </>
-      }
-    >
-      <form onSubmit={(e) => (e.preventDefault(), submit())}>
-        <label className="field">
-          <span>Subnet to scan</span>
-          <input autoFocus value={cidr} onChange={(e) => setCidr(e.target.value)} placeholder="192.168.1.0/24" aria-describedby="scan-hint" />
-          <small id="scan-hint">{hint}</small>
-        </label>
-      </form>
-      {error ? <ErrorNotice error={error} /> : null}
-    </Dialog>
+    />
   );
 }
 
 function AddDialog({ onClose }: { onClose: () => void }) {
-  const [address, setAddress] = useState('');
+  return (
+    <AskDialog
+      title="Add by address"
+      label="Box address"
+      placeholder="192.168.1.20 or box-07.local"
+      action="Add box"
+      hint={() => 'An IP address or host name, with :port if SSH is not on 22.'}
+      submit={(address) => {
+        parseAddress(address);
+        throw notYet('Adding a box by address');
+      }}
+      onClose={onClose}
+    />
+  );
+}
+
+interface AskDialogProps {
+  title: string;
+  label: string;
+  placeholder: string;
+  action: string;
+  /** The line under the field, from what is typed so far. */
+  hint: (value: string) => string;
+  /** Checks and acts on the value; whatever it throws is shown in the dialog. */
+  submit: (value: string) => void;
+  onClose: () => void;
+}
+
+/** One field, a hint and an action: the shape both Fleet dialogs share. */
+function AskDialog({ title, label, placeholder, action, hint, submit, onClose }: AskDialogProps) {
+  const [value, setValue] = useState('');
   const [error, setError] = useState<Explained | null>(null);
-  const submit = () => {
+  const onSubmit = () => {
     try {
-      parseAddress(address);
-      setError(explain(notYet('Adding a box by address'), MEANWHILE));
+      submit(value);
+      onClose();
     } catch (err) {
-      setError(explain(err));
+      setError(explain(err, MEANWHILE));
     }
   };
   return (
     <Dialog
-      title="Add by address"
+      title={title}
       open
       onClose={onClose}
       footer={
@@ -91,17 +100,17 @@ function AddDialog({ onClose }: { onClose: () => void }) {
           <button type="button" className="btn ghost" onClick={onClose}>
             Close
           </button>
-          <button type="button" className="btn primary" onClick={submit}>
-            Add box
+          <button type="button" className="btn primary" onClick={onSubmit}>
+            {action}
           </button>
         </>
       }
     >
-      <form onSubmit={(e) => (e.preventDefault(), submit())}>
+      <form onSubmit={(e) => (e.preventDefault(), onSubmit())}>
         <label className="field">
-          <span>Box address</span>
-          <input autoFocus value={address} onChange={(e) => setAddress(e.target.value)} placeholder="192.168.1.20 or box-07.local" />
-          <small>An IP address or host name, with :port if SSH is not on 22.</small>
+          <span>{label}</span>
+          <input autoFocus value={value} onChange={(e) => setValue(e.target.value)} placeholder={placeholder} aria-describedby="ask-hint" />
+          <small id="ask-hint">{hint(value)}</small>
         </label>
       </form>
       {error ? <ErrorNotice error={error} /> : null}

@@ -44,7 +44,9 @@ async function linkSettled(host: SftpHost, err: unknown): Promise<void> {
 function sftpError(host: SftpHost, err: unknown, what: string, remote: string): FieldlinkError {
   if (err instanceof FieldlinkError) return err;
   if (!host.alive) return new FieldlinkError('LINK_DOWN', `The connection to ${host.target} dropped during ${what}; run it again to resume.`, { target: host.target, path: remote });
-  const e = err as { code?: number; message?: string };
+  const e = err as { code?: number | string; message?: string };
+  // Node's own errors carry a string code (ENOSPC, EACCES): the trouble is on this laptop.
+  if (typeof e.code === 'string') return new FieldlinkError('STORAGE', `The ${what} could not be written on this computer: ${e.message ?? e.code}.`, { target: host.target, path: remote, errno: e.code });
   if (e.code === 2) return new FieldlinkError('NOT_FOUND', `${remote} does not exist on ${host.target}.`, { target: host.target, path: remote });
   if (e.code === 3) return new FieldlinkError('REMOTE_FAILED', `Permission denied for ${remote} on ${host.target}.`, { target: host.target, path: remote });
   return new FieldlinkError('REMOTE_FAILED', `${what} on ${host.target} failed: ${e.message ?? String(err)}.`, { target: host.target, path: remote });
@@ -119,46 +121,56 @@ export async function sftpPut(host: SftpHost, remote: string, data: Uint8Array, 
   }
 }
 
-function pipelinedWrite(sftp: SFTPWrapper, handle: Buffer, buf: Buffer, from: number, signal: AbortSignal, progress: (done: number) => void): Promise<void> {
+/**
+ * Keeps up to DEPTH chunk requests in flight over [from, size). `request` issues one chunk and
+ * calls back with an error or nothing; progress counts finished bytes. The first error or an
+ * abort ends it; replies after that are ignored.
+ */
+function pipelined(
+  size: number,
+  from: number,
+  signal: AbortSignal,
+  request: (pos: number, len: number, done: (err?: unknown) => void) => void,
+  progress: (done: number) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let next = from;
     let done = from;
     let inflight = 0;
-    let failed = false;
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
+    let ended = false;
+    const end = (err?: unknown) => {
+      if (ended) return;
+      ended = true;
       signal.removeEventListener('abort', onAbort);
-      reject(err);
+      if (err === undefined) resolve();
+      else reject(err);
     };
-    const onAbort = () => fail(signal.reason);
+    const onAbort = () => end(signal.reason ?? new Error('aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
     const pump = () => {
-      while (!failed && inflight < DEPTH && next < buf.length) {
+      while (!ended && inflight < DEPTH && next < size) {
         const pos = next;
-        const len = Math.min(CHUNK, buf.length - pos);
+        const len = Math.min(CHUNK, size - pos);
         next += len;
         inflight++;
-        sftp.write(handle, buf, pos, len, pos, (err) => {
+        request(pos, len, (err) => {
           inflight--;
-          if (failed) return;
-          if (err) return fail(err);
+          if (ended) return;
+          if (err) return end(err);
           done += len;
           progress(done);
-          if (done === buf.length) {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          } else pump();
+          if (done === size) end();
+          else pump();
         });
       }
     };
-    if (from >= buf.length) {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-      return;
-    }
-    pump();
+    if (from >= size) end();
+    else pump();
   });
+}
+
+function pipelinedWrite(sftp: SFTPWrapper, handle: Buffer, buf: Buffer, from: number, signal: AbortSignal, progress: (done: number) => void): Promise<void> {
+  return pipelined(buf.length, from, signal, (pos, len, done) => sftp.write(handle, buf, pos, len, pos, (err) => done(err ?? undefined)), progress);
 }
 
 function pipelinedRead(
@@ -170,56 +182,34 @@ function pipelinedRead(
   sink: (pos: number, chunk: Buffer) => void,
   progress: (done: number) => void,
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let next = from;
-    let done = from;
-    let inflight = 0;
-    let failed = false;
-    const pending = new Map<number, Buffer>();
-    let written = from;
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      signal.removeEventListener('abort', onAbort);
-      reject(err);
-    };
-    const onAbort = () => fail(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const pump = () => {
-      while (!failed && inflight < DEPTH && next < size) {
-        const pos = next;
-        const len = Math.min(CHUNK, size - pos);
-        next += len;
-        inflight++;
-        const chunk = Buffer.allocUnsafe(len);
-        sftp.read(handle, chunk, 0, len, pos, (err, n) => {
-          inflight--;
-          if (failed) return;
-          if (err) return fail(err);
-          if (n !== len) return fail(new FieldlinkError('REMOTE_FAILED', 'The file on the box got shorter while it was being read.'));
-          // Replies may complete out of order; hand them to the sink in file order.
-          pending.set(pos, chunk);
+  // Replies may complete out of order; hand them to the sink in file order.
+  const pending = new Map<number, Buffer>();
+  let written = from;
+  return pipelined(
+    size,
+    from,
+    signal,
+    (pos, len, done) => {
+      const chunk = Buffer.allocUnsafe(len);
+      sftp.read(handle, chunk, 0, len, pos, (err, n) => {
+        if (err) return done(err);
+        if (n !== len) return done(new FieldlinkError('REMOTE_FAILED', 'The file on the box got shorter while it was being read.'));
+        pending.set(pos, chunk);
+        try {
           for (let c = pending.get(written); c; c = pending.get(written)) {
             pending.delete(written);
             sink(written, c);
             written += c.length;
           }
-          done += n;
-          progress(done);
-          if (done === size) {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          } else pump();
-        });
-      }
-    };
-    if (from >= size) {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-      return;
-    }
-    pump();
-  });
+        } catch (sinkErr) {
+          // A full local disk: end the transfer with that error rather than throw inside ssh2.
+          return done(sinkErr);
+        }
+        done();
+      });
+    },
+    progress,
+  );
 }
 
 /** Reads a whole file into memory, verified against sha256 computed on the box. */
