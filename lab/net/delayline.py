@@ -37,6 +37,24 @@ def message(msg, queue, attrs, flags=NLM_F_REQUEST):
     return struct.pack('=IHHII', 16 + len(body), (NFNL_SUBSYS_QUEUE << 8) | msg, flags, 0, 0) + body
 
 
+def wait_for_bind(s):
+    """Reads until the kernel acknowledges the BIND; any netlink error there ends the process."""
+    while True:
+        data = s.recv(1 << 16)
+        off = 0
+        while off + 16 <= len(data):
+            length, kind = struct.unpack_from('=IH', data, off)
+            if length < 16:
+                break
+            if kind == NLMSG_ERROR:
+                err = struct.unpack_from('=i', data, off + 16)[0]
+                if err != 0:
+                    print('delayline: could not bind the queue: netlink error %d' % err, file=sys.stderr, flush=True)
+                    sys.exit(1)
+                return
+            off += (length + 3) & ~3
+
+
 def main():
     queue, delay = int(sys.argv[1]), float(sys.argv[2]) / 1000.0
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
@@ -45,8 +63,11 @@ def main():
     s.send(message(NFQNL_MSG_CONFIG, queue, [attr(NFQA_CFG_CMD, struct.pack('!BBH', NFQNL_CFG_CMD_BIND, 0, 0))], NLM_F_REQUEST | NLM_F_ACK))
     s.send(message(NFQNL_MSG_CONFIG, queue, [attr(NFQA_CFG_PARAMS, struct.pack('!IB', 0, NFQNL_COPY_META) + b'\0\0\0')]))
     s.send(message(NFQNL_MSG_CONFIG, queue, [attr(NFQA_CFG_QUEUE_MAXLEN, struct.pack('!I', 20000))]))
+    wait_for_bind(s)
     held = collections.deque()
-    print('delayline: queue %d, %d ms' % (queue, delay * 1000), flush=True)
+    # The lab adds its NFQUEUE rule only after this line: with --queue-bypass, packets sent before
+    # the bind would pass undelayed and a test's first ping would lie.
+    print('delayline: ready, queue %d, %d ms' % (queue, delay * 1000), flush=True)
     while True:
         now = time.monotonic()
         timeout = max(0.0, held[0][0] - now) if held else None

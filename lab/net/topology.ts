@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { run, pool } from '../exec.ts';
-import { startDaemon, stopDaemon } from '../daemons.ts';
+import { alive, startDaemon, stopDaemon } from '../daemons.ts';
 import { BRIDGE, COLLECTOR_IP, LAB_SRC, NS, NS_PREFIX, TECH_IP, UPLINK_TECH_IP, labDir, pad2 } from '../config.ts';
 
 /** Ends of the two links a technician can shape or cut: [namespace, interface]. */
@@ -149,18 +149,35 @@ async function applyFallback(name: LinkName, shape: Shape): Promise<void> {
   if (shape.delayMs !== undefined && shape.delayMs > 0) {
     // The whole round trip is added on the way out: a receive-side delay would come after the
     // kernel timestamps the packet, so ping (and TCP's RTT) would not see it.
-    const r = await ipt(ns, '-A', chainOut, '-j', 'NFQUEUE', '--queue-num', String(QUEUE[name]), '--queue-bypass');
-    if (r.code !== 0) throw new Error(`iptables NFQUEUE failed: ${r.stderr.trim()}`);
-    startDaemon('ip', ['netns', 'exec', ns, 'python3', path.join(LAB_SRC, 'net', 'delayline.py'), String(QUEUE[name]), String(shape.delayMs * 2)], {
-      log: path.join(labDir(), `delay-${name}.log`),
+    // The delay line binds its queue first; only then is traffic sent to it, so no packet slips
+    // through undelayed (--queue-bypass) while it starts.
+    const log = path.join(labDir(), `delay-${name}.log`);
+    const from = fs.existsSync(log) ? fs.statSync(log).size : 0;
+    const pid = startDaemon('ip', ['netns', 'exec', ns, 'python3', path.join(LAB_SRC, 'net', 'delayline.py'), String(QUEUE[name]), String(shape.delayMs * 2)], {
+      log,
       pidFile: delayPid(name),
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForReady(log, from, pid);
+    const r = await ipt(ns, '-A', chainOut, '-j', 'NFQUEUE', '--queue-num', String(QUEUE[name]), '--queue-bypass');
+    if (r.code !== 0) throw new Error(`iptables NFQUEUE failed: ${r.stderr.trim()}`);
   }
   if (shape.rate !== undefined) {
     for (const [ens, edev] of [LINKS[name].near, LINKS[name].far]) {
       await run('ip', ['netns', 'exec', ens, 'tc', 'qdisc', 'replace', 'dev', edev, 'root', 'tbf', 'rate', shape.rate, 'burst', '32kb', 'latency', '5s']);
     }
+  }
+}
+
+/** Waits for the delay line's "ready" line in its log (written after `from`), or says why not. */
+async function waitForReady(log: string, from: number, pid: number, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const text = fs.readFileSync(log).subarray(from).toString('utf8');
+    if (/^delayline: ready/m.test(text)) return;
+    if (!alive(pid) || Date.now() > end) {
+      throw new Error(`the delay line did not start${alive(pid) ? ` within ${timeoutMs / 1000} s` : ''}: ${text.trim().slice(-500) || 'no output'}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
