@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,5 +35,45 @@ describe('ssh config', () => {
     expect(() => parseJumpSpec('a@b@c:x')).toThrow(FieldlinkError);
     expect(parseJumpSpec('none')).toEqual([]);
     expect(parseJumpSpec('ssh://u@[fe80::1]:22')).toEqual([{ user: 'u', host: 'fe80::1', port: 22 }]);
+  });
+
+  // Held to the real tool: what OpenSSH's own `ssh -G` resolves (it prints and exits; no connection).
+  it.skipIf(!fs.existsSync('/usr/bin/ssh'))('resolves Host patterns, negation and first-value-wins exactly as ssh -G does', () => {
+    const text = [
+      'Host gw',
+      '  HostName 192.0.2.1',
+      '  User jump',
+      'Host box-* !box-skip',
+      '  User tech',
+      '  Port 2222',
+      '  IdentityFile ~/.ssh/site_key',
+      '  ProxyJump jump@gw:2200',
+      'Host box-skip',
+      '  HostName 192.0.2.99',
+      'Host *',
+      '  User root',
+      '  Port 22',
+      '  IdentityFile ~/.ssh/id_ed25519',
+    ].join('\n');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-sshg-'));
+    try {
+      const file = path.join(dir, 'config');
+      fs.writeFileSync(file, text);
+      for (const alias of ['box-1', 'box-skip', 'gw', 'other']) {
+        const g = execFileSync('ssh', ['-G', '-F', file, alias], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n');
+        const value = (k: string) => g.filter((l) => l.startsWith(`${k} `)).map((l) => l.slice(k.length + 1));
+        const ours = resolveSshConfig(text, alias);
+        expect({ alias, hostName: ours.hostName, user: ours.user, port: ours.port ?? 22, identityFiles: ours.identityFiles, proxyJump: ours.proxyJumpRaw }).toEqual({
+          alias,
+          hostName: value('hostname')[0],
+          user: value('user')[0],
+          port: Number(value('port')[0]),
+          identityFiles: value('identityfile'),
+          proxyJump: value('proxyjump')[0] ?? null,
+        });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
