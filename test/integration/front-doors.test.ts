@@ -76,7 +76,7 @@ describe('fieldlink trust / exec / put / keys against the lab', () => {
     // until the refused connection's goodbye (logged "[preauth]": it ended before any authentication)
     // has reached the journal. Logins of this and earlier tests are in the window too; they are
     // told apart by their source port.
-    const preauthPort = /^(?:Received disconnect|Disconnected|Connection closed) from \S+ port (\d+).*\[preauth\]$/;
+    const preauthPort = /^(?:Received disconnect|Disconnected|Connection closed|Connection reset) (?:from|by) \S+ port (\d+).*\[preauth\]$/;
     let lines: string[] = [];
     for (let i = 0; i < 20 && !lines.some((l) => preauthPort.test(l)); i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 250));
