@@ -37,22 +37,39 @@ def message(msg, queue, attrs, flags=NLM_F_REQUEST):
     return struct.pack('=IHHII', 16 + len(body), (NFNL_SUBSYS_QUEUE << 8) | msg, flags, 0, 0) + body
 
 
+def messages(data):
+    """The netlink messages in one read: (kind, offset, length) each. An error reply ends the process."""
+    off = 0
+    while off + 16 <= len(data):
+        length, kind = struct.unpack_from('=IH', data, off)
+        if length < 16:
+            break
+        if kind == NLMSG_ERROR:
+            err = struct.unpack_from('=i', data, off + 16)[0]
+            if err != 0:
+                print('delayline: netlink error %d' % err, file=sys.stderr, flush=True)
+                sys.exit(1)
+        yield kind, off, length
+        off += (length + 3) & ~3
+
+
 def wait_for_bind(s):
-    """Reads until the kernel acknowledges the BIND; any netlink error there ends the process."""
+    """Reads until the kernel acknowledges the BIND (the first message sent with NLM_F_ACK)."""
     while True:
-        data = s.recv(1 << 16)
-        off = 0
-        while off + 16 <= len(data):
-            length, kind = struct.unpack_from('=IH', data, off)
-            if length < 16:
-                break
-            if kind == NLMSG_ERROR:
-                err = struct.unpack_from('=i', data, off + 16)[0]
-                if err != 0:
-                    print('delayline: could not bind the queue: netlink error %d' % err, file=sys.stderr, flush=True)
-                    sys.exit(1)
-                return
-            off += (length + 3) & ~3
+        if any(kind == NLMSG_ERROR for kind, _, _ in messages(s.recv(1 << 16))):
+            return
+
+
+def packet_ids(data, off, length):
+    """The packet ids in one NFQNL_MSG_PACKET message."""
+    a = off + 20
+    while a + 4 <= off + length:
+        alen, atype = struct.unpack_from('=HH', data, a)
+        if alen < 4:
+            break
+        if (atype & 0x7fff) == NFQA_PACKET_HDR:
+            yield struct.unpack_from('!I', data, a + 4)[0]
+        a += (alen + 3) & ~3
 
 
 def main():
@@ -74,27 +91,10 @@ def main():
         ready, _, _ = select.select([s], [], [], timeout)
         if ready:
             data = s.recv(1 << 20)
-            off = 0
-            while off + 16 <= len(data):
-                length, kind = struct.unpack_from('=IH', data, off)
-                if length < 16:
-                    break
-                if kind == NLMSG_ERROR:
-                    err = struct.unpack_from('=i', data, off + 16)[0]
-                    if err != 0:
-                        print('delayline: netlink error %d' % err, file=sys.stderr, flush=True)
-                        sys.exit(1)
-                elif kind == (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET:
-                    a = off + 20
-                    while a + 4 <= off + length:
-                        alen, atype = struct.unpack_from('=HH', data, a)
-                        if alen < 4:
-                            break
-                        if (atype & 0x7fff) == NFQA_PACKET_HDR:
-                            pid = struct.unpack_from('!I', data, a + 4)[0]
-                            held.append((time.monotonic() + delay, pid))
-                        a += (alen + 3) & ~3
-                off += (length + 3) & ~3
+            for kind, off, length in messages(data):
+                if kind == (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET:
+                    for pid in packet_ids(data, off, length):
+                        held.append((time.monotonic() + delay, pid))
         now = time.monotonic()
         while held and held[0][0] <= now:
             _, pid = held.popleft()
