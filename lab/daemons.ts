@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { FieldlinkError } from '../shared/errors.ts';
 
 /**
  * Starts a lab daemon in its own session (so it outlives the `up` command and has its own process
@@ -95,4 +96,13 @@ function groupAlive(pgid: number): boolean {
     if (Number(rest[2]) === pgid && rest[0] !== 'Z') return true;
   }
   return false;
+}
+
+/** Polls until `cond` holds; a TIMEOUT error says `what` did not happen. `cond` may throw to give up early. */
+export async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new FieldlinkError('TIMEOUT', `${what} within ${timeoutMs / 1000} s.`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -23,7 +23,7 @@ import { createTopology, destroyTopology, labNamespaces, linkState, type LinkSta
 import { makeBox } from './box/facts.ts';
 import { hashPasswords, k3sScript, prepareBox, provisionBoxFiles } from './box/rootfs.ts';
 import { allPids, bootBox, boxMemoryKiB, initPid, killBox, nsOf } from './box/lifecycle.ts';
-import { alive, readPid, startDaemon, stopDaemon } from './daemons.ts';
+import { alive, readPid, startDaemon, stopDaemon, waitFor } from './daemons.ts';
 import { hostKeys, type HostKey } from './hostkeys.ts';
 import { labd } from './console/control.ts';
 import { readState, writeState, type BoxRecord, type LabState } from './state.ts';
@@ -229,14 +229,6 @@ function writeArtifacts(): void {
   fs.writeFileSync(path.join(dir, 'k3s'), k3sScript(), { mode: 0o755 });
   const install = path.join(LAB_SRC, 'kube', 'install.sh');
   if (fs.existsSync(install)) fs.copyFileSync(install, path.join(dir, 'install.sh'));
-}
-
-async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new FieldlinkError('TIMEOUT', `${what} within ${timeoutMs / 1000} s.`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export async function down(): Promise<{ wasUp: boolean }> {

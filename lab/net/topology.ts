@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { run, pool } from '../exec.ts';
-import { alive, startDaemon, stopDaemon } from '../daemons.ts';
+import { alive, startDaemon, stopDaemon, waitFor } from '../daemons.ts';
 import { BRIDGE, COLLECTOR_IP, LAB_SRC, NS, NS_PREFIX, TECH_IP, UPLINK_TECH_IP, labDir, pad2 } from '../config.ts';
 
 /** Ends of the two links a technician can shape or cut: [namespace, interface]. */
@@ -168,17 +168,18 @@ async function applyFallback(name: LinkName, shape: Shape): Promise<void> {
   }
 }
 
-/** Waits for the delay line's "ready" line in its log (written after `from`), or says why not. */
-async function waitForReady(log: string, from: number, pid: number, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const text = fs.readFileSync(log).subarray(from).toString('utf8');
-    if (/^delayline: ready/m.test(text)) return;
-    if (!alive(pid) || Date.now() > end) {
-      throw new Error(`the delay line did not start${alive(pid) ? ` within ${timeoutMs / 1000} s` : ''}: ${text.trim().slice(-500) || 'no output'}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Waits for the delay line's "ready" line in its log (written after `from`); a dead delay line ends the wait at once. */
+function waitForReady(log: string, from: number, pid: number): Promise<void> {
+  return waitFor(
+    () => {
+      const text = fs.readFileSync(log).subarray(from).toString('utf8');
+      if (/^delayline: ready/m.test(text)) return true;
+      if (!alive(pid)) throw new Error(`the delay line did not start: ${text.trim().slice(-500) || 'no output'}`);
+      return false;
+    },
+    10_000,
+    `the delay line did not bind its queue (see ${log})`,
+  );
 }
 
 async function clearShape(name: LinkName): Promise<void> {
