@@ -22,6 +22,7 @@ import { pool, run } from './exec.ts';
 import { createTopology, destroyTopology, labNamespaces, linkState, type LinkState } from './net/topology.ts';
 import { makeBox } from './box/facts.ts';
 import { hashPasswords, k3sScript, prepareBox, provisionBoxFiles } from './box/rootfs.ts';
+import { mountTable, type MountEntry } from './box/mounts.ts';
 import { allPids, bootBox, boxMemoryKiB, initPid, killBox, nsOf } from './box/lifecycle.ts';
 import { alive, readPid, startDaemon, stopDaemon, waitFor } from './daemons.ts';
 import { hostKeys, type HostKey } from './hostkeys.ts';
@@ -167,7 +168,7 @@ export async function up(o: UpOptions): Promise<{ already: boolean; seconds: num
 
 async function build(opts: ReturnType<typeof validateUp>, say: (m: string) => void, signal?: AbortSignal): Promise<void> {
   const dir = labDir();
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await mountStateDir(dir, signal);
   const indices = Array.from({ length: opts.boxes }, (_, i) => i + 1);
   const boxes = indices.map((n) => makeBox(n, { baud: opts.baud, provisioned: n <= opts.provisioned }));
   const state: LabState = { version: 1, phase: 'building', createdAt: new Date().toISOString(), options: opts, boxes };
@@ -280,20 +281,37 @@ export async function teardown(): Promise<void> {
     }
   }
   await destroyTopology();
-  removeStateDir();
+  await removeStateDir();
 }
 
-function removeStateDir(): void {
+/** The source name of the lab's own tmpfs in the mount table: how down knows the mount is the lab's. */
+const STATE_FS = 'fieldlink-lab';
+
+/**
+ * The lab's state folder is a tmpfs of its own, whatever /run is on this machine: 50 boxes make
+ * about 20 000 files at every up, and on ext4 (as here) creating them right after a down deleted
+ * as many cost more CPU than booting the boxes. Capped, so a runaway box cannot fill the machine's RAM.
+ */
+async function mountStateDir(dir: string, signal?: AbortSignal): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await run('mount', ['-t', 'tmpfs', '-o', 'mode=0700,size=25%', STATE_FS, dir], { signal });
+}
+
+async function removeStateDir(): Promise<void> {
   const dir = labDir();
   if (!fs.existsSync(dir)) return;
-  // Never delete through a mount: if anything is still mounted under the folder, stop and say so.
-  const mounts = fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((m) => m === dir || m.startsWith(dir + '/'));
-  if (mounts.length > 0) throw new FieldlinkError('CONFLICT', `Still mounted under the lab folder: ${mounts.join(', ')}; unmount them, then run down again.`);
+  const under = mountsUnder(dir);
+  if (under.some((m) => m.target === dir && m.source === STATE_FS && m.type === 'tmpfs') && under.length === 1) {
+    await run('umount', [dir]);
+  }
+  // Never delete through a mount: if anything else is still mounted under the folder, stop and say so.
+  const left = mountsUnder(dir);
+  if (left.length > 0) throw new FieldlinkError('CONFLICT', `Still mounted under the lab folder: ${left.map((m) => m.target).join(', ')}; unmount them, then run down again.`);
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function mountsUnder(dir: string): MountEntry[] {
+  return mountTable().filter((m) => m.target === dir || m.target.startsWith(dir + '/'));
 }
 
 export function findBox(s: LabState, name: string): BoxRecord {

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FieldlinkError } from '../../shared/errors.ts';
+import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { paths } from '../config.ts';
+import { boxMounts } from './mounts.ts';
 import { boxEnv } from './rootfs.ts';
 import type { BoxRecord } from '../state.ts';
 
@@ -14,7 +16,10 @@ export async function bootBox(b: BoxRecord, signal?: AbortSignal): Promise<void>
   const dir = paths.box(b.name);
   const booted = path.join(dir, 'run', 'lab', 'booted');
   const logFile = path.join(dir, 'boot.log');
-  fs.rmSync(booted, { force: true });
+  freshRun(dir);
+  const mounts = boxMounts(dir);
+  fs.writeFileSync(path.join(dir, 'mounts.fstab'), mounts.fstab);
+  fs.writeFileSync(path.join(dir, 'mounts.each'), mounts.eachReadOnly.map((d) => d + '\n').join(''));
   const fd = fs.openSync(logFile, 'w');
   const child = spawn(
     'ip',
@@ -28,7 +33,7 @@ export async function bootBox(b: BoxRecord, signal?: AbortSignal): Promise<void>
   child.on('error', () => (exited = 127));
   const end = Date.now() + 30_000;
   for (;;) {
-    if (fs.existsSync(booted) && initPid(b)) return;
+    if (fs.existsSync(booted) && recordMountNamespace(b)) return;
     const why = signal?.aborted ? 'cancelled' : exited !== null ? `lab-boot exited ${exited}` : Date.now() > end ? 'no boot within 30 s' : null;
     if (why) {
       await killBox(b).catch(() => {});
@@ -37,6 +42,35 @@ export async function bootBox(b: BoxRecord, signal?: AbortSignal): Promise<void>
     }
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * The box's /run as a real box starts it, empty (it is a tmpfs there), with the folders its
+ * services expect and the boot's identity. Done here rather than in lab-boot: on a busy lab
+ * machine every process a boot spawns counts, and these need none.
+ */
+function freshRun(dir: string): void {
+  const run = path.join(dir, 'run');
+  fs.mkdirSync(run, { recursive: true });
+  for (const f of fs.readdirSync(run)) fs.rmSync(path.join(run, f), { recursive: true, force: true });
+  for (const d of ['lab/k3s', 'sshd', 'lock', 'avahi-daemon', 'user']) fs.mkdirSync(path.join(run, d), { recursive: true, mode: 0o755 });
+  fs.writeFileSync(path.join(run, 'utmp'), '');
+  fs.writeFileSync(path.join(run, 'lab', 'kmsg'), '');
+  fs.writeFileSync(path.join(run, 'lab', 'boot-id'), crypto.randomBytes(16).toString('hex'));
+  // The boot's wall-clock start in microseconds: the box journal's monotonic clock counts from it.
+  fs.writeFileSync(path.join(run, 'lab', 'boot-realtime-us'), String(Math.round((performance.timeOrigin + performance.now()) * 1000)));
+}
+
+/**
+ * Notes the mount namespace of the box's init once it reports booted: initPid() checks against it
+ * so that a recycled pid of a dead box never counts as the box. False until init.pid is written.
+ */
+function recordMountNamespace(b: BoxRecord): boolean {
+  const pid = Number(readText(path.join(paths.box(b.name), 'run', 'lab', 'init.pid')));
+  const mnt = Number.isInteger(pid) && pid > 0 ? nsOf(pid, 'mnt') : null;
+  if (!mnt) return false;
+  fs.writeFileSync(path.join(paths.box(b.name), 'run', 'lab', 'mntns'), mnt);
+  return initPid(b) !== null;
 }
 
 /** The box's init (anchor) pid, or null when the box is down. */

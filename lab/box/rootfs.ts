@@ -1,12 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import ssh2 from 'ssh2';
 import { run } from '../exec.ts';
 import { K3S_VERSION, LAB_SRC, paths } from '../config.ts';
+import { ETC_SHARED } from './mounts.ts';
 import type { BoxRecord } from '../state.ts';
 
 const FILES = path.join(LAB_SRC, 'box', 'files');
-/** Bulky or host-specific parts of the build machine's /etc that a box has no use for. */
-const ETC_SKIP = ['java-17-openjdk', 'X11', 'apt', 'ssh/ssh_host_', 'netns', 'cron.', 'systemd/system/multi-user.target.wants'];
+/** Bulky or host-specific folders of the build machine's /etc that a box has no use for. */
+const ETC_SKIP = ['java-17-openjdk', 'X11', 'apt', 'fonts', 'netns', /^cron\./];
+/** Inside the copied /etc: the build machine's own host keys and enabled services. */
+const ETC_SKIP_INSIDE = [/^ssh\/ssh_host_/, /^systemd\/system\/multi-user\.target\.wants$/];
 
 export const BOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -38,15 +42,7 @@ export async function prepareBox(b: BoxRecord, passwordHash: string, scenario: s
   const dir = paths.box(b.name);
   fs.mkdirSync(dir, { recursive: true });
   const etc = path.join(dir, 'etc');
-  await run('cp', ['-a', '/etc', etc], { signal });
-  for (const skip of ETC_SKIP) {
-    const [d, prefix] = skip.includes('/') && skip.endsWith('_') ? [path.dirname(skip), path.basename(skip)] : [null, null];
-    if (d && prefix) {
-      for (const f of fs.readdirSync(path.join(etc, d))) if (f.startsWith(prefix)) fs.rmSync(path.join(etc, d, f));
-    } else if (skip.endsWith('.')) {
-      for (const f of fs.readdirSync(etc)) if (f.startsWith(skip)) fs.rmSync(path.join(etc, f), { recursive: true, force: true });
-    } else fs.rmSync(path.join(etc, skip), { recursive: true, force: true });
-  }
+  await copyEtc(etc, signal);
   const w = (rel: string, text: string, mode = 0o644) => {
     const f = path.join(etc, rel);
     fs.mkdirSync(path.dirname(f), { recursive: true });
@@ -146,10 +142,7 @@ export async function prepareBox(b: BoxRecord, passwordHash: string, scenario: s
     ].join('\n'),
   );
 
-  await Promise.all([
-    run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${b.name}`, '-f', path.join(etc, 'ssh', 'ssh_host_ed25519_key')], { signal }),
-    run('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-C', `root@${b.name}`, '-f', path.join(etc, 'ssh', 'ssh_host_ecdsa_key')], { signal }),
-  ]);
+  writeHostKeys(path.join(etc, 'ssh'), `root@${b.name}`);
 
   const root = path.join(dir, 'root');
   fs.mkdirSync(path.join(root, '.ssh'), { recursive: true, mode: 0o700 });
@@ -167,6 +160,36 @@ export async function prepareBox(b: BoxRecord, passwordHash: string, scenario: s
   for (const f of fs.readdirSync(FILES)) {
     fs.copyFileSync(path.join(FILES, f), path.join(dir, 'bin', f));
     fs.chmodSync(path.join(dir, 'bin', f), 0o755);
+  }
+}
+
+/**
+ * The box's private copy of the build machine's /etc, in one cp: without what a box has no use for,
+ * and with empty mount points where lab-boot binds the shared folders read-only.
+ */
+async function copyEtc(etc: string, signal?: AbortSignal): Promise<void> {
+  const skip = (name: string) => ETC_SHARED.includes(name) || ETC_SKIP.some((s) => (typeof s === 'string' ? s === name : s.test(name)));
+  const entries = fs.readdirSync('/etc').filter((n) => !skip(n));
+  fs.mkdirSync(etc, { mode: 0o755 });
+  await run('cp', ['-a', '-t', etc, ...entries.map((n) => path.join('/etc', n))], { signal });
+  for (const rel of ['ssh', 'systemd/system']) {
+    const d = path.join(etc, rel);
+    if (!fs.existsSync(d)) continue;
+    for (const f of fs.readdirSync(d)) if (ETC_SKIP_INSIDE.some((re) => re.test(`${rel}/${f}`))) fs.rmSync(path.join(d, f), { recursive: true, force: true });
+  }
+  for (const d of ETC_SHARED) fs.mkdirSync(path.join(etc, d), { mode: 0o755 });
+}
+
+/**
+ * The box's own sshd host keys, ed25519 and ecdsa, in OpenSSH's format. Made in-process: 100
+ * ssh-keygen runs were a good part of a 50-box up on a machine slow to start processes.
+ */
+function writeHostKeys(sshDir: string, comment: string): void {
+  for (const type of ['ed25519', 'ecdsa'] as const) {
+    const key = type === 'ecdsa' ? ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256, comment }) : ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    const file = path.join(sshDir, `ssh_host_${type}_key`);
+    fs.writeFileSync(file, key.private, { mode: 0o600 });
+    fs.writeFileSync(`${file}.pub`, `${key.public}\n`, { mode: 0o644 });
   }
 }
 
