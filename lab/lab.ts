@@ -180,8 +180,10 @@ async function build(opts: ReturnType<typeof validateUp>, say: (m: string) => vo
 
   say('box folders: private /etc, host keys, label passwords');
   const hashes = await hashPasswords(boxes.map((b) => b.password), signal);
-  await pool(boxes, 4, async (b, i) => {
-    await prepareBox(b, hashes[i]!, opts.scenario, signal);
+  // In-process file work (no tool runs), so one box after the other.
+  boxes.forEach((b, i) => {
+    if (signal?.aborted) throw new FieldlinkError('ABORTED', 'Cancelled while making the box folders.');
+    prepareBox(b, hashes[i]!, opts.scenario);
     if (b.provisionedAtUp) provisionBoxFiles(b);
   });
   writeArtifacts();
@@ -302,7 +304,8 @@ async function removeStateDir(): Promise<void> {
   if (!fs.existsSync(dir)) return;
   const under = mountsUnder(dir);
   if (under.some((m) => m.target === dir && m.source === STATE_FS && m.type === 'tmpfs') && under.length === 1) {
-    await run('umount', [dir]);
+    // Lazy: a shell left sitting in the folder must not make down fail.
+    await run('umount', ['--lazy', dir]);
   }
   // Never delete through a mount: if anything else is still mounted under the folder, stop and say so.
   const left = mountsUnder(dir);
