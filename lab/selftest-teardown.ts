@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { labDir } from './config.ts';
 import { allPids, nsOf } from './box/lifecycle.ts';
+import { mountTable } from './box/mounts.ts';
 
 const NODE = process.execPath;
 const CLI = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'bin', 'fieldlink-lab.js');
@@ -44,11 +45,8 @@ function snapshot(): Snapshot {
     .map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '')
     .filter(Boolean)
     .sort();
-  const mounts = fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter(Boolean)
+  const mounts = mountTable()
+    .map((m) => m.target)
     .sort();
   const procs: Proc[] = [];
   for (const pid of allPids()) {

@@ -63,14 +63,15 @@ function freshRun(dir: string): void {
 
 /**
  * Notes the mount namespace of the box's init once it reports booted: initPid() checks against it
- * so that a recycled pid of a dead box never counts as the box. False until init.pid is written.
+ * so that a recycled pid of a dead box never counts as the box. False until init.pid is written
+ * (or if init died already).
  */
 function recordMountNamespace(b: BoxRecord): boolean {
   const pid = Number(readText(path.join(paths.box(b.name), 'run', 'lab', 'init.pid')));
   const mnt = Number.isInteger(pid) && pid > 0 ? nsOf(pid, 'mnt') : null;
   if (!mnt) return false;
   fs.writeFileSync(path.join(paths.box(b.name), 'run', 'lab', 'mntns'), mnt);
-  return initPid(b) !== null;
+  return true;
 }
 
 /** The box's init (anchor) pid, or null when the box is down. */
