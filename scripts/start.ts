@@ -1,28 +1,46 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { createApp } from '../electron/core/app.ts';
 import { DEFAULT_RENDERER_DIR, startWebHost } from '../electron/web.ts';
 import { FieldlinkError } from '../shared/errors.ts';
 
 /**
  * `npm start`: Electron when its binary is installed, otherwise the browser host on 127.0.0.1
- * (build machines install with ELECTRON_SKIP_BINARY_DOWNLOAD=1). `npm start -- --port 8080` fixes
+ * (npm ci never fetches the binary: `npx install-electron --no` does, where the network allows). `npm start -- --port 8080` fixes
  * the port; FIELDLINK_DATA_DIR picks the data folder; FIELDLINK_RENDERER_DIR serves a renderer
  * built elsewhere (and is never rebuilt).
  */
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'node_modules', '.bin');
 
-/** The Electron binary's path if it is really there; the electron package throws when it was skipped. */
-export function electronBinary(resolve: (id: string) => unknown = createRequire(import.meta.url)): string | null {
+/**
+ * The Electron binary's path if it is really there, else null. Read from the files the electron
+ * package's installer leaves (path.txt, dist/version), never by importing `electron`: since
+ * Electron 42 that import downloads the binary on the spot when it is missing, and build machines
+ * have no network for it. A binary left from another Electron version does not count.
+ */
+export function electronBinary(electronDir = path.join(ROOT, 'node_modules', 'electron'), env: NodeJS.ProcessEnv = process.env): string | null {
+  const read = (file: string) => fs.readFileSync(path.join(electronDir, file), 'utf8').trim();
+  let exe: string;
   try {
-    const p = resolve('electron');
-    return typeof p === 'string' && fs.existsSync(p) ? p : null;
+    exe = read('path.txt');
   } catch {
     return null;
   }
+  if (!exe) return null;
+  if (env.ELECTRON_OVERRIDE_DIST_PATH) {
+    const bin = path.join(env.ELECTRON_OVERRIDE_DIST_PATH, exe);
+    return fs.existsSync(bin) ? bin : null;
+  }
+  try {
+    const { version } = JSON.parse(read('package.json')) as { version: string };
+    if (read(path.join('dist', 'version')).replace(/^v/, '') !== version) return null;
+  } catch {
+    return null;
+  }
+  const bin = path.join(electronDir, 'dist', exe);
+  return fs.existsSync(bin) ? bin : null;
 }
 
 /** True when there is no built UI, or a renderer or contract source is newer than the build. */
@@ -79,7 +97,7 @@ async function main(): Promise<number> {
 
   const app = createApp({ host: 'browser' });
   const host = await startWebHost({ app, port, rendererDir });
-  console.log(`Electron is not installed here (ELECTRON_SKIP_BINARY_DOWNLOAD); opening the browser host instead: ${host.url}`);
+  console.log(`Electron is not installed here (npx install-electron --no fetches it); opening the browser host instead: ${host.url}`);
   console.log('Serving until Ctrl-C.');
 
   return new Promise((resolve) => {

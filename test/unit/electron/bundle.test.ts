@@ -15,7 +15,7 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
  * Builds main and preload exactly as `electron-forge start/package` would (Forge's own Vite config
  * generator, our vite.*.config.ts), then checks the artefacts Electron would load: the preload runs
  * with nothing but `electron` to require (the sandbox's rule), and the main bundle starts, opens its
- * window and serves the UI when run by Node 24 (Electron 41's Node) against the stub electron.
+ * window and serves the UI when run by Node 24 (Electron 45 runs Node 24.x) against the stub electron.
  */
 describe('Electron bundles built by Forge', () => {
   // Inside the project (under the ignored .vite/) so the bundle finds the native packages it leaves external.

@@ -95,7 +95,7 @@ describe('Electron main process', () => {
 
   it('denies permission requests and checks, except clipboard writes from the app page', () => {
     const results: boolean[] = [];
-    for (const perm of ['media', 'geolocation', 'notifications', 'openExternal', 'display-capture', 'clipboard-read']) {
+    for (const perm of ['media', 'geolocation', 'notifications', 'openExternal', 'display-capture', 'clipboard-read', 'serial', 'usb', 'hid', 'local-network-access', 'loopback-network']) {
       stub.recorded.permissionRequest!(win.webContents, perm, (g) => results.push(g), {});
       results.push(stub.recorded.permissionCheck!(win.webContents, perm, 'fieldlink://app', {}));
     }

@@ -9,14 +9,26 @@ import { makeRenderer, rawGet, session } from './helpers.ts';
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
 describe('npm start: choosing Electron or the browser host', () => {
-  it('uses Electron only when the electron package resolves to a binary that exists', () => {
-    expect(electronBinary(() => process.execPath)).toBe(process.execPath);
-    expect(electronBinary(() => '/nonexistent/electron')).toBeNull();
-    expect(
-      electronBinary(() => {
-        throw new Error('Electron failed to install correctly');
-      }),
-    ).toBeNull();
+  it('uses Electron only when the electron package has a binary of its own version, without importing it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-electron-pkg-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"electron","version":"45.5.0"}');
+      // As npm ci leaves it: no binary, and importing the package would start a download.
+      fs.writeFileSync(path.join(dir, 'index.js'), 'throw new Error("electronBinary must not import electron")');
+      expect(electronBinary(dir, {})).toBeNull();
+      fs.writeFileSync(path.join(dir, 'path.txt'), 'electron');
+      expect(electronBinary(dir, {})).toBeNull();
+      fs.mkdirSync(path.join(dir, 'dist'));
+      fs.writeFileSync(path.join(dir, 'dist', 'electron'), '');
+      fs.writeFileSync(path.join(dir, 'dist', 'version'), '41.7.1');
+      expect(electronBinary(dir, {})).toBeNull(); // left over from another Electron
+      fs.writeFileSync(path.join(dir, 'dist', 'version'), 'v45.5.0');
+      expect(electronBinary(dir, {})).toBe(path.join(dir, 'dist', 'electron'));
+      expect(electronBinary(dir, { ELECTRON_OVERRIDE_DIST_PATH: path.join(dir, 'nowhere') })).toBeNull();
+      expect(electronBinary(dir, { ELECTRON_OVERRIDE_DIST_PATH: path.join(dir, 'dist') })).toBe(path.join(dir, 'dist', 'electron'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rebuilds the UI when it is missing or a source is newer than the build', () => {
@@ -71,7 +83,7 @@ describe('npm start without the Electron binary', () => {
       child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
       child.stderr.resume();
       await expect.poll(() => out, { timeout: 30_000 }).toMatch(/opening the browser host instead: (\S+)/);
-      expect(out).toContain('Electron is not installed here (ELECTRON_SKIP_BINARY_DOWNLOAD)');
+      expect(out).toContain('Electron is not installed here (npx install-electron --no fetches it)');
       const url = new URL(/opening the browser host instead: (\S+)/.exec(out)![1]!);
       expect(url.hostname).toBe('127.0.0.1');
       const token = new URLSearchParams(url.hash.slice(1)).get('token')!;
