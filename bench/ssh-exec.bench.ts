@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
 import { connectSsh } from '../electron/core/transport/ssh/index.ts';
 import type { SshShell } from '../electron/core/transport/ssh/index.ts';
-import { exportKnownHosts } from '../electron/core/trust/index.ts';
+import { exportKnownHosts, hostKeyCheck } from '../electron/core/trust/index.ts';
 import type { HostKeyId } from '../electron/core/trust/index.ts';
 import { canRunSshd, startSshd } from '../test/fixtures/sshd.ts';
 import type { BenchResult, Benchmark } from './harness.ts';
@@ -69,7 +69,7 @@ async function targetFor(): Promise<Target> {
       },
       cleanup: async () => {
         if (!installed) return;
-        const sh = await connectSsh({ host: box.ip, user: 'root', agent: '', password: async () => box.password, trust: { pinned: box.hostKeys.map((k) => ({ keyType: k.type, fingerprint: k.fingerprint })), mode: 'strict' } });
+        const sh = await connectSsh({ host: box.ip, user: 'root', agent: '', password: async () => box.password, trust: hostKeyCheck({ pinned: box.hostKeys.map((k) => ({ keyType: k.type, fingerprint: k.fingerprint })), mode: 'strict' }) });
         const body = installed.split(' ')[1]!;
         // Leave the box as found: our line out, the file's mode kept, and no empty file left behind.
         await sh.exec(
@@ -101,7 +101,7 @@ async function measure(progress: (m: string) => void): Promise<BenchResult> {
   let ours: SshShell | undefined;
   try {
     progress(`target: ${t.where}`);
-    ours = await connectSsh({ host: t.host, port: t.port, user: t.user, agent: '', password: async () => t.password, trust: { pinned: t.pins, mode: 'strict' }, timeoutMs: 30_000 });
+    ours = await connectSsh({ host: t.host, port: t.port, user: t.user, agent: '', password: async () => t.password, trust: hostKeyCheck({ pinned: t.pins, mode: 'strict' }), timeoutMs: 30_000 });
     // Both sides use the same host key check: OpenSSH gets a known_hosts file exported from our pins.
     const kh = path.join(dir, 'known_hosts');
     fs.writeFileSync(kh, exportKnownHosts(t.pins.map((p) => ({ host: t.host, port: t.port, boxId: null, keyType: p.keyType, fingerprint: p.fingerprint, source: 'typed' as const, pinnedAt: '' })), [ours.hostKey]).text);

@@ -1,6 +1,6 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import { callChannel, callNames, eventChannel, type CallResult } from '../shared/api.ts';
-import type { App } from './core/app.ts';
+import type { CoreDoor } from './core/app.ts';
 
 export interface IpcBinding {
   /** Forwards contract events to this window's page until the window is destroyed. */
@@ -15,7 +15,7 @@ export interface IpcBinding {
  * app's own page; anything else (a subframe, a page navigated elsewhere, a window we did not make)
  * gets UNAUTHORIZED. The payload is validated by the core's dispatcher, the same one the WebSocket uses.
  */
-export function bindIpc(opts: { app: App; ipcMain: IpcMain; isAppUrl: (url: string) => boolean }): IpcBinding {
+export function bindIpc(opts: { app: CoreDoor; ipcMain: IpcMain; isAppUrl: (url: string) => boolean }): IpcBinding {
   const { app, ipcMain, isAppUrl } = opts;
   const log = app.log.child({ component: 'ipc' });
   const windows = new Set<WebContents>();

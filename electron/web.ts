@@ -4,8 +4,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FieldlinkError } from '../shared/errors.ts';
-import { API_PATH } from '../renderer/transport/wire.ts';
-import type { App } from './core/app.ts';
+import { API_PATH } from '../shared/wire.ts';
+import type { CoreDoor } from './core/app.ts';
 import {
   DEFAULT_LIMITS,
   NOT_BUILT_PAGE,
@@ -23,7 +23,7 @@ import { goAway } from './web/session.ts';
 import { refuseUpgrade, sendError } from './web/http.ts';
 
 export interface WebHostOptions {
-  app: App;
+  app: CoreDoor;
   /** 0 (the default) picks any free port. */
   port?: number;
   /** The built renderer; defaults to Forge's Vite output, .vite/renderer/main_window. */

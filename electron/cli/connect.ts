@@ -1,6 +1,6 @@
 import readline from 'node:readline';
 import { FieldlinkError } from '../../shared/errors.ts';
-import type { ConnectOptions } from '../core/transport/connections.ts';
+import type { ConnectOptions } from '../core/connections/index.ts';
 import type { CommandContext, OptionSpec } from './command.ts';
 
 /** The options every command that reaches a box takes, as OpenSSH users expect them. */

@@ -9,10 +9,13 @@ import { AuditLog, Inventory, Outbox, SettingsStore, TrustStore, openDatabase } 
 import { EventBus } from './events/index.ts';
 import { JobRegistry } from './jobs/index.ts';
 import { createLogger, type Logger } from './log/index.ts';
-import { createDispatch, createHandlers, type Dispatch } from './rpc/index.ts';
+import { createDispatch, type Dispatch, type HandlersOf } from './rpc/index.ts';
 import { SecretStore, keyFileSealer, type Sealer } from './secrets/index.ts';
-import { Connections } from './transport/connections.ts';
-import { ConsoleSessions } from './console/index.ts';
+import { Connections } from './connections/index.ts';
+import { ConsoleSessions, consoleHandlers } from './console/index.ts';
+import { boxHandlers } from './boxes/index.ts';
+import { jobHandlers } from './jobs/index.ts';
+import { trustHandlers } from './trust/index.ts';
 
 export interface AppOptions {
   dataDir?: string;
@@ -48,6 +51,9 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** What a front door that only carries calls and events needs of the core (the IPC bridge, the browser host). */
+export type CoreDoor = Pick<App, 'dispatch' | 'bus' | 'log'>;
+
 export const VERSION: string = pkg.version;
 
 export function createApp(opts: AppOptions): App {
@@ -66,6 +72,31 @@ export function createApp(opts: AppOptions): App {
   // The Console view connects strictly: an unknown key comes back to the UI as a trust prompt.
   const consoles = new ConsoleSessions(bus, (target, size, signal) => connections.terminal(target, size, { signal }));
 
+  const outbox = new Outbox(db);
+  const info = (): AppInfo => ({ version: VERSION, dataDir, platform: `${process.platform}-${process.arch}`, host: opts.host });
+  const status = (): Status => ({
+    collector: { url: settings.get().collectorUrl, online: false, since: null },
+    outbox: outbox.summary(),
+    jobs: jobs.running(),
+  });
+  const updateSettings = (patch: Partial<Settings>): Settings => {
+    const next = settings.set(patch);
+    bus.emit('settings.changed', next);
+    // The collector address is part of the status bar.
+    bus.emit('status.changed', status());
+    return next;
+  };
+  const dispatch = createDispatch(
+    {
+      ...appHandlers({ info, status, updateSettings, settings, audit }),
+      ...boxHandlers({ inventory }),
+      ...jobHandlers({ jobs }),
+      ...trustHandlers({ trust, audit }),
+      ...consoleHandlers({ consoles }),
+    },
+    log,
+  );
+
   const app: App = {
     dataDir,
     db,
@@ -75,25 +106,15 @@ export function createApp(opts: AppOptions): App {
     inventory,
     trust,
     audit,
-    outbox: new Outbox(db),
+    outbox,
     settings,
     secrets,
     connections,
     consoles,
-    dispatch: undefined as unknown as Dispatch,
-    info: () => ({ version: VERSION, dataDir, platform: `${process.platform}-${process.arch}`, host: opts.host }),
-    status: () => ({
-      collector: { url: settings.get().collectorUrl, online: false, since: null },
-      outbox: app.outbox.summary(),
-      jobs: jobs.running(),
-    }),
-    updateSettings(patch) {
-      const next = settings.set(patch);
-      bus.emit('settings.changed', next);
-      // The collector address is part of the status bar.
-      bus.emit('status.changed', app.status());
-      return next;
-    },
+    dispatch,
+    info,
+    status,
+    updateSettings,
     async close() {
       jobs.cancelAll();
       await consoles.closeAll();
@@ -101,8 +122,24 @@ export function createApp(opts: AppOptions): App {
       db.close();
     },
   };
-  (app as { dispatch: Dispatch }).dispatch = createDispatch(createHandlers(app), log);
   // Job changes move the status bar: keep it current without each job having to remember.
-  bus.on('job.changed', () => bus.emit('status.changed', app.status()));
+  bus.on('job.changed', () => bus.emit('status.changed', status()));
   return app;
+}
+
+/** The calls that belong to the app as a whole: what it is, its status bar, its settings, its audit trail. */
+function appHandlers(s: {
+  info: () => AppInfo;
+  status: () => Status;
+  updateSettings: (patch: Partial<Settings>) => Settings;
+  settings: SettingsStore;
+  audit: AuditLog;
+}): HandlersOf<'app' | 'status' | 'settings' | 'audit'> {
+  return {
+    'app.info': () => s.info(),
+    'status.get': () => s.status(),
+    'settings.get': () => s.settings.get(),
+    'settings.set': (patch) => s.updateSettings(patch),
+    'audit.list': (q) => s.audit.list(q),
+  };
 }

@@ -10,8 +10,8 @@ import {
   MAX_FRAME_BYTES,
   MAX_MESSAGE_BYTES,
   type ServerMessage,
-} from '../../renderer/transport/wire.ts';
-import type { App } from '../core/app.ts';
+} from '../../shared/wire.ts';
+import type { CoreDoor } from '../core/app.ts';
 import type { Logger } from '../core/log/index.ts';
 
 export interface SessionLimits {
@@ -44,7 +44,7 @@ export function tokenMatches(expected: string, offered: string): boolean {
  * core's dispatcher and the events the tab subscribed to. Every bad message is answered with a typed
  * error and the socket keeps serving; only a wrong token or a client that stops reading ends it.
  */
-export function serveSocket(ws: WebSocket, opts: { app: App; token: string; log: Logger; remote: string; limits: SessionLimits }): void {
+export function serveSocket(ws: WebSocket, opts: { app: CoreDoor; token: string; log: Logger; remote: string; limits: SessionLimits }): void {
   const { app, log, remote, limits } = opts;
   const subscribed = new Set<EventName>();
   let authed = false;

@@ -2,4 +2,4 @@ export { createWebSocketClient, type WebSocketClient, type WebSocketClientOption
 export { createIpcClient, type IpcClient } from './ipc.ts';
 export { createConnectionStore, type ConnectionState, type ConnectionStatus, type ConnectionStore } from './connection.ts';
 export { takeSessionToken } from './token.ts';
-export { API_PATH } from './wire.ts';
+export { API_PATH } from '../../shared/wire.ts';

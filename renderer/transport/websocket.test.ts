@@ -5,7 +5,7 @@ import { FieldlinkError } from '../../shared/errors.ts';
 import { makeApp } from '../../test/unit/web/helpers.ts';
 import { createWebSocketClient, type SocketLike, type WebSocketClient } from './websocket.ts';
 import type { ConnectionState } from './connection.ts';
-import { MAX_MESSAGE_BYTES } from './wire.ts';
+import { MAX_MESSAGE_BYTES } from '../../shared/wire.ts';
 
 /** The browser sends its page's Origin on its own; in Node the test's socket has to say it. */
 const connectAs = (origin: string) => (url: string) => new WebSocket(url, { headers: { origin } }) as unknown as SocketLike;

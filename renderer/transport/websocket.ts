@@ -2,7 +2,7 @@ import { isEventName, type CallInput, type CallName, type CallOutput, type Event
 import { FieldlinkError, fromApiError } from '../../shared/errors.ts';
 import { createConnectionStore, type ConnectionStore } from './connection.ts';
 import { Listeners } from './listeners.ts';
-import { CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, MAX_MESSAGE_BYTES, ServerMessage, type ClientMessage } from './wire.ts';
+import { CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG, CLOSE_UNAUTHORIZED, MAX_MESSAGE_BYTES, ServerMessage, type ClientMessage } from '../../shared/wire.ts';
 
 /** The subset of the browser's WebSocket this client uses; `ws` in Node tests fits it too. */
 export interface SocketLike {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
-import { boxPasswordSecret } from '../../electron/core/transport/connections.ts';
+import { boxPasswordSecret } from '../../electron/core/connections/index.ts';
 import { shot, startHarness, type Harness } from './helpers.ts';
 
 /**

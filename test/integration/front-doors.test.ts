@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BoxStatus, LabStatus } from '../../lab/index.ts';
 import { createApp, type App } from '../../electron/core/app.ts';
-import { boxPasswordSecret } from '../../electron/core/transport/connections.ts';
+import { boxPasswordSecret } from '../../electron/core/connections/index.ts';
 import { REPO, labStatus } from '../lab/helpers.ts';
 
 /**

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FieldlinkError } from '../../shared/errors.ts';
 import { connectSsh, type SshShell } from '../../electron/core/transport/ssh/index.ts';
-import { readHostKeys } from '../../electron/core/trust/index.ts';
+import { readHostKeys, hostKeyCheck } from '../../electron/core/trust/index.ts';
 
 /** The lab's box-01 when the lab is up and we run inside fl-tech (where the box LAN is reachable). */
 function labBox(): { ip: string; password: string; hostKeys: Array<{ type: string; fingerprint: string }> } | null {
@@ -24,7 +24,7 @@ describe.skipIf(!box)('SSH shell against the lab box-01 (real box sshd, from fl-
   let sh: SshShell;
   const pins = () => box!.hostKeys.map((k) => ({ keyType: k.type, fingerprint: k.fingerprint }));
   beforeAll(async () => {
-    sh = await connectSsh({ host: box!.ip, agent: '', password: async () => box!.password, trust: { pinned: pins(), mode: 'strict' } });
+    sh = await connectSsh({ host: box!.ip, agent: '', password: async () => box!.password, trust: hostKeyCheck({ pinned: pins(), mode: 'strict' }) });
   });
   afterAll(async () => {
     await sh?.close();
@@ -58,7 +58,7 @@ describe.skipIf(!box)('SSH shell against the lab box-01 (real box sshd, from fl-
   it('a pin that does not match the box is HOST_KEY_CHANGED before login', async () => {
     const wrong = pins().map((k) => ({ ...k, fingerprint: `SHA256:${createHash('sha256').update(k.fingerprint).digest('base64').replace(/=+$/, '')}` }));
     let asked = false;
-    const err = (await connectSsh({ host: box!.ip, agent: '', password: async () => ((asked = true), box!.password), trust: { pinned: wrong, mode: 'accept-new' } }).catch((e) => e)) as FieldlinkError;
+    const err = (await connectSsh({ host: box!.ip, agent: '', password: async () => ((asked = true), box!.password), trust: hostKeyCheck({ pinned: wrong, mode: 'accept-new' }) }).catch((e) => e)) as FieldlinkError;
     expect(err.code).toBe('HOST_KEY_CHANGED');
     expect(asked).toBe(false);
   });

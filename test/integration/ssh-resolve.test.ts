@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FieldlinkError } from '../../shared/errors.ts';
 import { AuditLog, TrustStore, openDatabase } from '../../electron/core/db/index.ts';
 import { ensureTechnicianKey } from '../../electron/core/keys/index.ts';
-import { connectResolved, connectSsh, pinTypedFingerprint, probeHostKeys, resolveSsh, SshPool } from '../../electron/core/transport/ssh/index.ts';
-import { exportKnownHostsFromStore, importKnownHostsIntoStore, PublicKeyBook } from '../../electron/core/trust/index.ts';
+import { connectResolved, connectSsh, probeHostKeys, SshPool } from '../../electron/core/transport/index.ts';
+import { resolveSsh } from '../../electron/core/connections/index.ts';
+import { pinTypedFingerprint } from '../../electron/core/trust/index.ts';
+import { exportKnownHostsFromStore, importKnownHostsIntoStore, PublicKeyBook, hostKeyCheck } from '../../electron/core/trust/index.ts';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
 
 const skip = canRunSshd();
@@ -47,7 +49,7 @@ describe.skipIf(skip)('resolving targets, probing keys, agents, keepalive and si
     await pinTypedFingerprint(x, { host: d.host, port: d.port, fingerprint: ecdsa.fingerprint });
     expect(x.trust.list().map((p) => [p.keyType, p.fingerprint, p.source])).toEqual([[ecdsa.keyType, ecdsa.fingerprint, 'typed']]);
     // The pinned (non-default) key type is asked for first, so a strict connection now verifies.
-    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: { pinned: x.trust.forHost(d.host, d.port), mode: 'strict' } });
+    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: hostKeyCheck({ pinned: x.trust.forHost(d.host, d.port), mode: 'strict' }) });
     expect(sh.hostKey.fingerprint).toBe(ecdsa.fingerprint);
     await sh.close();
     x.db.close();
@@ -108,7 +110,7 @@ describe.skipIf(skip)('resolving targets, probing keys, agents, keepalive and si
       execFileSync('ssh-add', [keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
       d.authorize(fs.readFileSync(`${keyFile}.pub`, 'utf8'));
       const mark = d.log().length;
-      const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: sock, password: async () => 'not-used', trust: { pinned: d.hostKeys, mode: 'strict' } });
+      const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: sock, password: async () => 'not-used', trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }) });
       await sh.close();
       await new Promise((r) => setTimeout(r, 300));
       expect(d.log().slice(mark)).toMatch(/Accepted publickey/);
@@ -118,7 +120,7 @@ describe.skipIf(skip)('resolving targets, probing keys, agents, keepalive and si
   });
 
   it('a link that goes silent is detected by keepalive: in-flight work fails LINK_DOWN, not a hang', async () => {
-    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: { pinned: d.hostKeys, mode: 'strict' }, keepaliveMs: 300 });
+    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }), keepaliveMs: 300 });
     // Freeze the server side (the only open connection: its monitor and children), like a cut cable
     // that sends no RST: only keepalive can notice.
     const tree = d.sessionPids().flatMap((p) => [p, ...execFileSync('sh', ['-c', `pgrep -P ${p}; for c in $(pgrep -P ${p}); do pgrep -P $c; done; true`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number)]);
@@ -153,7 +155,7 @@ describe.skipIf(skip)('resolving targets, probing keys, agents, keepalive and si
     const port = (silent.address() as net.AddressInfo).port;
     try {
       const t0 = Date.now();
-      const err = (await connectSsh({ host: '127.0.0.1', port, agent: '', trust: { pinned: [], mode: 'strict' }, timeoutMs: 1500 }).catch((e) => e)) as FieldlinkError;
+      const err = (await connectSsh({ host: '127.0.0.1', port, agent: '', trust: hostKeyCheck({ pinned: [], mode: 'strict' }), timeoutMs: 1500 }).catch((e) => e)) as FieldlinkError;
       expect(err.code).toBe('TIMEOUT');
       expect(Date.now() - t0).toBeLessThan(10_000);
     } finally {
@@ -170,7 +172,7 @@ describe.skipIf(skip)('resolving targets, probing keys, agents, keepalive and si
     await new Promise<void>((r) => noisy.listen(0, '127.0.0.1', r));
     const port = (noisy.address() as net.AddressInfo).port;
     try {
-      const err = (await connectSsh({ host: '127.0.0.1', port, agent: '', trust: { pinned: [], mode: 'strict' }, timeoutMs: 5000 }).catch((e) => e)) as FieldlinkError;
+      const err = (await connectSsh({ host: '127.0.0.1', port, agent: '', trust: hostKeyCheck({ pinned: [], mode: 'strict' }), timeoutMs: 5000 }).catch((e) => e)) as FieldlinkError;
       expect(err).toBeInstanceOf(FieldlinkError);
       expect(['PROTOCOL', 'LINK_DOWN', 'TIMEOUT']).toContain(err.code);
     } finally {
@@ -186,7 +188,7 @@ describe.skipIf(skip)('resolving targets, probing keys, agents, keepalive and si
     try {
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 200);
-      const err = (await connectSsh({ host: '127.0.0.1', port, agent: '', trust: { pinned: [], mode: 'strict' }, signal: ac.signal }).catch((e) => e)) as FieldlinkError;
+      const err = (await connectSsh({ host: '127.0.0.1', port, agent: '', trust: hostKeyCheck({ pinned: [], mode: 'strict' }), signal: ac.signal }).catch((e) => e)) as FieldlinkError;
       expect(err.code).toBe('ABORTED');
     } finally {
       for (const s of held) s.destroy();

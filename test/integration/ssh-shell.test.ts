@@ -7,7 +7,7 @@ import { FieldlinkError } from '../../shared/errors.ts';
 import { AuditLog, TrustStore, openDatabase } from '../../electron/core/db/index.ts';
 import { ensureTechnicianKey } from '../../electron/core/keys/index.ts';
 import { connectSsh, type ConnectSshOptions } from '../../electron/core/transport/ssh/index.ts';
-import { trustPolicy, type HostKeyPolicy } from '../../electron/core/trust/index.ts';
+import { trustPolicy, type HostKeyPolicy, hostKeyCheck } from '../../electron/core/trust/index.ts';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
 
 const skip = canRunSshd();
@@ -47,7 +47,7 @@ function authLines(log: string): string[] {
 
 describe.skipIf(skip)('SSH shell against a real OpenSSH sshd', () => {
   let d: TestSshd;
-  const pinned = (): HostKeyPolicy => ({ pinned: d.hostKeys, mode: 'strict' });
+  const pinned = () => hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' });
   const base = (): ConnectSshOptions => ({ host: d.host, port: d.port, user: d.user, password: async () => d.password, agent: '', trust: pinned(), timeoutMs: 20_000 });
 
   beforeAll(async () => {
@@ -168,7 +168,7 @@ describe.skipIf(skip)('SSH shell against a real OpenSSH sshd', () => {
 
   it('an unknown host key is refused in strict mode with the offered fingerprint, before any authentication', async () => {
     const before = d.log().length;
-    const err = await codeOf(connectSsh({ ...base(), trust: { pinned: [], mode: 'strict' } }));
+    const err = await codeOf(connectSsh({ ...base(), trust: hostKeyCheck({ pinned: [], mode: 'strict' }) }));
     expect(err.code).toBe('HOST_KEY_UNKNOWN');
     const offered = err.details?.offered as Array<{ keyType: string; fingerprint: string }>;
     expect(d.hostKeys.map((k) => k.fingerprint)).toContain(offered[0]!.fingerprint);
@@ -202,10 +202,10 @@ describe.skipIf(skip)('SSH shell against a real OpenSSH sshd', () => {
 
   it('ask mode shows the offered key to the technician and connects only if they accept', async () => {
     let shown: unknown;
-    const no = await codeOf(connectSsh({ ...base(), trust: { pinned: [], mode: 'ask', ask: async (o) => ((shown = o), false) } }));
+    const no = await codeOf(connectSsh({ ...base(), trust: hostKeyCheck({ pinned: [], mode: 'ask', ask: async (o) => ((shown = o), false) }) }));
     expect(no.code).toBe('HOST_KEY_UNKNOWN');
     expect((shown as Array<{ fingerprint: string }>)[0]!.fingerprint).toMatch(/^SHA256:/);
-    const yes = await connectSsh({ ...base(), trust: { pinned: [], mode: 'ask', ask: async () => true } });
+    const yes = await connectSsh({ ...base(), trust: hostKeyCheck({ pinned: [], mode: 'ask', ask: async () => true }) });
     await yes.close();
   });
 
@@ -250,7 +250,7 @@ describe.skipIf(skip)('SSH keyboard-interactive login', () => {
   });
 
   it('answers the PAM password prompt when the box only offers keyboard-interactive', async () => {
-    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: { pinned: d.hostKeys, mode: 'strict' } });
+    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }) });
     try {
       expect((await sh.exec('true')).code).toBe(0);
     } finally {

@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FieldlinkError } from '../../shared/errors.ts';
 import { connectSsh, partialPath, SshPool, type ConnectSshOptions } from '../../electron/core/transport/ssh/index.ts';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
+import { hostKeyCheck } from '../../electron/core/trust/index.ts';
 
 const skip = canRunSshd();
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe.skipIf(skip)('SFTP put/get, tunnels, terminals and the pool against a real sshd', () => {
   let d: TestSshd;
-  const base = (): ConnectSshOptions => ({ host: d.host, port: d.port, user: d.user, password: async () => d.password, agent: '', trust: { pinned: d.hostKeys, mode: 'strict' } });
+  const base = (): ConnectSshOptions => ({ host: d.host, port: d.port, user: d.user, password: async () => d.password, agent: '', trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }) });
 
   beforeAll(async () => {
     d = await startSshd();
@@ -254,7 +255,7 @@ describe.skipIf(skip)('SFTP put/get, tunnels, terminals and the pool against a r
     const pool = new SshPool({ backoff: { initialMs: 2000, attempts: 5 } });
     try {
       const mark = d.log().length;
-      const err = (await pool.shell({ ...base(), trust: { pinned: [], mode: 'strict' } }).exec('true').catch((e) => e)) as FieldlinkError;
+      const err = (await pool.shell({ ...base(), trust: hostKeyCheck({ pinned: [], mode: 'strict' }) }).exec('true').catch((e) => e)) as FieldlinkError;
       expect(err.code).toBe('HOST_KEY_UNKNOWN');
       await new Promise((r) => setTimeout(r, 300));
       // One connection only: a retry would show up as a second "Connection from" in the server log.

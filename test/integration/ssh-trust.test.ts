@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrustStore, openDatabase } from '../../electron/core/db/index.ts';
 import { connectSsh } from '../../electron/core/transport/ssh/index.ts';
 import { expandIdentityFile, resolveSshConfig } from '../../electron/core/transport/sshconfig.ts';
-import { exportKnownHosts, importKnownHosts, lookupKnownHosts, readHostKeys } from '../../electron/core/trust/index.ts';
+import { exportKnownHosts, importKnownHosts, lookupKnownHosts, readHostKeys, hostKeyCheck } from '../../electron/core/trust/index.ts';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
 
 const skip = canRunSshd();
@@ -24,7 +24,7 @@ describe.skipIf(skip)('host-key trust with real OpenSSH tools as the judge', () 
   });
 
   it('readHostKeys over a Shell returns exactly the fingerprints ssh-keygen prints for the box keys', async () => {
-    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: { pinned: d.hostKeys, mode: 'strict' } });
+    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }) });
     try {
       // The fixture's keys live in its folder, not /etc/ssh: read the machine's own /etc/ssh keys and compare with ssh-keygen locally.
       const expected = fs
@@ -62,7 +62,7 @@ describe.skipIf(skip)('host-key trust with real OpenSSH tools as the judge', () 
     const db = openDatabase(':memory:');
     const store = new TrustStore(db);
     for (const k of imp.keys) store.pin({ host: k.host, port: k.port, keyType: k.keyType, fingerprint: k.fingerprint, source: 'known-hosts' });
-    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: { pinned: store.forHost(d.host, d.port), mode: 'strict' } });
+    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: hostKeyCheck({ pinned: store.forHost(d.host, d.port), mode: 'strict' }) });
     await sh.close();
     db.close();
   });

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import { exportKnownHostsFromStore, importKnownHostsIntoStore } from '../../core/trust/store.ts';
-import { pinTypedFingerprint, probeHostKeys } from '../../core/transport/ssh/index.ts';
+import { probeHostKeys } from '../../core/transport/index.ts';
+import { pinTypedFingerprint } from '../../core/trust/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { askOnTerminal, connectOptions, connectOptionSpecs } from '../connect.ts';
 import { table } from '../output.ts';

@@ -1,2 +1,3 @@
 export { ConsoleSessions, type OpenTerminal, type TerminalLink } from './session.ts';
 export { serialTerminalLink, sshTerminalLink } from './links.ts';
+export { consoleHandlers } from './handlers.ts';

@@ -1,1 +1,2 @@
 export { JobRegistry, type JobContext } from './registry.ts';
+export { jobHandlers } from './handlers.ts';

@@ -1,4 +1,4 @@
-import { calls, isCallName, type CallResult } from '../../../shared/api.ts';
+import { callNames, calls, isCallName, type CallResult } from '../../../shared/api.ts';
 import { FieldlinkError, toApiError } from '../../../shared/errors.ts';
 import type { Logger } from '../log/index.ts';
 import type { Handlers } from './handlers.ts';
@@ -11,6 +11,10 @@ export type Dispatch = (name: unknown, input: unknown) => Promise<CallResult<unk
  * error value. It never throws and never sends a stack trace.
  */
 export function createDispatch(handlers: Handlers, log?: Logger): Dispatch {
+  // The compiler checks this for the composition root; a handler table built any other way is
+  // checked here, at start-up, rather than as an INTERNAL error on the first call that misses.
+  const missing = callNames.filter((n) => typeof (handlers as Record<string, unknown>)[n] !== 'function');
+  if (missing.length) throw new Error(`No handler for ${missing.join(', ')}`);
   return async (name, input) => {
     try {
       if (!isCallName(name)) throw new FieldlinkError('UNKNOWN_CALL', `Unknown call: ${describeName(name)}`);

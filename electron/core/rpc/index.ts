@@ -1,2 +1,2 @@
 export { createDispatch, type Dispatch } from './dispatch.ts';
-export { createHandlers, type Handlers } from './handlers.ts';
+export type { Handlers, HandlersOf } from './handlers.ts';

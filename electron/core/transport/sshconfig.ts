@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FieldlinkError } from '../../../shared/errors.ts';
-import { matchPatternList } from '../trust/knownhosts.ts';
+import { matchPatternList } from './patterns.ts';
 
 /** What ~/.ssh/config says about one host alias, as `ssh -G` would print it (tokens in IdentityFile unexpanded). */
 export interface SshConfigHost {

@@ -1,4 +1,4 @@
-export { fingerprintOf, normalizeFingerprint, keyTypeOf, hostKeyIdOf, keyTypeFromKeygen, hostKeyAlgorithmsFor, FINGERPRINT_RE, type HostKeyId } from './fingerprint.ts';
+export { fingerprintOf, normalizeFingerprint, keyTypeOf, hostKeyIdOf, keyTypeFromKeygen, FINGERPRINT_RE, type HostKeyId } from './fingerprint.ts';
 export {
   parseKnownHosts,
   lookupKnownHosts,
@@ -12,6 +12,8 @@ export {
   type KnownHostKey,
   type KnownHostsImport,
 } from './knownhosts.ts';
-export { decideHostKey, trustPolicy, type HostKeyPolicy, type HostKeyDecision, type TrustMode } from './policy.ts';
+export { decideHostKey, hostKeyCheck, trustPolicy, type HostKeyPolicy, type HostKeyDecision, type TrustMode } from './policy.ts';
 export { readHostKeys, parseHostKeyListing, type BoxHostKey } from './readhostkeys.ts';
 export { importKnownHostsIntoStore, exportKnownHostsFromStore, type TrustDeps } from './store.ts';
+export { pinTypedFingerprint, type TypedPinDeps } from './typed.ts';
+export { trustHandlers } from './handlers.ts';

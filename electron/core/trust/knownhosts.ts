@@ -4,6 +4,7 @@ import path from 'node:path';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import type { TrustPin } from '../../../shared/model.ts';
 import { hostKeyIdOf, type HostKeyId } from './fingerprint.ts';
+import { matchPatternList } from '../transport/index.ts';
 
 /** One usable line of an OpenSSH known_hosts file. */
 export interface KnownHostEntry {
@@ -64,24 +65,7 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
   return out;
 }
 
-/** OpenSSH's match_pattern: '*' and '?' wildcards, case-insensitive host names. */
-function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return re.test(name);
-}
-
-/** OpenSSH's match_hostname: any positive pattern matches and no negated one does. */
-export function matchPatternList(patterns: string[], name: string): boolean {
-  let matched = false;
-  for (const p of patterns) {
-    if (p.startsWith('!')) {
-      if (globMatch(p.slice(1), name)) return false;
-    } else if (globMatch(p, name)) {
-      matched = true;
-    }
-  }
-  return matched;
-}
+export { matchPatternList };
 
 export function entryMatches(e: KnownHostEntry, host: string, port: number): boolean {
   const name = knownHostsName(host, port);

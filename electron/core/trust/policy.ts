@@ -4,6 +4,7 @@ import type { AuditLog } from '../db/audit.ts';
 import type { TrustStore } from '../db/trust.ts';
 import { fingerprintOf, keyTypeOf, type HostKeyId } from './fingerprint.ts';
 import type { KnownHostKey, PublicKeyBook } from './knownhosts.ts';
+import type { HostKeyCheck } from '../transport/index.ts';
 
 /**
  * strict: only pinned keys (OpenSSH StrictHostKeyChecking=yes); accept-new: pin an unknown key on
@@ -94,6 +95,15 @@ export async function decideHostKey(policy: HostKeyPolicy, host: string, port: n
   return refuse(unknown);
 }
 
+/** The policy as the SSH layer asks it: which key types to ask for first, and the verdict on an offered key. */
+export function hostKeyCheck<P extends HostKeyPolicy>(policy: P): P & HostKeyCheck {
+  return Object.defineProperties(policy, {
+    pinnedKeyTypes: { get: () => policy.pinned.map((p) => p.keyType), enumerable: true },
+    interactive: { get: () => policy.mode === 'ask', enumerable: true },
+    verify: { value: (host: string, port: number, blob: Buffer) => decideHostKey(policy, host, port, blob) },
+  }) as P & HostKeyCheck;
+}
+
 /**
  * The policy for one (host, port) backed by the trust table: accepted keys are pinned (source
  * 'first-use') and every decision that is not a plain match is audited.
@@ -107,8 +117,8 @@ export function trustPolicy(o: {
   mode: TrustMode;
   ask?: HostKeyPolicy['ask'];
   boxId?: string | null;
-}): HostKeyPolicy {
-  return {
+}): HostKeyPolicy & HostKeyCheck {
+  return hostKeyCheck({
     // Read at each handshake, so a reused policy (pool reconnects) sees pins added since it was made.
     get pinned() {
       return o.store.forHost(o.host, o.port).map((p) => ({ keyType: p.keyType, fingerprint: p.fingerprint }));
@@ -128,5 +138,5 @@ export function trustPolicy(o: {
       const fp = (l?: HostKeyId[]) => (l ?? []).map((k) => `${k.keyType} ${k.fingerprint}`).join(', ') || 'none';
       o.audit?.record({ boxId: o.boxId ?? null, action: 'trust.verify', outcome: 'refused', detail: `${o.host}:${o.port} ${err.code}: offered ${fp(d?.offered)}; pinned ${fp(d?.pinned)}` });
     },
-  };
+  });
 }

@@ -6,10 +6,8 @@ import ssh2 from 'ssh2';
 import type { AuthenticationType, ConnectConfig } from 'ssh2';
 import { FieldlinkError } from '../../../../shared/errors.ts';
 import type { Logger } from '../../log/index.ts';
-import { hostKeyAlgorithmsFor } from '../../trust/fingerprint.ts';
-import type { KnownHostKey } from '../../trust/knownhosts.ts';
-import { decideHostKey, type HostKeyPolicy } from '../../trust/policy.ts';
 import { deadline } from './cancel.ts';
+import { hostKeyAlgorithmsFor, type HostKey, type HostKeyCheck } from './hostkey.ts';
 import { mapConnectError } from './errors.ts';
 import { SshShell } from './sshshell.ts';
 
@@ -24,7 +22,7 @@ export interface ConnectSshOptions {
   identityFiles?: string[];
   /** Agent socket; default SSH_AUTH_SOCK, Pageant on Windows. '' disables the agent. */
   agent?: string;
-  trust: HostKeyPolicy;
+  trust: HostKeyCheck;
   signal?: AbortSignal;
   /** Covers TCP connect, handshake and login; default 20 s. Time spent asking the technician is not counted. */
   timeoutMs?: number;
@@ -127,7 +125,7 @@ export async function connectSsh(opts: ConnectSshOptions): Promise<SshShell> {
 
   const dl = deadline(opts.signal, undefined);
   const client = new ssh2.Client();
-  let hostKey: KnownHostKey | undefined;
+  let hostKey: HostKey | undefined;
   let decided: FieldlinkError | undefined;
   let asking = false;
 
@@ -159,6 +157,13 @@ export async function connectSsh(opts: ConnectSshOptions): Promise<SshShell> {
           client.destroy();
           return reject(new FieldlinkError('INTERNAL', `The host key of ${target} was never verified.`));
         }
+        try {
+          // Only now has the server proved it holds the key: a first-use pin is committed here.
+          opts.trust.confirmed?.(hostKey, { host: opts.host, port });
+        } catch (err) {
+          client.destroy();
+          return reject(err instanceof FieldlinkError ? err : new FieldlinkError('INTERNAL', `Recording the host key of ${target} failed.`, undefined, { cause: err }));
+        }
         resolve(new SshShell(client, { host: opts.host, port, user, hostKey, log: opts.log }));
       });
       client.on('error', (err: Error & { level?: string }) => {
@@ -188,7 +193,7 @@ export async function connectSsh(opts: ConnectSshOptions): Promise<SshShell> {
         })().catch(() => next(false));
       };
 
-      const pinnedAlgos = opts.trust.pinned.flatMap((p) => hostKeyAlgorithmsFor(p.keyType));
+      const pinnedAlgos = opts.trust.pinnedKeyTypes.flatMap((t) => hostKeyAlgorithmsFor(t));
       const serverHostKey = opts.hostKeyAlgorithms ?? [...new Set([...pinnedAlgos, ...PREFERRED_HOST_KEY_ALGOS])];
       const config: ConnectConfig = {
         host: opts.host,
@@ -202,9 +207,10 @@ export async function connectSsh(opts: ConnectSshOptions): Promise<SshShell> {
         algorithms: { serverHostKey: serverHostKey as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
         authHandler: authHandler as unknown as ConnectConfig['authHandler'],
         hostVerifier: ((key: Buffer, verify: (ok: boolean) => void) => {
-          asking = opts.trust.mode === 'ask';
+          asking = opts.trust.interactive;
           if (asking) clearTimeout(timer);
-          decideHostKey(opts.trust, opts.host, port, key)
+          opts.trust
+            .verify(opts.host, port, key)
             .then((d) => {
               if (asking) arm();
               if (d.ok) {

@@ -1,15 +1,15 @@
 import type { Duplex } from 'node:stream';
 import { FieldlinkError } from '../../../../shared/errors.ts';
 import type { Logger } from '../../log/index.ts';
-import type { HostKeyPolicy } from '../../trust/policy.ts';
 import type { ExecOptions, ExecResult, Shell, TransferOptions } from '../shell.ts';
 import { connectSsh, type ConnectSshOptions } from './connect.ts';
-import { connectResolved, type ResolvedSsh } from './resolve.ts';
+import type { HostKeyCheck } from './hostkey.ts';
+import { connectResolved, type ResolvedSsh } from './jump.ts';
 import type { SshShell, Terminal } from './sshshell.ts';
 
 /** How to reach one box; `trust` is a function so each reconnect sees pins added since (e.g. first use). */
 export interface SshTargetOptions extends Omit<ConnectSshOptions, 'signal' | 'trust'> {
-  trust: HostKeyPolicy | (() => HostKeyPolicy);
+  trust: HostKeyCheck | (() => HostKeyCheck);
   /** ProxyJump hops (from resolveSsh), opened before the target on every (re)connect. */
   jumps?: ResolvedSsh['jumps'];
 }

@@ -3,9 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { FieldlinkError } from '../../../../shared/errors.ts';
 import type { Logger } from '../../log/index.ts';
-import type { KnownHostKey } from '../../trust/knownhosts.ts';
 import type { ExecOptions, ExecResult, Shell, TransferOptions } from '../shell.ts';
 import { deadline } from './cancel.ts';
+import type { HostKey } from './hostkey.ts';
 import { linkDropped } from './errors.ts';
 import { TailBuffer } from '../output.ts';
 import { Semaphore } from './semaphore.ts';
@@ -26,7 +26,7 @@ export interface SshShellInfo {
   host: string;
   port: number;
   user: string;
-  hostKey: KnownHostKey;
+  hostKey: HostKey;
   log?: Logger;
 }
 
@@ -40,7 +40,7 @@ export class SshShell implements Shell {
   readonly host: string;
   readonly port: number;
   readonly user: string;
-  readonly hostKey: KnownHostKey;
+  readonly hostKey: HostKey;
   readonly #client: Client;
   readonly #sessions = new Semaphore(SESSIONS);
   readonly #log: Logger | undefined;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiError } from '../../shared/errors.ts';
+import { ApiError } from './errors.ts';
 
 /**
  * How shared/api.ts travels over the browser host's WebSocket. Both ends import this file: the

@@ -3,13 +3,11 @@ import type { TrustPin } from '../../../shared/model.ts';
 import type { AuditLog, Inventory, TrustStore } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { SecretStore } from '../secrets/index.ts';
-import { boxIdOf, identifyBox } from '../boxes/identify.ts';
+import { boxIdOf, identifyBox } from '../boxes/index.ts';
 import { serialTerminalLink, sshTerminalLink, type TerminalLink } from '../console/index.ts';
 import { PublicKeyBook, readHostKeys, type TrustMode } from '../trust/index.ts';
-import { openSerial } from './serial/index.ts';
-import { SshPool, resolveSsh, type SshShell, type SshTargetOptions } from './ssh/index.ts';
-import type { Shell } from './shell.ts';
-import { parseTarget, type Target } from './target.ts';
+import { SshPool, openSerial, parseTarget, type Shell, type SshShell, type SshTargetOptions, type Target } from '../transport/index.ts';
+import { resolveSsh } from './ssh-target.ts';
 
 export interface ConnectOptions {
   /** strict (default): only pinned keys; accept-new: pin an unknown key on first use (never a changed one). */
