@@ -7,8 +7,9 @@ import type { ApiError } from './errors.ts';
  * host's WebSocket) are derived from these two tables, so a call or event exists in exactly one
  * place. The core validates every input with `input`, and every output with `output`.
  *
- * To add a capability: add its calls and events here, implement the handlers in
- * electron/core/rpc/handlers.ts; both transports and the typed client pick it up.
+ * To add a capability: add its calls and events here, implement the handlers in its core folder's
+ * handlers.ts (electron/core/<concept>/handlers.ts, joined in electron/core/app.ts); both
+ * transports and the typed client pick it up.
  */
 
 const none = z.object({}).strict();
