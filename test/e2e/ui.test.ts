@@ -73,7 +73,7 @@ describe('Fieldlink UI in Chromium', () => {
     try {
       expect(fresh.settings.get().site).toBe('Plant 3 – Line B');
     } finally {
-      fresh.close();
+      await fresh.close();
     }
     await shot(h.page, 'settings');
   });

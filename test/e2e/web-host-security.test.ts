@@ -33,7 +33,7 @@ describe('browser host in real Chromium: hostile pages get nothing', () => {
     await browser?.close();
     evil?.close();
     await host?.close();
-    core.cleanup();
+    await core.cleanup();
   });
 
   it('a rebound hostname gets a refusal, not the UI, and no WebSocket', async () => {

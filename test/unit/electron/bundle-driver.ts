@@ -15,7 +15,9 @@ registerHooks({
 const stub = await import(stubUrl);
 setTimeout(() => stub.app.fireReady(), 10);
 const started = Date.now();
-const timer = setInterval(async () => {
+// The poll is fire-and-forget: it reports and exits the process itself.
+const timer = setInterval(() => void poll(), 20);
+async function poll(): Promise<void> {
   if (stub.BrowserWindow.all.length === 0 && Date.now() - started < 20_000) return;
   clearInterval(timer);
   const win = stub.BrowserWindow.all[0];
@@ -34,4 +36,4 @@ const timer = setInterval(async () => {
   process.stdout.write(`REPORT ${JSON.stringify(report)}\n`);
   stub.app.emit('will-quit');
   process.exit(0);
-}, 20);
+}

@@ -8,7 +8,7 @@ import { createApp, type App } from '../../../electron/core/app.ts';
 import { createLogger } from '../../../electron/core/log/index.ts';
 
 /** A real core on a throwaway data folder, logging everything into memory so tests can read the log. */
-export function makeApp(): { app: App; logText: () => string; cleanup: () => void } {
+export function makeApp(): { app: App; logText: () => string; cleanup: () => Promise<void> } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-web-'));
   let log = '';
   const sink = new Writable({

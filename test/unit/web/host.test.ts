@@ -14,7 +14,7 @@ describe('browser host: static UI', () => {
   });
   afterAll(async () => {
     await host.close();
-    core.cleanup();
+    await core.cleanup();
     ui.cleanup();
   });
 
@@ -108,7 +108,7 @@ describe('browser host: setup', () => {
       expect(res.headers['content-security-policy']).toBeDefined();
     } finally {
       await host.close();
-      core.cleanup();
+      await core.cleanup();
     }
   });
 
@@ -124,7 +124,7 @@ describe('browser host: setup', () => {
       await expect(startWebHost({ app: core.app, port: 70000 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     } finally {
       blocker.close();
-      core.cleanup();
+      await core.cleanup();
     }
   });
 
@@ -140,7 +140,7 @@ describe('browser host: setup', () => {
       expect(host.url).toBe(`http://127.0.0.1:${port}/#token=${token}`);
     } finally {
       await host.close();
-      core.cleanup();
+      await core.cleanup();
     }
   });
 });
@@ -153,7 +153,7 @@ describe('browser host: the API over WebSocket', () => {
   });
   afterAll(async () => {
     await host.close();
-    core.cleanup();
+    await core.cleanup();
   });
 
   async function stillServes(): Promise<void> {
