@@ -64,6 +64,10 @@ export class FrameReader {
           continue;
         }
         this.#started = true;
+        if (m[1] === 'N') {
+          this.#ended = true;
+          throw noScratchFolder();
+        }
         out.push({ kind: 'marker', tag: m[1]!, fields: m[3] ? m[3].slice(1).split(',') : [] });
         if (END_TAGS.has(m[1]!)) {
           this.#ended = true;
@@ -79,6 +83,15 @@ export class FrameReader {
       s = s.slice(1);
     }
   }
+}
+
+/** What the box's N marker means: its scripts found no private scratch folder (see scripts.ts). */
+export function noScratchFolder(): FieldlinkError {
+  return new FieldlinkError(
+    'REMOTE_FAILED',
+    'The box could not make a private scratch folder (mktemp is missing, or /tmp is full or read-only). Fieldlink does not fall back to fixed file names in a shared folder; install mktemp (coreutils or busybox) on the box, or use the LAN.',
+    { needs: 'mktemp' },
+  );
 }
 
 function garbage(text: string): FieldlinkError {

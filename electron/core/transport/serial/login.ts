@@ -165,7 +165,9 @@ export async function loginAndSetup(p: {
           log?.debug('serial shell ready');
           return true;
         }
-      } catch {
+      } catch (err) {
+        // The shell answered, but has no private scratch folder: a clear failure, not a retry.
+        if (err instanceof FieldlinkError && err.code === 'REMOTE_FAILED') throw err;
         return false;
       }
     }

@@ -22,10 +22,14 @@ export function typed(script: string): string {
   return `__flc=$(base64 -d <<'__FLEOF'\r${wrap(b64)}\r__FLEOF\r); eval "$__flc" 2>/dev/null\r`;
 }
 
-/** Bytes for a command's stdin, stored on the box before the command runs (heredoc, base64 lines). */
+/**
+ * Bytes for a command's stdin, stored on the box before the command runs (heredoc, base64 lines), in
+ * the private scratch folder. Without one the heredoc is read and dropped, and the command's own
+ * script then reports the missing folder.
+ */
 export function typedStdinFile(stdin: Uint8Array): string {
   const b64 = Buffer.from(stdin).toString('base64');
-  return `${ENSURE_DIR}; base64 -d >"$__fld/i" <<'__FLEOF'\r${b64.length > 0 ? `${wrap(b64)}\r` : ''}__FLEOF\r`;
+  return `${ENSURE_DIR}; if [ -n "$__fld" ]; then base64 -d >"$__fld/i"; else cat >/dev/null; fi <<'__FLEOF'\r${b64.length > 0 ? `${wrap(b64)}\r` : ''}__FLEOF\r`;
 }
 
 function wrap(b64: string): string {
@@ -34,8 +38,22 @@ function wrap(b64: string): string {
   return lines.join('\r');
 }
 
-/** The session's scratch folder on the box (stderr, exit code, stdin, chunks). */
-const ENSURE_DIR = '[ -d "$__fld" ] || __fld=$(mktemp -d 2>/dev/null) || __fld=/tmp';
+/**
+ * The session's scratch folder on the box (stderr, exit code, stdin, chunks): made by mktemp under
+ * umask 077, so its name cannot be guessed and nobody else can look inside or plant a link in it.
+ * One left from an earlier session is kept only if it is still our own folder (not a symlink, owned
+ * by the login user, named as we name it: an old `/tmp` fallback is not reused). Without mktemp
+ * `$__fld` stays empty and every script says so with an N marker instead of falling back to fixed
+ * names in a folder everyone can write.
+ */
+const ENSURE_DIR =
+  'case $__fld in /tmp/fl.*) [ -d "$__fld" ] && [ ! -L "$__fld" ] && [ -O "$__fld" ] ;; *) false ;; esac || ' +
+  "__fld=$(umask 077 && mktemp -d /tmp/fl.XXXXXXXXXX 2>/dev/null) || __fld=''";
+
+/** `body` only where the scratch folder exists; else the N marker (FrameReader turns it into an error). */
+function withScratch(nonce: string, body: string[]): string[] {
+  return [ENSURE_DIR, 'if [ -n "$__fld" ]; then', ...body, 'else', markerPrintf('N', nonce), 'fi'];
+}
 
 /** Runs once after login: a known prompt, no echo, wide lines, no pagers or colours, no history. */
 export function setupScript(nonce: string): string {
@@ -47,8 +65,7 @@ export function setupScript(nonce: string): string {
     'unset HISTFILE; set +o history 2>/dev/null',
     "bind 'set enable-bracketed-paste off' >/dev/null 2>&1",
     "export TERM=dumb PAGER=cat SYSTEMD_PAGER='' SYSTEMD_COLORS=0",
-    ENSURE_DIR,
-    markerPrintf('Y', nonce),
+    ...withScratch(nonce, [markerPrintf('Y', nonce)]),
   ].join('\n');
 }
 
@@ -60,7 +77,7 @@ export function restoreScript(): string {
     '[ -n "$__flterm" ] && TERM=$__flterm',
     '[ -n "$__flhist" ] && HISTFILE=$__flhist; set -o history 2>/dev/null',
     'unset __flstty __flps1 __flps2 __flterm __flhist __flc',
-    '[ -n "$__fld" ] && [ "$__fld" != /tmp ] && rm -rf "$__fld"; unset __fld',
+    'case $__fld in /tmp/fl.*) [ -d "$__fld" ] && [ ! -L "$__fld" ] && [ -O "$__fld" ] && rm -rf "$__fld" ;; esac; unset __fld',
   ].join('\n');
 }
 
@@ -76,15 +93,16 @@ export function syncScript(nonce: string): string {
 export function execScript(nonce: string, command: string, hasStdin: boolean): string {
   const cmd = Buffer.from(command, 'utf8').toString('base64');
   return [
-    ENSURE_DIR,
-    `__flc=$(printf %s '${cmd}' | base64 -d)`,
-    markerPrintf('S', nonce),
-    `{ (eval "$__flc") <${hasStdin ? '"$__fld/i"' : '/dev/null'} 2>"$__fld/e"; echo "$?" >"$__fld/x"; } | base64`,
-    markerPrintf('M', nonce),
-    'base64 <"$__fld/e"',
-    markerPrintf('E', nonce, ['"$(cat "$__fld/x" 2>/dev/null)"']),
+    ...withScratch(nonce, [
+      `__flc=$(printf %s '${cmd}' | base64 -d)`,
+      markerPrintf('S', nonce),
+      `{ (eval "$__flc") <${hasStdin ? '"$__fld/i"' : '/dev/null'} 2>"$__fld/e"; echo "$?" >"$__fld/x"; } | base64`,
+      markerPrintf('M', nonce),
+      'base64 <"$__fld/e"',
+      markerPrintf('E', nonce, ['"$(cat "$__fld/x" 2>/dev/null)"']),
+    ]),
     // The command may carry a secret (a join token): it must not linger in the shell for a person to find.
-    `unset __flc; ${hasStdin ? 'rm -f "$__fld/i" "$__fld/e"' : 'rm -f "$__fld/e"'}`,
+    `unset __flc; [ -n "$__fld" ] && ${hasStdin ? 'rm -f "$__fld/i" "$__fld/e"' : 'rm -f "$__fld/e"'}`,
   ].join('\n');
 }
 
@@ -137,12 +155,15 @@ export function receiveScript(p: {
   const read =
     p.uploadMode === 'raw' ? '$t head -c "$k" >"$__fld/k"' : '$t head -c $(( (k + 2) / 3 * 4 )) | base64 -d >"$__fld/k" 2>/dev/null';
   const ttyMode = p.uploadMode === 'raw' ? 'raw -echo -iexten' : '-echo -icanon';
-  return [
-    ENSURE_DIR,
+  return withScratch(n, [
     `p=${shellQuote(p.part)}; i=${p.first}; n=${p.count}; t=''; td=''`,
     `command -v timeout >/dev/null 2>&1 && t='timeout --foreground ${p.chunkTimeoutS}' && td='timeout --foreground ${p.drainTimeoutS}'`,
     '__flo=$(stty -g)',
-    `if stty ${ttyMode} min 0 time 50 2>/dev/null; then`,
+    // The part file is still the one partStateScript made or vetted: else nothing is sent, and the
+    // technician asks for a fresh one.
+    `if ! { [ -f "$p" ] && [ ! -L "$p" ] && [ -O "$p" ]; }; then`,
+    markerPrintf('Z', n, [RECEIVE_PARTIAL, '0']),
+    `elif stty ${ttyMode} min 0 time 50 2>/dev/null; then`,
     markerPrintf('R', n),
     'while [ "$i" -lt "$n" ]; do',
     `k=${p.chunk}; [ "$i" -eq $((n - 1)) ] && k=${p.last}`,
@@ -163,16 +184,34 @@ export function receiveScript(p: {
     'else',
     markerPrintf('Z', n, [RECEIVE_NO_STTY, '0']),
     'fi',
-  ].join('\n');
+  ]).join('\n');
 }
 
-/** How much of a part file the box already holds, cut back to whole chunks, and the sha256 of that prefix. */
-export function partStateScript(nonce: string, part: string, chunk: number): string {
+/** The part file's random tail: 16 hex, chosen by the technician (so it can travel in a marker field). */
+export const PART_ID = /^[0-9a-f]{16}$/;
+
+/**
+ * Finds or makes the part file of an upload, then says how much of it the box already holds (cut
+ * back to whole chunks) and the sha256 of that prefix. Part files are `<prefix><16 hex>`: an earlier
+ * attempt's is continued only if it is a regular file (not a symlink) owned by the login user; else a
+ * new one is made with a name nobody could guess, created exclusively (noclobber, umask 077), so a
+ * link planted on the box cannot steer the bytes elsewhere. P fields: bytes held (or `-` when no part
+ * file could be made), their sha256, whether `timeout` exists, and the part file's id.
+ */
+export function partStateScript(nonce: string, prefix: string, freshId: string, chunk: number): string {
+  if (!PART_ID.test(freshId)) throw new Error('partStateScript: the fresh id must be 16 hex digits');
+  const pre = shellQuote(prefix);
   return [
-    `p=${shellQuote(part)}; s=$(wc -c 2>/dev/null <"$p" || echo 0); k=$((s / ${chunk} * ${chunk}))`,
-    'if [ "$k" -gt 0 ]; then [ "$k" -lt "$s" ] && truncate -s "$k" "$p"; h=$(head -c "$k" "$p" | sha256sum); else : 2>/dev/null >"$p"; h=0; fi',
+    `p=''; q=''; for c in ${pre}*; do s=\${c#${pre}}; case $s in *[!0-9a-f]*|'') continue ;; esac`,
+    '[ "${#s}" -eq 16 ] && [ -f "$c" ] && [ ! -L "$c" ] && [ -O "$c" ] && { p=$c; q=$s; break; }; done',
+    `if [ -z "$p" ]; then c=${pre}${freshId}; if (umask 077; set -C; : >"$c") 2>/dev/null; then p=$c; q=${freshId}; fi; fi`,
     'command -v timeout >/dev/null 2>&1 && tm=1 || tm=0',
-    markerPrintf('P', nonce, ['"$k"', '"${h%% *}"', '"$tm"']),
+    'if [ -z "$p" ]; then',
+    markerPrintf('P', nonce, ["'-'", '0', '"$tm"', "''"]),
+    `else s=$(wc -c 2>/dev/null <"$p" || echo 0); k=$((s / ${chunk} * ${chunk}))`,
+    'if [ "$k" -gt 0 ]; then [ "$k" -lt "$s" ] && truncate -s "$k" "$p"; h=$(head -c "$k" "$p" | sha256sum); else : 2>/dev/null >|"$p"; h=0; fi',
+    markerPrintf('P', nonce, ['"$k"', '"${h%% *}"', '"$tm"', '"$q"']),
+    'fi',
   ].join('\n');
 }
 
@@ -187,8 +226,7 @@ export function statScript(nonce: string, file: string): string {
 
 /** Streams a file in chunks, each as base64 between a C marker and an H marker with its sha256. */
 export function sendFileScript(nonce: string, file: string, chunk: number, first: number, count: number): string {
-  return [
-    ENSURE_DIR,
+  return withScratch(nonce, [
     `p=${shellQuote(file)}; i=${first}; n=${count}`,
     markerPrintf('S', nonce),
     'while [ "$i" -lt "$n" ]; do',
@@ -198,5 +236,5 @@ export function sendFileScript(nonce: string, file: string, chunk: number, first
     markerPrintf('H', nonce, ['"$i"', '"${s%% *}"']),
     'i=$((i + 1)); done; rm -f "$__fld/g"',
     markerPrintf('E', nonce, ['0']),
-  ].join('\n');
+  ]).join('\n');
 }

@@ -133,6 +133,27 @@ describe('serial shell login', { timeout: 60_000 }, () => {
     }
   });
 
+  it('fails clearly on a box without mktemp instead of using fixed names in /tmp', async () => {
+    const f = await box({ kind: 'shell' });
+    // The box's shell has no working mktemp (as on a minimal image).
+    const port = new SerialPort({ path: f.path, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+    await new Promise<void>((res) => port.write('mktemp() { return 1; }\r', () => res()));
+    await new Promise((r) => setTimeout(r, 300));
+    await new Promise<void>((res) => port.close(() => res()));
+
+    const err = await openSerial({ path: f.path, timeoutMs: 20_000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'REMOTE_FAILED', message: expect.stringMatching(/mktemp/) });
+    // The port was given back: after mktemp is back, the same console works.
+    const again = new SerialPort({ path: f.path, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((res, rej) => again.open((e) => (e ? rej(e) : res())));
+    await new Promise<void>((res) => again.write('unset -f mktemp\r', () => res()));
+    await new Promise((r) => setTimeout(r, 300));
+    await new Promise<void>((res) => again.close(() => res()));
+    const sh = await open(f, { credentials: undefined });
+    expect(text((await sh.exec('echo "$__fld"; ls -ld "$__fld" | cut -c1-10', { stdin: 'x' })).stdout)).toMatch(/^\/tmp\/fl\.\w{10}\ndrwx------\n$/);
+  });
+
   it('parses serial targets and refuses other kinds', () => {
     expect(parseSerialTarget('serial:/dev/ttyUSB0?baud=9600')).toEqual({ path: '/dev/ttyUSB0', baud: 9600 });
     expect(parseSerialTarget('serial:COM3')).toEqual({ path: 'COM3', baud: 115200 });
@@ -269,6 +290,34 @@ describe('serial transfer', { timeout: 120_000 }, () => {
     expect(starts[0]).toBeGreaterThanOrEqual(held - 16 * 1024);
     expect(starts[0]).toBeGreaterThan(0);
     expect(sha(fs.readFileSync(target))).toBe(sha(data));
+  });
+
+  it('writes the upload through a part file nobody could plant: links at guessable names and files of other users are left alone', async () => {
+    const f = await box({ kind: 'shell' });
+    const sh = await open(f, { credentials: undefined });
+    const data = randomBytes(40_000);
+    const target = path.join(f.home, 'k3s');
+    const victim = path.join(f.home, 'victim');
+    fs.writeFileSync(victim, 'precious');
+    const digest16 = sha(data).slice(0, 16);
+    // What a box-side attacker can predict: the old content-derived name, and names of the new shape.
+    const planted = [path.join(f.home, `.k3s.fl-${digest16}.part`), path.join(f.home, `.k3s.fl-${digest16}.part.${'0'.repeat(16)}`)];
+    for (const p of planted) fs.symlinkSync(victim, p);
+    // A part file of the right shape holding the right prefix, but not ours: never continued or touched.
+    const foreign = path.join(f.home, `.k3s.fl-${digest16}.part.${'1'.repeat(16)}`);
+    fs.writeFileSync(foreign, data.subarray(0, 16 * 1024));
+    fs.chownSync(foreign, 65534, 65534);
+
+    const starts: number[] = [];
+    await sh.put(target, data, 0o755, { onProgress: (d) => starts.push(d) });
+    expect(sha(fs.readFileSync(target))).toBe(sha(data));
+    expect(fs.lstatSync(target).isSymbolicLink()).toBe(false);
+    expect(starts[0]).toBe(0);
+    expect(fs.readFileSync(victim, 'utf8')).toBe('precious');
+    for (const p of planted) expect(fs.readlinkSync(p)).toBe(victim);
+    expect(Buffer.compare(fs.readFileSync(foreign), data.subarray(0, 16 * 1024))).toBe(0);
+    // Nothing of ours is left beside the target: the part file was renamed into place.
+    expect(fs.readdirSync(f.home).sort()).toEqual(['k3s', 'victim', ...[...planted, foreign].map((p) => path.basename(p))].sort());
   });
 
   it('waits longer, without changing encoding, when the line stalls in the middle of a chunk', async () => {

@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { FieldlinkError } from '../../../../shared/errors.ts';
 import type { Logger } from '../../log/index.ts';
 import { Base64Stream, FrameReader, newNonce, type FrameEvent } from './frames.ts';
 import type { SerialLink } from './link.ts';
 import {
+  PART_ID,
   partStateScript,
   receiveScript,
   RECEIVE_DONE,
@@ -88,11 +89,21 @@ function marker(ev: FrameEvent, tag: string): string[] | undefined {
   return ev.kind === 'marker' && ev.tag === tag ? ev.fields : undefined;
 }
 
+/**
+ * Where an upload's part files live: beside the target (so the final mv is a rename on one file
+ * system), named for the content so only the same bytes resume one, with a random tail the box adds.
+ */
+export function partPrefix(target: string, sha256hex: string): string {
+  return path.posix.join(path.posix.dirname(target), `.${path.posix.basename(target)}.fl-${sha256hex.slice(0, 16)}.part.`);
+}
+
 export async function putFile(ctx: Context & { path: string; data: Uint8Array; mode: number }): Promise<void> {
   const { link, data } = ctx;
   const size = data.byteLength;
   const total = sha256(data);
-  const part = path.posix.join(path.posix.dirname(ctx.path), `.${path.posix.basename(ctx.path)}.fl-${total.slice(0, 16)}.part`);
+  const prefix = partPrefix(ctx.path, total);
+  // Found or made by the box on each attempt (partStateScript): never a name someone could plant first.
+  let part = '';
   const count = Math.ceil(size / CHUNK);
   const last = count === 0 ? 0 : size - (count - 1) * CHUNK;
   const rate = link.baud / 10;
@@ -106,12 +117,18 @@ export async function putFile(ctx: Context & { path: string; data: Uint8Array; m
     // Where the box stands: a part file from an earlier attempt (a pulled cable) is continued if its
     // bytes are a prefix of ours, else started again.
     let n = newNonce();
-    const [haveText, prefixHash, tm] = await exchange(ctx, n, partStateScript(n, part, CHUNK), (ev) => marker(ev, 'P'), 'the box to check the upload');
-    let have = Number(haveText);
+    const fresh = randomBytes(8).toString('hex');
+    const [haveText, prefixHash, tm, id = ''] = await exchange(ctx, n, partStateScript(n, prefix, fresh, CHUNK), (ev) => marker(ev, 'P'), 'the box to check the upload');
     ctx.state.hasTimeout = tm === '1';
+    if (haveText === '-') {
+      throw new FieldlinkError('REMOTE_FAILED', `Cannot create a file in ${path.posix.dirname(ctx.path)} on the box (a folder missing, read-only, full, or no permission).`, { path: ctx.path });
+    }
+    if (!PART_ID.test(id)) throw new FieldlinkError('PROTOCOL', 'The box named the upload\'s part file in a way Fieldlink did not ask for.');
+    part = prefix + id;
+    let have = Number(haveText);
     if (!Number.isSafeInteger(have) || have < 0 || have > size || (have > 0 && prefixHash !== sha256(data.subarray(0, have)))) {
       n = newNonce();
-      await exchange(ctx, n, `: 2>/dev/null >${shq(part)}; printf ':FLP${n};\\n'`, (ev) => marker(ev, 'P'), 'the box to reset the upload');
+      await exchange(ctx, n, `: 2>/dev/null >|${shq(part)}; printf ':FLP${n};\\n'`, (ev) => marker(ev, 'P'), 'the box to reset the upload');
       have = 0;
     }
     if (have > 0) ctx.log?.info({ have, size }, 'serial upload resumes from what the box already holds');
