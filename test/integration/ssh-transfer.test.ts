@@ -77,7 +77,11 @@ describe.skipIf(skip)('SFTP put/get, tunnels, terminals and the pool against a r
     expect(err).toBeInstanceOf(FieldlinkError);
     expect(err.code).toBe('LINK_DOWN');
     expect(sh.alive).toBe(false);
-    const part = partialPath(target, sha(data));
+    const parts = fs.readdirSync(d.home).filter((f) => /^\.big\.bin\.[0-9a-f]{16}\.[0-9a-f]{16}\.flpart$/.test(f));
+    expect(parts).toHaveLength(1);
+    const part = path.join(d.home, parts[0]!);
+    expect(part.startsWith(partialPath(target, sha(data), '').replace(/\.flpart$/, ''))).toBe(true);
+    expect(fs.statSync(part).mode & 0o777).toBe(0o600);
     const partial = fs.statSync(part).size;
     expect(partial).toBeGreaterThan(0);
     expect(fs.existsSync(target)).toBe(false);
@@ -96,15 +100,48 @@ describe.skipIf(skip)('SFTP put/get, tunnels, terminals and the pool against a r
   it('a partial upload whose bytes do not match is discarded, not resumed', async () => {
     const data = randomBytes(200_000);
     const target = path.join(d.home, 'mismatch.bin');
-    fs.writeFileSync(partialPath(target, sha(data)), randomBytes(50_000));
-    fs.chownSync(partialPath(target, sha(data)), fs.statSync(d.home).uid, fs.statSync(d.home).gid);
+    const stale = partialPath(target, sha(data), 'ab'.repeat(8));
+    fs.writeFileSync(stale, randomBytes(50_000));
+    fs.chownSync(stale, fs.statSync(d.home).uid, fs.statSync(d.home).gid);
     const sh = await connectSsh(base());
     try {
       const r = await sh.putResumable(target, data);
       expect(r.resumedFrom).toBe(0);
       expect(sha(fs.readFileSync(target))).toBe(sha(data));
+      expect(fs.existsSync(stale)).toBe(false);
     } finally {
       await sh.close();
+    }
+  });
+
+  it('a link planted at a partial name, or a partial of another user, never steers or joins the upload', async () => {
+    const data = randomBytes(300_000);
+    const target = path.join(d.home, 'k3s');
+    const victim = path.join(d.home, 'victim');
+    fs.writeFileSync(victim, 'precious');
+    fs.chownSync(victim, fs.statSync(d.home).uid, fs.statSync(d.home).gid);
+    const digest16 = sha(data).slice(0, 16);
+    // The old content-derived name, and one of the new shape: both guessable by someone on the box.
+    const planted = [path.join(d.home, `.k3s.${digest16}.flpart`), partialPath(target, sha(data), '0'.repeat(16))];
+    for (const p of planted) {
+      fs.symlinkSync(victim, p);
+      fs.lchownSync(p, fs.statSync(d.home).uid, fs.statSync(d.home).gid);
+    }
+    // The right prefix of the right bytes, but owned by root, not the login user: not continued.
+    const foreign = partialPath(target, sha(data), '1'.repeat(16));
+    fs.writeFileSync(foreign, data.subarray(0, 100_000));
+    const sh = await connectSsh(base());
+    try {
+      const r = await sh.putResumable(target, data, 0o755);
+      expect(r.resumedFrom).toBe(0);
+      expect(sha(fs.readFileSync(target))).toBe(sha(data));
+      expect(fs.lstatSync(target).isSymbolicLink()).toBe(false);
+      expect(fs.readFileSync(victim, 'utf8')).toBe('precious');
+      for (const p of planted) expect(fs.readlinkSync(p)).toBe(victim);
+      expect(Buffer.compare(fs.readFileSync(foreign), data.subarray(0, 100_000))).toBe(0);
+    } finally {
+      await sh.close();
+      for (const p of [...planted, foreign, victim, target]) fs.rmSync(p, { force: true });
     }
   });
 

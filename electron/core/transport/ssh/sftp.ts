@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
@@ -27,9 +27,32 @@ function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** The partial upload's name: derived from the content so only the same bytes ever resume it. */
-export function partialPath(remote: string, digest: string): string {
-  return path.posix.join(path.posix.dirname(remote), `.${path.posix.basename(remote)}.${digest.slice(0, 16)}.flpart`);
+/**
+ * A partial upload's name: beside the target, the content's digest (so only the same bytes ever
+ * resume it) and a random id of 16 hex digits, so nobody on the box can plant a link at it first.
+ */
+export function partialPath(remote: string, digest: string, id: string): string {
+  return `${partialPrefix(remote, digest)}${id}.flpart`;
+}
+
+function partialPrefix(remote: string, digest: string): string {
+  return path.posix.join(path.posix.dirname(remote), `.${path.posix.basename(remote)}.${digest.slice(0, 16)}.`);
+}
+
+/**
+ * An earlier attempt's partial file of these bytes, if the box holds one Fieldlink can trust: a
+ * regular file (not a symlink) owned by the login user, with a name of our shape. Found by a glob on
+ * the box, which also sizes and hashes it in the same round trip.
+ */
+async function findPartial(host: SftpHost, remote: string, digest: string, signal: AbortSignal): Promise<{ id: string; size: number; sha256: string } | null> {
+  const pre = shq(partialPrefix(remote, digest));
+  const script =
+    `for c in ${pre}*.flpart; do s=\${c#${pre}}; s=\${s%.flpart}; case $s in *[!0-9a-f]*|'') continue ;; esac; ` +
+    `[ "\${#s}" -eq 16 ] && [ -f "$c" ] && [ ! -L "$c" ] && [ -O "$c" ] || continue; ` +
+    `printf 'FLPART %s %s ' "$s" "$(wc -c <"$c")"; sha256sum <"$c"; break; done`;
+  const r = await host.exec(script, { signal, timeoutMs: 10 * 60_000, maxOutputBytes: 4096 });
+  const m = /^FLPART ([0-9a-f]{16}) +(\d+) ([0-9a-f]{64})\b/.exec(Buffer.from(r.stdout).toString('latin1').trim());
+  return m ? { id: m[1]!, size: Number(m[2]), sha256: m[3]! } : null;
 }
 
 /**
@@ -74,7 +97,7 @@ export async function remoteSha256(host: SftpHost, remote: string, signal?: Abor
 export async function sftpPut(host: SftpHost, remote: string, data: Uint8Array, mode = 0o644, opts: TransferOptions = {}): Promise<{ resumedFrom: number }> {
   const buf = asBuffer(data);
   const digest = sha256(buf);
-  const part = partialPath(remote, digest);
+  let part = partialPath(remote, digest, randomBytes(8).toString('hex'));
   const dl = deadline(opts.signal, opts.timeoutMs ?? DEFAULT_TIMEOUT);
   const what = `upload of ${remote}`;
   let session: { sftp: SFTPWrapper; release: () => void } | undefined;
@@ -83,12 +106,20 @@ export async function sftpPut(host: SftpHost, remote: string, data: Uint8Array, 
     session = await host.openSftp(dl.signal);
     const { sftp } = session;
     let from = 0;
-    const existing = await call<{ size: number }>((cb) => sftp.stat(part, cb)).catch(() => null);
-    if (existing && existing.size > 0 && existing.size <= buf.length) {
-      const theirs = await remoteSha256(host, part, dl.signal);
-      if (theirs === sha256(buf.subarray(0, existing.size))) from = existing.size;
+    const existing = await findPartial(host, remote, digest, dl.signal);
+    if (existing) {
+      const usable = existing.size > 0 && existing.size <= buf.length && existing.sha256 === sha256(buf.subarray(0, existing.size));
+      if (usable) {
+        part = partialPath(remote, digest, existing.id);
+        from = existing.size;
+      } else {
+        // Ours, but not a prefix of these bytes: it can only be in the way.
+        await call((cb) => sftp.unlink(partialPath(remote, digest, existing.id), cb as never)).catch(() => undefined);
+      }
     }
-    handle = await call<Buffer>((cb) => sftp.open(part, from > 0 ? 'r+' : 'w', { mode: 0o600 }, cb));
+    // A new partial is created exclusively (O_CREAT|O_EXCL): if anything, a symlink included, is
+    // already at its random name, the open fails instead of writing through it.
+    handle = await call<Buffer>((cb) => sftp.open(part, from > 0 ? 'r+' : 'wx', { mode: 0o600 }, cb));
     opts.onProgress?.(from, buf.length);
     await pipelinedWrite(sftp, handle, buf, from, dl.signal, (done) => opts.onProgress?.(done, buf.length));
     if ((sftp as unknown as { _extensions?: Record<string, string> })._extensions?.['fsync@openssh.com']) {
