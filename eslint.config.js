@@ -29,7 +29,7 @@ export const MESSAGES = {
 const FRONT_DOORS = ['electron/main.ts', 'electron/ipc.ts', 'electron/preload.ts', 'electron/web.ts', 'electron/web', 'electron/cli.ts', 'electron/cli'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.vite/', 'out/', 'dist/', 'test-output/', 'bench/results/', 'renderer/dist/', '.lab-state/'] },
+  { ignores: ['node_modules/', '.vite/', 'out/', 'dist/', 'test-output/', 'bench/results/', 'renderer/dist/', '.lab-state/', 'test/unit/lint/fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
