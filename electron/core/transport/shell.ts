@@ -4,7 +4,10 @@
  * health over serial and log collection are written against this interface only.
  */
 export interface ExecOptions {
-  /** Bytes fed to the command's standard input, then closed. */
+  /**
+   * Bytes fed to the command's standard input, then closed. The only way a secret (a password, a
+   * join token, a collector token) reaches a command: see Shell.exec.
+   */
   stdin?: Uint8Array | string;
   /** Kill the command (really, on the box) after this long; rejects with TIMEOUT. */
   timeoutMs?: number;
@@ -40,6 +43,13 @@ export interface Shell {
   readonly kind: 'ssh' | 'serial';
   /** A human label for the other end, e.g. root@10.77.0.11:22 or /dev/serial/by-id/… */
   readonly target: string;
+  /**
+   * Runs `command` on the box. Secrets go through `opts.stdin`, never the command string: the
+   * command is visible on the box (ps, /proc, the console's scrollback) and is the kind of thing an
+   * error or a log line might show. Read them on the box with `read -r TOKEN` or `cat`, e.g.
+   * `exec('k3s agent --token-file /dev/stdin', { stdin: token })`. Errors never carry the command
+   * text either way (a timeout, a drop or a failed channel says where, not what).
+   */
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Writes bytes to `path` on the box (atomically: temp file, then rename) and checks sha256 there. */
   put(path: string, data: Uint8Array, mode?: number, opts?: TransferOptions): Promise<void>;

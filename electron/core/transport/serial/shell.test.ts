@@ -229,6 +229,22 @@ describe('serial exec', { timeout: 60_000 }, () => {
     expect((await sh.exec('true')).code).toBe(0);
   });
 
+  it('never puts the command text in an error: timeout and a pulled cable with a token on the line', async () => {
+    const secret = 'K10f00dfeedfacecafe::server:3c9a7d5e1b';
+    const f = await box({ kind: 'shell' });
+    const sh = await open(f, { credentials: undefined });
+    const shown = (e: unknown) => JSON.stringify({ message: (e as Error).message, details: (e as { details?: unknown }).details });
+    const timedOut = await sh.exec(`sleep 30; echo --token ${secret}`, { timeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(timedOut).toMatchObject({ code: 'TIMEOUT' });
+    expect(shown(timedOut)).not.toContain(secret);
+    const running = sh.exec(`sleep 30; echo --token ${secret}`).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 500));
+    await f.unplug();
+    const dropped = await running;
+    expect(dropped).toMatchObject({ code: 'LINK_DOWN' });
+    expect(shown(dropped)).not.toContain(secret);
+  });
+
   it('fails with LINK_DOWN at once when the cable is pulled mid-command, and works after replug', async () => {
     const f = await box({ kind: 'login' });
     const sh = await open(f);

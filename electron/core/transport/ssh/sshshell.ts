@@ -141,7 +141,8 @@ export class SshShell implements Shell {
    * signal requests on non-pty sessions: cancelling kills that group over a second channel.
    */
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const what = `"${command.length > 60 ? `${command.slice(0, 57)}...` : command}" on ${this.target}`;
+    // Never the command text: it can carry a secret, and errors travel to the UI, logs and audit.
+    const what = `on ${this.target}`;
     const dl = deadline(opts.signal, opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT);
     let release: (() => void) | undefined;
     try {
