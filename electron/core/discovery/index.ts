@@ -1,0 +1,2 @@
+export { MdnsBrowser, BROWSED_SERVICES, QUERY_BACKOFF, openTransports, type MdnsSighting, type MdnsTransport, type MdnsBrowserOptions } from './mdns.ts';
+export { parseTxt, LIMITS as MDNS_LIMITS } from './records.ts';
