@@ -65,7 +65,10 @@ describe('the renderer reaches nothing but shared/', () => {
   });
 
   it('allows shared/, its own folders and packages', async () => {
-    await expectAllowed(at, "import { calls } from '../../shared/api.ts';\nimport { safeText } from '../format/text.ts';\nimport { create } from 'zustand';\nexport const x = [calls, safeText, create];\n");
+    await expectAllowed(
+      at,
+      "import { calls } from '../../shared/api.ts';\nimport { safeText } from '../format/text.ts';\nimport { create } from 'zustand';\nexport const x = [calls, safeText, create];\n",
+    );
   });
 });
 
@@ -87,25 +90,61 @@ describe('the core imports neither Electron, nor a front door, nor the renderer'
   });
 
   it('allows shared/ and its sibling concepts', async () => {
-    await expectAllowed(at, "import { FieldlinkError } from '../../../shared/errors.ts';\nimport { EventBus } from '../events/index.ts';\nexport const x = [FieldlinkError, EventBus];\n");
+    await expectAllowed(
+      at,
+      "import { FieldlinkError } from '../../../shared/errors.ts';\nimport { EventBus } from '../events/index.ts';\nexport const x = [FieldlinkError, EventBus];\n",
+    );
   });
 });
 
 describe('nothing but the renderer imports renderer/', () => {
   it('refuses it from the front doors, the collector, bin, scripts and shared/', async () => {
-    await expectRefused('electron/cli/fixture.ts', "import { safeText } from '../../renderer/format/text.ts';\nexport const x = safeText;\n", 'import-x/no-restricted-paths', MESSAGES.renderer);
-    await expectRefused('electron/fixture.ts', "import { safeText } from '../renderer/format/text.ts';\nexport const x = safeText;\n", 'import-x/no-restricted-paths', MESSAGES.renderer);
-    await expectRefused('collector/fixture.ts', "import { safeText } from '../renderer/format/text.ts';\nexport const x = safeText;\n", 'import-x/no-restricted-paths', MESSAGES.renderer);
-    await expectRefused('scripts/fixture.ts', "import { safeText } from '../renderer/format/text.ts';\nexport const x = safeText;\n", 'import-x/no-restricted-paths', MESSAGES.renderer);
-    await expectRefused('shared/fixture.ts', "import { safeText } from '../renderer/format/text.ts';\nexport const x = safeText;\n", 'import-x/no-restricted-paths', MESSAGES.renderer);
+    await expectRefused(
+      'electron/cli/fixture.ts',
+      "import { safeText } from '../../renderer/format/text.ts';\nexport const x = safeText;\n",
+      'import-x/no-restricted-paths',
+      MESSAGES.renderer,
+    );
+    await expectRefused(
+      'electron/fixture.ts',
+      "import { safeText } from '../renderer/format/text.ts';\nexport const x = safeText;\n",
+      'import-x/no-restricted-paths',
+      MESSAGES.renderer,
+    );
+    await expectRefused(
+      'collector/fixture.ts',
+      "import { safeText } from '../renderer/format/text.ts';\nexport const x = safeText;\n",
+      'import-x/no-restricted-paths',
+      MESSAGES.renderer,
+    );
+    await expectRefused(
+      'scripts/fixture.ts',
+      "import { safeText } from '../renderer/format/text.ts';\nexport const x = safeText;\n",
+      'import-x/no-restricted-paths',
+      MESSAGES.renderer,
+    );
+    await expectRefused(
+      'shared/fixture.ts',
+      "import { safeText } from '../renderer/format/text.ts';\nexport const x = safeText;\n",
+      'import-x/no-restricted-paths',
+      MESSAGES.renderer,
+    );
   });
 
   it('refuses electron/ from shared/, the contract', async () => {
-    await expectRefused('shared/fixture.ts', "import { createApp } from '../electron/core/app.ts';\nexport const x = createApp;\n", 'import-x/no-restricted-paths', MESSAGES.shared);
+    await expectRefused(
+      'shared/fixture.ts',
+      "import { createApp } from '../electron/core/app.ts';\nexport const x = createApp;\n",
+      'import-x/no-restricted-paths',
+      MESSAGES.shared,
+    );
   });
 
   it('lets a front door use the core and shared/', async () => {
-    await expectAllowed('electron/cli/fixture.ts', "import { createApp } from '../core/app.ts';\nimport { safeText } from '../../shared/text.ts';\nexport const x = [createApp, safeText];\n");
+    await expectAllowed(
+      'electron/cli/fixture.ts',
+      "import { createApp } from '../core/app.ts';\nimport { safeText } from '../../shared/text.ts';\nexport const x = [createApp, safeText];\n",
+    );
   });
 });
 
@@ -129,7 +168,9 @@ describe('cycles', () => {
     expect(found).toEqual([
       {
         ruleId: 'fieldlink/no-folder-cycle',
-        message: expect.stringContaining('Folder cycle test/unit/lint/fixtures/layer/one -> test/unit/lint/fixtures/layer/two -> test/unit/lint/fixtures/layer/one: test/unit/lint/fixtures/layer/two/two.ts imports back') as unknown as string,
+        message: expect.stringContaining(
+          'Folder cycle test/unit/lint/fixtures/layer/one -> test/unit/lint/fixtures/layer/two -> test/unit/lint/fixtures/layer/one: test/unit/lint/fixtures/layer/two/two.ts imports back',
+        ) as unknown as string,
       },
     ]);
   });
