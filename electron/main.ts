@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { BrowserWindow, app, dialog, ipcMain, protocol, safeStorage, session, shell, type Session, type WebContents } from 'electron';
 import { createApp } from './core/app.ts';
+import { resolveDataDir } from './core/config/index.ts';
+import { createLogger, detailsInLog, logFilePath, type Logger } from './core/log/index.ts';
 import type { Sealer } from './core/secrets/index.ts';
 import { FieldlinkError } from '../shared/errors.ts';
 import { appUrlMatcher, bindIpc, type IpcBinding } from './ipc.ts';
@@ -28,12 +30,18 @@ if (!app.requestSingleInstanceLock()) {
   // One core per data folder: a second launch hands over to the first window and leaves.
   app.quit();
 } else {
+  // The same data folder as the CLI; the log goes to a rotating file in it (there is no terminal).
+  const dataDir = resolveDataDir();
+  const log = createLogger({ file: logFilePath(dataDir) });
   app.on('web-contents-created', (_event, contents) => lockDown(contents));
-  app.whenReady().then(start).catch(fail);
+  app
+    .whenReady()
+    .then(() => start(dataDir, log))
+    .catch((err: unknown) => fail(err, dataDir, log));
 }
 
-function start(): void {
-  const core = createApp({ host: 'electron', sealer: keychainSealer() });
+function start(dataDir: string, log: Logger): void {
+  const core = createApp({ host: 'electron', dataDir, logger: log, sealer: keychainSealer() });
   lockDownSession(session.defaultSession);
   protocol.handle(SCHEME, (request) => staticResponse(rendererDir, request, headers));
   const ipc = bindIpc({ app: core, ipcMain, isAppUrl });
@@ -47,6 +55,9 @@ function start(): void {
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) win = createWindow(ipc);
   });
+  app.on('render-process-gone', (_event, _contents, details) => {
+    log.error({ reason: details.reason, exitCode: details.exitCode }, 'electron: the window\'s renderer process is gone');
+  });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
@@ -56,9 +67,10 @@ function start(): void {
   });
 }
 
-function fail(err: unknown): void {
+function fail(err: unknown, dataDir: string, log: Logger): void {
+  log.fatal({ err }, 'electron: Fieldlink cannot start');
   const message = err instanceof Error ? err.message : String(err);
-  dialog.showErrorBox('Fieldlink cannot start', `${message}\n\nCheck that the data folder is writable, then start Fieldlink again.`);
+  dialog.showErrorBox('Fieldlink cannot start', `${message}\n\nCheck that the data folder ${dataDir} is writable, then start Fieldlink again. ${detailsInLog(log)}`);
   app.exit(1);
 }
 

@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { FieldlinkError } from '../shared/errors.ts';
 import { API_PATH } from '../shared/wire.ts';
 import type { CoreDoor } from './core/app.ts';
+import { detailsInLog } from './core/log/index.ts';
 import {
   DEFAULT_LIMITS,
   NOT_BUILT_PAGE,
@@ -75,7 +76,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const server = http.createServer((req, res) => {
     void handleRequest(req, res).catch((err: unknown) => {
       log.error({ err }, 'browser host: request failed');
-      if (!res.headersSent) sendError(res, 500, { code: 'INTERNAL', message: 'The browser host failed to answer. The details are in the log.' });
+      if (!res.headersSent) sendError(res, 500, { code: 'INTERNAL', message: `The browser host failed to answer. ${detailsInLog(log)}` });
       else res.destroy();
     });
   });

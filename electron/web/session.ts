@@ -12,7 +12,7 @@ import {
   type ServerMessage,
 } from '../../shared/wire.ts';
 import type { CoreDoor } from '../core/app.ts';
-import type { Logger } from '../core/log/index.ts';
+import { detailsInLog, type Logger } from '../core/log/index.ts';
 
 export interface SessionLimits {
   /** How long a new socket may take to say hello with the token. */
@@ -65,7 +65,7 @@ export function serveSocket(ws: WebSocket, opts: { app: CoreDoor; token: string;
       // A value JSON cannot carry (a BigInt, a cycle) is the core's bug; the caller still gets an answer.
       log.error({ err, message: msg.t }, 'browser host: could not serialise a message');
       if (msg.t !== 'result') return;
-      frame = JSON.stringify({ t: 'result', id: msg.id, ok: false, error: { code: 'INTERNAL', message: 'The answer could not be sent. The details are in the log.' } });
+      frame = JSON.stringify({ t: 'result', id: msg.id, ok: false, error: { code: 'INTERNAL', message: `The answer could not be sent. ${detailsInLog(log)}` } });
     }
     ws.send(frame);
   };

@@ -1,1 +1,2 @@
-export { createLogger, SECRET_KEYS, type Logger } from './logger.ts';
+export { createLogger, detailsInLog, logFileOf, logFilePath, SECRET_KEYS, type Logger, type LoggerOptions } from './logger.ts';
+export { RotatingFile, type RotatingFileOptions } from './file.ts';

@@ -16,6 +16,9 @@ describe('Electron main process, broken data folder', () => {
       stub.app.fireReady();
       await vi.waitFor(() => expect(stub.recorded.exitCode).toBe(1));
       expect(stub.recorded.errorBoxes[0]?.title).toBe('Fieldlink cannot start');
+      // It names the folder to check; the log could not go there, so it went to stderr and says so.
+      expect(stub.recorded.errorBoxes[0]?.content).toContain(`the data folder ${path.join(file, 'sub')} is writable`);
+      expect(stub.recorded.errorBoxes[0]?.content).toContain('The details are in the log (standard error).');
       expect(stub.BrowserWindow.all).toHaveLength(0);
     } finally {
       delete process.env.FIELDLINK_DATA_DIR;

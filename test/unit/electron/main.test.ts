@@ -164,6 +164,12 @@ describe('Electron main process', () => {
     expect(await stub.ipcMain.invokeFrom(wc, wc.mainFrame, callChannel('settings.get'), {})).toEqual(before);
   });
 
+  it('logs to the rotating file in the data folder (there is no terminal), with what it refused', () => {
+    const log = fs.readFileSync(path.join(dataDir, 'logs', 'fieldlink.log'), 'utf8');
+    const records = log.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; component?: string; url?: string });
+    expect(records).toContainEqual(expect.objectContaining({ component: 'ipc', msg: 'ipc: refused a call from a foreign sender', url: 'https://evil.example' }));
+  });
+
   it('forwards core events to the window while it shows the app page', async () => {
     const wc = win.webContents;
     wc.sent.length = 0;
