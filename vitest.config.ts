@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { labSerialEnv } from './lab/config.ts';
 
 /**
  * Three projects: `unit` runs anywhere in seconds (tests beside the code, plus test/unit); `lab` needs
@@ -21,6 +22,8 @@ export default defineConfig({
         test: {
           name: 'lab',
           include: ['test/lab/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/fault/**/*.test.ts'],
+          // The lab's consoles are by-id links outside /dev: name their folder as a serial folder.
+          env: { FIELDLINK_SERIAL_DIRS: labSerialEnv().FIELDLINK_SERIAL_DIRS! },
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,

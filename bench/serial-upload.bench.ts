@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import type { LabStatus, BoxStatus } from '../lab/index.ts';
 import { FieldlinkError } from '../shared/errors.ts';
 import { openSerial, type SerialShell } from '../electron/core/transport/serial/index.ts';
+import { labSerialEnv } from '../lab/config.ts';
 import type { Benchmark, Figure } from './harness.ts';
 
 /*
@@ -55,6 +56,8 @@ async function openFreeConsole(status: LabStatus, progress: (m: string) => void)
 }
 
 function openConsole(b: BoxStatus): Promise<SerialShell> {
+  // The lab's consoles are by-id links outside /dev: Fieldlink opens them once their folder is named.
+  process.env.FIELDLINK_SERIAL_DIRS = labSerialEnv().FIELDLINK_SERIAL_DIRS;
   return openSerial({ path: b.console, baud: b.baud, credentials: { user: 'root', password: b.password }, timeoutMs: 60_000 });
 }
 

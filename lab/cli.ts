@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { FieldlinkError, exitCodeFor } from '../shared/errors.ts';
-import { NS } from './config.ts';
+import { NS, labSerialEnv } from './config.ts';
 import { assertCanRun, cable, down, requireUp, reboot, setNoise, status, up, type LabStatus } from './lab.ts';
 import { setLink, type LinkName, type Shape } from './net/topology.ts';
 
@@ -134,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
       assertCanRun();
       requireUp();
       return await new Promise<number>((resolve, reject) => {
-        const p = spawn('ip', ['netns', 'exec', NS.tech, ...args], { stdio: 'inherit' });
+        const p = spawn('ip', ['netns', 'exec', NS.tech, ...args], { stdio: 'inherit', env: labSerialEnv() });
         p.on('error', (e) => reject(new FieldlinkError('INTERNAL', `Cannot run ${args[0]}: ${e.message}`)));
         p.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + 15 : 1)));
       });

@@ -11,6 +11,17 @@ export function labDir(): string {
   return process.env.FIELDLINK_LAB_DIR || '/run/fieldlink-lab';
 }
 
+/**
+ * `env` plus the lab's by-id folder in FIELDLINK_SERIAL_DIRS: Fieldlink opens serial ports only in
+ * /dev and in folders named there, so whatever drives the app or the CLI against the lab's consoles
+ * (lab tech, the demo, the lab suites, the serial bench) passes this on.
+ */
+export function labSerialEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const byId = path.join(labDir(), 'serial', 'by-id');
+  const dirs = (env.FIELDLINK_SERIAL_DIRS ?? '').split(path.delimiter).filter(Boolean);
+  return { ...env, FIELDLINK_SERIAL_DIRS: [...dirs.filter((d) => d !== byId), byId].join(path.delimiter) };
+}
+
 /*
  * Addresses live only inside the lab's namespaces; the root namespace gets no interface and no
  * route into them (network safety rule). Subnets chosen to be unlikely on a real site or laptop.

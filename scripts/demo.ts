@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FieldlinkError } from '../shared/errors.ts';
 import { NS, labDir, status, up } from '../lab/index.ts';
+import { labSerialEnv } from '../lab/config.ts';
 
 /**
  * `npm run demo`: a mixed site (factory and provisioned boxes, the `mixed` scenario) and the app
@@ -51,7 +52,7 @@ async function main(): Promise<number> {
   const app = start(
     'ip',
     ['netns', 'exec', NS.tech, process.execPath, path.join(ROOT, 'scripts', 'start.ts'), '--port', String(port)],
-    { ...process.env, FIELDLINK_DATA_DIR: dataDir },
+    { ...labSerialEnv(), FIELDLINK_DATA_DIR: dataDir },
     true,
   );
 

@@ -1,3 +1,4 @@
+import nodePath from 'node:path';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import type { Box } from '../../../shared/model.ts';
 
@@ -56,9 +57,61 @@ function parseSshUrl(t: string): Target {
   };
 }
 
+/** udev's folder of stable names for USB-serial adapters. */
+export const UDEV_BY_ID_DIR = '/dev/serial/by-id';
+
+/**
+ * Folders of stable by-id links that count as serial ports: udev's, and any named in
+ * FIELDLINK_SERIAL_DIRS (absolute folders, separated like PATH). The edge-box lab and the tests
+ * set it for their stand-ins (the lab's consoles live in /run/fieldlink-lab/serial/by-id); an
+ * installed Fieldlink trusts udev's folder only. Read at each use, so a test can add a folder.
+ */
+export function serialByIdDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const extra = (env.FIELDLINK_SERIAL_DIRS ?? '')
+    .split(nodePath.delimiter)
+    .filter((d) => d.startsWith('/') && !d.includes('\0'))
+    .map((d) => nodePath.posix.normalize(d).replace(/(.)\/+$/, '$1'));
+  return [...new Set([UDEV_BY_ID_DIR, ...extra])];
+}
+
+const TTY_NAME = /^\/dev\/(?:tty[^/]+|cu\.[^/]+)$/;
+const WINDOWS_PORT = /^(?:\\\\\.\\)?COM[1-9]\d{0,2}$/i;
+/** What a serial path may resolve to: a terminal device node in /dev (a USB adapter, a UART, a pty). */
+const TTY_DEVICE = /^\/dev\/(?:tty[^/]+|pts\/\d+|cu\.[^/]+)$/;
+
+/**
+ * Why `p` is not a serial port Fieldlink will open, or null. The one rule for every front door (the
+ * CLI, the Console view, tests, a box's recorded console): /dev/tty* (and macOS /dev/cu.*), a link
+ * directly inside a by-id folder (serialByIdDirs), or COMn on Windows. Written plainly: no `..`, no
+ * relative paths. Where the path leads is checked when it is opened (serialDeviceProblem).
+ */
+export function serialPathProblem(p: string, opts: { platform?: NodeJS.Platform; byIdDirs?: string[] } = {}): string | null {
+  const platform = opts.platform ?? process.platform;
+  const shown = JSON.stringify(p.slice(0, 120));
+  if (platform === 'win32') return WINDOWS_PORT.test(p) ? null : `${shown} is not a serial port: on Windows write COM3 (COM1 to COM999).`;
+  const why = `${shown} is not a serial port Fieldlink opens: use a device like /dev/ttyUSB0, or a link in ${UDEV_BY_ID_DIR}/.`;
+  if (p.length > 4096 || !p.startsWith('/') || p.includes('\0') || nodePath.posix.normalize(p) !== p || p.endsWith('/')) return why;
+  if (TTY_NAME.test(p)) return null;
+  const dir = nodePath.posix.dirname(p);
+  if ((opts.byIdDirs ?? serialByIdDirs()).includes(dir)) return null;
+  return why;
+}
+
+/**
+ * Why the node a serial path resolved to (symlinks followed) is not one to open, or null: it must be
+ * a character device named like a terminal in /dev, so a link cannot send Fieldlink to /etc/passwd,
+ * /dev/mem or a disk.
+ */
+export function serialDeviceProblem(p: string, device: string, isCharacterDevice: boolean): string | null {
+  if (TTY_DEVICE.test(device) && isCharacterDevice) return null;
+  return `${JSON.stringify(p.slice(0, 120))} leads to ${JSON.stringify(device.slice(0, 120))}, which is not a serial device; Fieldlink opens only terminal devices in /dev.`;
+}
+
 function parseSerial(t: string): Target {
   const [path, query = ''] = t.slice('serial:'.length).split('?', 2);
   if (!path) throw new FieldlinkError('BAD_REQUEST', 'Write a serial target as serial:PATH, e.g. serial:/dev/ttyUSB0 or serial:COM3.');
+  const problem = serialPathProblem(path);
+  if (problem) throw new FieldlinkError('BAD_REQUEST', problem, { path: path.slice(0, 200) });
   const params = new URLSearchParams(query);
   for (const key of params.keys()) if (key !== 'baud') throw new FieldlinkError('BAD_REQUEST', `Unknown serial option "${key}"; only baud is supported.`);
   const baud = params.has('baud') ? Number(params.get('baud')) : 115200;

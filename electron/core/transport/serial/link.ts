@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SerialPort } from 'serialport';
 import { FieldlinkError } from '../../../../shared/errors.ts';
+import { serialByIdDirs, serialDeviceProblem, serialPathProblem } from '../target.ts';
 import { ConsoleReceiver } from './console-text.ts';
 
-/** Where stable by-id links to serial adapters live: udev's, and the lab's stand-in for it. */
-export const BY_ID_DIRS = ['/dev/serial/by-id', path.join(process.env.FIELDLINK_LAB_DIR || '/run/fieldlink-lab', 'serial', 'by-id')];
 
 export interface SerialIdentity {
   /** What the technician should see and what the inventory keys on: the by-id link when there is one. */
@@ -15,7 +14,7 @@ export interface SerialIdentity {
 }
 
 /** Resolves a path to the device it names and the stable by-id name that points at it. */
-export function resolveIdentity(p: string, byIdDirs: string[] = BY_ID_DIRS): SerialIdentity {
+export function resolveIdentity(p: string, byIdDirs: string[] = serialByIdDirs()): SerialIdentity {
   if (process.platform === 'win32') return { target: p, device: p };
   let device: string;
   try {
@@ -70,6 +69,9 @@ export class SerialLink {
   }
 
   static async open(p: string, baud: number, signal?: AbortSignal): Promise<SerialLink> {
+    // The same rule as a typed serial: target, for callers that pass a path (the last gate).
+    const problem = serialPathProblem(p);
+    if (problem) throw new FieldlinkError('BAD_REQUEST', problem, { path: p.slice(0, 200) });
     // A USB adapter re-enumerates for a moment after a replug or a close (udev, or the lab's socat,
     // makes the by-id link again): a device that is briefly absent is waited for, not refused.
     let identity: SerialIdentity;
@@ -81,6 +83,16 @@ export class SerialLink {
         if (Date.now() > until || signal?.aborted) throw err;
         await new Promise((r) => setTimeout(r, 100));
       }
+    }
+    if (process.platform !== 'win32') {
+      let isChar = false;
+      try {
+        isChar = fs.statSync(identity.device).isCharacterDevice();
+      } catch {
+        // Gone between resolving and here: reported as not a serial device, like any other.
+      }
+      const bad = serialDeviceProblem(p, identity.device, isChar);
+      if (bad) throw new FieldlinkError('BAD_REQUEST', bad, { path: p.slice(0, 200) });
     }
     if (openDevices.has(identity.device)) {
       throw new FieldlinkError('CONFLICT', `${identity.target} is already open in Fieldlink (a console or a command is using it). Close it first.`, {

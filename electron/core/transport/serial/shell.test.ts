@@ -156,7 +156,9 @@ describe('serial shell login', { timeout: 60_000 }, () => {
 
   it('parses serial targets and refuses other kinds', () => {
     expect(parseSerialTarget('serial:/dev/ttyUSB0?baud=9600')).toEqual({ path: '/dev/ttyUSB0', baud: 9600 });
-    expect(parseSerialTarget('serial:COM3')).toEqual({ path: 'COM3', baud: 115200 });
+    expect(parseSerialTarget('serial:/dev/serial/by-id/usb-X')).toEqual({ path: '/dev/serial/by-id/usb-X', baud: 115200 });
+    // COMn is a Windows name; elsewhere it would be a file in the working folder.
+    if (process.platform !== 'win32') expect(() => parseSerialTarget('serial:COM3')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
     expect(() => parseSerialTarget('ssh://root@10.0.0.1')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
     expect(() => parseSerialTarget('serial:/dev/ttyUSB0?baud=123')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
   });
