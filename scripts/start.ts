@@ -2,14 +2,19 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createApp } from '../electron/core/app.ts';
+import { resolveDataDir } from '../electron/core/config/index.ts';
+import { createLogger, logFileOf, logFilePath } from '../electron/core/log/index.ts';
 import { DEFAULT_RENDERER_DIR, startWebHost } from '../electron/web.ts';
+import { ensureRendererBuilt } from '../electron/web/renderer-build.ts';
 import { FieldlinkError } from '../shared/errors.ts';
 
 /**
  * `npm start`: Electron when its binary is installed, otherwise the browser host on 127.0.0.1
- * (npm ci never fetches the binary: `npx install-electron --no` does, where the network allows). `npm start -- --port 8080` fixes
- * the port; FIELDLINK_DATA_DIR picks the data folder; FIELDLINK_RENDERER_DIR serves a renderer
- * built elsewhere (and is never rebuilt).
+ * (npm ci never fetches the binary: `npx install-electron --no` does, where the network allows).
+ * `npm start -- --port 8080` fixes the port; FIELDLINK_DATA_DIR picks the data folder;
+ * FIELDLINK_RENDERER_DIR serves a renderer built elsewhere (and is never rebuilt). The browser host
+ * builds the UI first when it is missing or older than its sources, as `fieldlink ui` does, and
+ * logs to <data folder>/logs/fieldlink.log.
  */
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'node_modules', '.bin');
@@ -43,22 +48,6 @@ export function electronBinary(electronDir = path.join(ROOT, 'node_modules', 'el
   return fs.existsSync(bin) ? bin : null;
 }
 
-/** True when there is no built UI, or a renderer or contract source is newer than the build. */
-export function rendererNeedsBuild(outDir: string, sourceDirs: string[]): boolean {
-  const built = fs.statSync(path.join(outDir, 'index.html'), { throwIfNoEntry: false });
-  if (!built) return true;
-  return sourceDirs.some((dir) => newestMtime(dir) > built.mtimeMs);
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || entry.name.endsWith('.test.ts') || entry.name.endsWith('.test.tsx')) continue;
-    newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
 export function parsePort(argv: string[]): number {
   const i = argv.indexOf('--port');
   if (i === -1) return 0;
@@ -86,18 +75,14 @@ async function main(): Promise<number> {
 
   const custom = process.env.FIELDLINK_RENDERER_DIR;
   const rendererDir = custom ? path.resolve(custom) : DEFAULT_RENDERER_DIR;
-  const viteConfig = path.join(ROOT, 'vite.renderer.config.ts');
-  if (!custom && fs.existsSync(viteConfig) && rendererNeedsBuild(rendererDir, [path.join(ROOT, 'renderer'), path.join(ROOT, 'shared')])) {
-    console.error('Building the UI (vite build -c vite.renderer.config.ts)…');
-    const code = await run(path.join(BIN, 'vite'), ['build', '-c', viteConfig, '--logLevel', 'warn']);
-    if (code !== 0) {
-      console.error('The UI did not build; see the errors above. Starting anyway: the page will say what is missing.');
-    }
-  }
+  if (!custom) await ensureRendererBuilt({ outDir: rendererDir, progress: (line) => console.error(line) });
 
-  const app = createApp({ host: 'browser' });
+  const dataDir = resolveDataDir();
+  const logger = createLogger({ file: logFilePath(dataDir) });
+  const app = createApp({ host: 'browser', dataDir, logger });
   const host = await startWebHost({ app, port, rendererDir });
   console.log(`Electron is not installed here (npx install-electron --no fetches it); opening the browser host instead: ${host.url}`);
+  console.log(`Log: ${logFileOf(logger) ?? 'standard error'}`);
   console.log('Serving until Ctrl-C.');
 
   return new Promise((resolve) => {

@@ -95,7 +95,8 @@ async function isFile(p: string): Promise<boolean> {
 export const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Fieldlink</title></head>
 <body><h1>The Fieldlink UI has not been built yet</h1>
-<p>Run <code>npm run build:renderer</code> in the project folder, then reload this page.</p></body></html>
+<p><code>npm start</code> and <code>npx fieldlink ui</code> build it as they start; if the terminal showed
+build errors, fix them, or run <code>npm run build:renderer</code> in the project folder, then reload this page.</p></body></html>
 `;
 
 /**

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { electronBinary, parsePort, rendererNeedsBuild } from '../../../scripts/start.ts';
+import { electronBinary, parsePort } from '../../../scripts/start.ts';
 import { makeRenderer, rawGet, session } from './helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -28,30 +28,6 @@ describe('npm start: choosing Electron or the browser host', () => {
       expect(electronBinary(dir, { ELECTRON_OVERRIDE_DIST_PATH: path.join(dir, 'dist') })).toBe(path.join(dir, 'dist', 'electron'));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('rebuilds the UI when it is missing or a source is newer than the build', () => {
-    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-start-'));
-    try {
-      const out = path.join(base, 'out');
-      const src = path.join(base, 'src', 'views');
-      fs.mkdirSync(src, { recursive: true });
-      fs.writeFileSync(path.join(src, 'Fleet.tsx'), 'x');
-      expect(rendererNeedsBuild(out, [path.join(base, 'src')])).toBe(true);
-      fs.mkdirSync(out);
-      fs.writeFileSync(path.join(out, 'index.html'), 'x');
-      const past = new Date(Date.now() - 60_000);
-      fs.utimesSync(path.join(src, 'Fleet.tsx'), past, past);
-      expect(rendererNeedsBuild(out, [path.join(base, 'src')])).toBe(false);
-      // A test file changing does not make the UI stale.
-      fs.writeFileSync(path.join(src, 'Fleet.test.tsx'), 'x');
-      expect(rendererNeedsBuild(out, [path.join(base, 'src')])).toBe(false);
-      const future = new Date(Date.now() + 60_000);
-      fs.utimesSync(path.join(src, 'Fleet.tsx'), future, future);
-      expect(rendererNeedsBuild(out, [path.join(base, 'src')])).toBe(true);
-    } finally {
-      fs.rmSync(base, { recursive: true, force: true });
     }
   });
 
