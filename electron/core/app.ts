@@ -16,6 +16,7 @@ import { ConsoleSessions, consoleHandlers } from './console/index.ts';
 import { boxHandlers } from './boxes/index.ts';
 import { jobHandlers } from './jobs/index.ts';
 import { trustHandlers } from './trust/index.ts';
+import { credentialHandlers } from './credentials/index.ts';
 
 export interface AppOptions {
   dataDir?: string;
@@ -70,7 +71,7 @@ export function createApp(opts: AppOptions): App {
   const secrets = new SecretStore(db, opts.sealer ?? keyFileSealer(dataDir));
   const connections = new Connections({ dataDir, inventory, trust, audit, secrets, log });
   // The Console view connects strictly: an unknown key comes back to the UI as a trust prompt.
-  const consoles = new ConsoleSessions(bus, (target, size, signal) => connections.terminal(target, size, { signal }));
+  const consoles = new ConsoleSessions(bus, (target, size, opts) => connections.terminal(target, size, opts));
 
   const outbox = new Outbox(db);
   const info = (): AppInfo => ({ version: VERSION, dataDir, platform: `${process.platform}-${process.arch}`, host: opts.host });
@@ -93,6 +94,7 @@ export function createApp(opts: AppOptions): App {
       ...jobHandlers({ jobs }),
       ...trustHandlers({ trust, audit }),
       ...consoleHandlers({ consoles }),
+      ...credentialHandlers({ connections, audit, dataDir }),
     },
     log,
   );

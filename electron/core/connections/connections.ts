@@ -1,4 +1,5 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
+import type { PasswordNeeded } from '../../../shared/api.ts';
 import type { TrustPin } from '../../../shared/model.ts';
 import type { AuditLog, Inventory, TrustStore } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -6,14 +7,18 @@ import type { SecretStore } from '../secrets/index.ts';
 import { boxIdOf, identifyBox } from '../boxes/index.ts';
 import { serialTerminalLink, sshTerminalLink, type TerminalLink } from '../console/index.ts';
 import { PublicKeyBook, readHostKeys, type TrustMode } from '../trust/index.ts';
-import { SshPool, openSerial, parseTarget, type Shell, type SshShell, type SshTargetOptions, type Target } from '../transport/index.ts';
+import { SshPool, connectResolved, connectSsh, openSerial, parseTarget, type Shell, type SshShell, type SshTargetOptions, type Target } from '../transport/index.ts';
 import { resolveSsh } from './ssh-target.ts';
 
 export interface ConnectOptions {
   /** strict (default): only pinned keys; accept-new: pin an unknown key on first use (never a changed one). */
   mode?: TrustMode;
-  /** A password the technician gave for this call (e.g. --password-stdin); else the keychain's. */
+  /** A password the technician gave for this call (e.g. --password-stdin, the UI prompt); else the keychain's. */
   password?: string;
+  /** Keep `password` in the keychain for this box, once the box has accepted it (never before). */
+  remember?: boolean;
+  /** Called when this call logged in with a password (given or remembered): the moment to offer the technician key. */
+  onPasswordLogin?: () => void;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -55,18 +60,23 @@ export class Connections {
     return parseTarget(text, (name) => this.#deps.inventory.find(name));
   }
 
-  /** A Shell on the target: a pooled SSH connection, or a serial console logged in for this caller. */
+  /**
+   * A Shell on the target: a pooled SSH connection (opened now, so a refused login says so here and a
+   * password is remembered only once it worked), or a serial console logged in for this caller.
+   */
   async shell(text: string, opts: ConnectOptions = {}): Promise<Shell> {
     const t = this.resolve(text);
-    if (t.kind === 'serial') return this.#serial(t, opts);
-    return this.#pool.shell(this.#ssh(t, opts));
+    if (t.kind === 'serial') return this.#serial(t, opts, text);
+    const { target, release } = await this.#sshAcquire(t, opts, text);
+    release();
+    return this.#pool.shell(target);
   }
 
   /** A terminal for the Console view: a PTY channel over SSH, or the serial console handed over raw. */
   async terminal(text: string, size: { cols: number; rows: number }, opts: ConnectOptions = {}): Promise<TerminalLink> {
     const t = this.resolve(text);
     if (t.kind === 'serial') {
-      const shell = await this.#serial(t, opts);
+      const shell = await this.#serial(t, opts, text);
       try {
         return serialTerminalLink(shell, await shell.openTerminal());
       } catch (err) {
@@ -74,7 +84,7 @@ export class Connections {
         throw err;
       }
     }
-    const { shell, release } = await this.#pool.acquire(this.#ssh(t, opts), { signal: opts.signal });
+    const { shell, release } = await this.#sshAcquire(t, opts, text);
     try {
       return sshTerminalLink(await shell.openTerminal(size), release);
     } catch (err) {
@@ -115,26 +125,158 @@ export class Connections {
     await this.#pool.close();
   }
 
-  #password(boxId: string | null, host: string, given: string | undefined): () => Promise<string | undefined> {
-    return async () => given ?? (boxId ? this.#deps.secrets.get(boxPasswordSecret(boxId)) : undefined) ?? this.#deps.secrets.get(boxPasswordSecret(host));
+  /**
+   * Whether the box now lets this one key in by itself: a fresh connection (not the pooled one),
+   * with no agent, no other key and no password, under the same trust rules. For SSH targets only.
+   */
+  async keyLoginWorks(text: string, privateKeyPath: string, opts: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const t = this.resolve(text);
+    if (t.kind !== 'ssh') return false;
+    const target = this.#ssh(t, { mode: 'strict' }, this.#passwordFor(null, '', undefined));
+    const { jumps, ...rest } = target;
+    const trust = typeof rest.trust === 'function' ? rest.trust() : rest.trust;
+    const only = { ...rest, trust, identityFiles: [privateKeyPath], agent: '', password: async () => undefined };
+    try {
+      const shell = jumps?.length ? await connectResolved({ target: only, jumps }, opts.signal) : await connectSsh({ ...only, signal: opts.signal });
+      await shell.close();
+      return true;
+    } catch (err) {
+      if (err instanceof FieldlinkError && err.code === 'AUTH_FAILED') return false;
+      throw err;
+    }
+  }
+
+  /** Forgets the password remembered for a target: under its box and under its address or port. */
+  forgetPassword(text: string): boolean {
+    const t = this.resolve(text);
+    const where = t.kind === 'ssh' ? t.host : t.path;
+    const names = [...new Set([t.boxId, where].filter((n): n is string => !!n).map(boxPasswordSecret))];
+    const forgotten = names.map((n) => this.#deps.secrets.delete(n)).some(Boolean);
+    if (forgotten) this.#deps.audit.record({ boxId: t.boxId, action: 'credentials.forget', outcome: 'ok', detail: `box password for ${where} removed from this laptop` });
+    return forgotten;
+  }
+
+  /**
+   * This call's password: the one the technician gave, else the keychain's (under the box, then the
+   * address). Read lazily, and it records whether the box ever asked for it: only then did a login
+   * that worked use it, and only then may it be remembered.
+   */
+  #passwordFor(boxId: string | null, host: string, given: string | undefined): PasswordUse {
+    let read = false;
+    let value: string | undefined;
+    let remembered = false;
+    const lookup = () => {
+      if (read) return value;
+      read = true;
+      if (given !== undefined) return (value = given);
+      try {
+        value = (boxId ? this.#deps.secrets.get(boxPasswordSecret(boxId)) : undefined) ?? this.#deps.secrets.get(boxPasswordSecret(host));
+      } catch (err) {
+        // A keychain that cannot be opened must not block the prompt; the password itself is never logged.
+        this.#deps.log.warn({ err: (err as Error)?.message, host }, 'the remembered box password cannot be read');
+      }
+      remembered = value !== undefined;
+      return value;
+    };
+    const use: PasswordUse = {
+      asked: false,
+      get value() {
+        return lookup();
+      },
+      get remembered() {
+        lookup();
+        return remembered;
+      },
+      ask: () => {
+        use.asked = true;
+        return lookup();
+      },
+    };
+    return use;
   }
 
   /** How the pool reaches the box: ~/.ssh/config, ProxyJump hops, keys, password, and trust from the pins. */
-  #ssh(t: Extract<Target, { kind: 'ssh' }>, opts: ConnectOptions): SshTargetOptions {
+  #ssh(t: Extract<Target, { kind: 'ssh' }>, opts: ConnectOptions, pw: PasswordUse): SshTargetOptions {
     const { dataDir, trust, audit, log } = this.#deps;
     const r = resolveSsh(t, { trust, audit, book: this.#book, dataDir, log }, {
       mode: opts.mode ?? 'strict',
-      password: this.#password(t.boxId, t.host, opts.password),
+      password: async () => pw.ask(),
       boxId: t.boxId,
       timeoutMs: opts.timeoutMs,
     });
     return { ...r.target, jumps: r.jumps };
   }
 
-  async #serial(t: Extract<Target, { kind: 'serial' }>, opts: ConnectOptions) {
-    const password = await this.#password(t.boxId, t.path, opts.password)();
-    return openSerial({ path: t.path, baud: t.baud, credentials: { user: 'root', password }, signal: opts.signal, timeoutMs: opts.timeoutMs, log: this.#deps.log });
+  /** A pooled SSH connection held for the caller; a refused login comes back as a password prompt where one would help. */
+  async #sshAcquire(t: Extract<Target, { kind: 'ssh' }>, opts: ConnectOptions, text: string) {
+    const pw = this.#passwordFor(t.boxId, t.host, opts.password);
+    const target = this.#ssh(t, opts, pw);
+    const user = target.user ?? 'root';
+    try {
+      const held = await this.#pool.acquire(target, { signal: opts.signal });
+      this.#loggedIn(pw, opts, { boxId: t.boxId, where: t.host, user });
+      return { ...held, target };
+    } catch (err) {
+      throw this.#passwordProblem(err, pw, { via: 'ssh', text, user });
+    }
   }
+
+  async #serial(t: Extract<Target, { kind: 'serial' }>, opts: ConnectOptions, text = `serial:${t.path}`) {
+    const pw = this.#passwordFor(t.boxId, t.path, opts.password);
+    // Login automation reads the password only at a password prompt: the getter tells us it was typed.
+    const credentials = {
+      user: 'root',
+      get password() {
+        return pw.ask();
+      },
+    };
+    try {
+      const shell = await openSerial({ path: t.path, baud: t.baud, credentials, signal: opts.signal, timeoutMs: opts.timeoutMs, log: this.#deps.log });
+      this.#loggedIn(pw, opts, { boxId: t.boxId, where: t.path, user: 'root' });
+      return shell;
+    } catch (err) {
+      throw this.#passwordProblem(err, pw, { via: 'serial', text, user: 'root' });
+    }
+  }
+
+  /** After a login that worked: if the box took a password, say so, and keep a given one when asked to. */
+  #loggedIn(pw: PasswordUse, opts: ConnectOptions, at: { boxId: string | null; where: string; user: string }): void {
+    if (!pw.asked || pw.value === undefined) return;
+    if (opts.password !== undefined && opts.remember) {
+      try {
+        this.#deps.secrets.set(boxPasswordSecret(at.boxId ?? at.where), opts.password);
+        this.#deps.audit.record({ boxId: at.boxId, action: 'credentials.remember', outcome: 'ok', detail: `box password for ${at.user}@${at.where} kept on this laptop (${this.#deps.secrets.kind})` });
+      } catch (err) {
+        // The login worked; failing to keep the password only means it is asked for next time.
+        this.#deps.log.warn({ err: (err as Error)?.message, where: at.where }, 'the box password could not be remembered');
+      }
+    }
+    opts.onPasswordLogin?.();
+  }
+
+  /**
+   * A refused login where a password would (or did not) get in becomes AUTH_FAILED with details
+   * `PasswordNeeded` (shared/api.ts): the UI shows its password prompt, the CLI its message.
+   * A box that takes no password at all (password login off) keeps the plain refusal.
+   */
+  #passwordProblem(err: unknown, pw: PasswordUse, at: { via: 'ssh' | 'serial'; text: string; user: string }): unknown {
+    if (!(err instanceof FieldlinkError) || err.code !== 'AUTH_FAILED' || err.details?.needs === 'password') return err;
+    const allowed = err.details?.allowed;
+    const takesPassword = at.via === 'serial' ? pw.asked : !Array.isArray(allowed) || allowed.includes('password') || allowed.includes('keyboard-interactive');
+    if (!takesPassword) return err;
+    const wrong = pw.asked && pw.value !== undefined;
+    const details: PasswordNeeded = { needs: 'password', wrong, remembered: wrong && pw.remembered, via: at.via, target: at.text, user: at.user };
+    return new FieldlinkError('AUTH_FAILED', err.message, { ...err.details, ...details }, { cause: err });
+  }
+}
+
+interface PasswordUse {
+  /** The box asked for it (and got it, when there was one). */
+  asked: boolean;
+  readonly value: string | undefined;
+  /** The value came from the keychain, not from this call. */
+  readonly remembered: boolean;
+  ask(): string | undefined;
 }
 
 export type { SshShell };

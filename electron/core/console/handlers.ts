@@ -3,7 +3,8 @@ import type { ConsoleSessions } from './session.ts';
 
 export function consoleHandlers({ consoles }: { consoles: ConsoleSessions }): HandlersOf<'console'> {
   return {
-    'console.open': ({ target, cols, rows }) => consoles.open(target, { cols, rows }),
+    // The password is handed to this one open and dropped with it; never logged, never in an event.
+    'console.open': ({ target, cols, rows, password, remember }) => consoles.open(target, { cols, rows }, { password, remember }),
     'console.write': async ({ sessionId, data }) => {
       await consoles.write(sessionId, data);
       return {};

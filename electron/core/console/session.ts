@@ -18,7 +18,17 @@ export interface TerminalLink {
   close(): Promise<void>;
 }
 
-export type OpenTerminal = (target: string, size: { cols: number; rows: number }, signal: AbortSignal) => Promise<TerminalLink>;
+/** What the technician gave for one open: a password (from the prompt) and whether to keep it once it works. */
+export interface OpenCredentials {
+  password?: string;
+  remember?: boolean;
+}
+
+export type OpenTerminal = (
+  target: string,
+  size: { cols: number; rows: number },
+  opts: OpenCredentials & { signal: AbortSignal; onPasswordLogin: () => void },
+) => Promise<TerminalLink>;
 
 /** Output is forwarded in slices of at most this much, so one flood cannot stall the UI's event loop. */
 const MAX_EVENT_CHARS = 64 * 1024;
@@ -40,7 +50,7 @@ export class ConsoleSessions {
   }
 
   /** Connects and resolves once the terminal is live; a refused host key rejects with its details for the trust prompt. */
-  async open(target: string, size: { cols: number; rows: number }): Promise<ConsoleSession> {
+  async open(target: string, size: { cols: number; rows: number }, creds: OpenCredentials = {}): Promise<ConsoleSession & { passwordLogin: boolean }> {
     if (this.#sessions.size >= MAX_SESSIONS) throw new FieldlinkError('CONFLICT', `${MAX_SESSIONS} terminals are open already; close one first.`);
     const sessionId = randomUUID();
     const abort = new AbortController();
@@ -49,8 +59,9 @@ export class ConsoleSessions {
     this.#sessions.set(sessionId, entry);
     this.#publish(info);
     let link: TerminalLink;
+    let passwordLogin = false;
     try {
-      link = await this.#open(target, size, abort.signal);
+      link = await this.#open(target, size, { password: creds.password, remember: creds.remember, signal: abort.signal, onPasswordLogin: () => (passwordLogin = true) });
     } catch (err) {
       this.#sessions.delete(sessionId);
       this.#publish({ ...info, state: 'error', message: toApiError(err).message });
@@ -73,7 +84,7 @@ export class ConsoleSessions {
     });
     entry.info = { ...info, via: link.via, state: 'open' };
     this.#publish(entry.info);
-    return entry.info;
+    return { ...entry.info, passwordLogin };
   }
 
   async write(sessionId: string, data: string): Promise<void> {

@@ -1,0 +1,1 @@
+export { credentialHandlers } from './handlers.ts';
