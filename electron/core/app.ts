@@ -14,6 +14,7 @@ import { SecretStore, keyFileSealer, type Sealer } from './secrets/index.ts';
 import { Connections } from './connections/index.ts';
 import { ConsoleSessions, consoleHandlers } from './console/index.ts';
 import { boxHandlers } from './boxes/index.ts';
+import { Discovery, discoveryHandlers } from './discovery/index.ts';
 import { jobHandlers } from './jobs/index.ts';
 import { trustHandlers } from './trust/index.ts';
 import { credentialHandlers } from './credentials/index.ts';
@@ -45,6 +46,8 @@ export interface App {
   /** Turns targets into live shells and terminals (pooled SSH, serial consoles). */
   readonly connections: Connections;
   readonly consoles: ConsoleSessions;
+  /** Passive mDNS discovery into the inventory; started on request only. */
+  readonly discovery: Discovery;
   readonly dispatch: Dispatch;
   info(): AppInfo;
   status(): Status;
@@ -70,6 +73,7 @@ export function createApp(opts: AppOptions): App {
   const audit = new AuditLog(db, () => settings.get().technician);
   const secrets = new SecretStore(db, opts.sealer ?? keyFileSealer(dataDir));
   const connections = new Connections({ dataDir, inventory, trust, audit, secrets, log });
+  const discovery = new Discovery({ inventory, log });
   // The Console view connects strictly: an unknown key comes back to the UI as a trust prompt.
   const consoles = new ConsoleSessions(bus, (target, size, opts) => connections.terminal(target, size, opts));
 
@@ -95,6 +99,7 @@ export function createApp(opts: AppOptions): App {
       ...trustHandlers({ trust, audit }),
       ...consoleHandlers({ consoles }),
       ...credentialHandlers({ connections, audit, dataDir }),
+      ...discoveryHandlers({ discovery }),
     },
     log,
   );
@@ -113,12 +118,14 @@ export function createApp(opts: AppOptions): App {
     secrets,
     connections,
     consoles,
+    discovery,
     dispatch,
     info,
     status,
     updateSettings,
     async close() {
       jobs.cancelAll();
+      await discovery.stop();
       await consoles.closeAll();
       await connections.close();
       db.close();

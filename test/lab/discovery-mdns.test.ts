@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MdnsBrowser, type MdnsSighting } from '../../electron/core/discovery/index.ts';
-import { labStatus } from './helpers.ts';
+import { labStatus, REPO } from './helpers.ts';
 
 /**
  * The browser on the technician's real interfaces in fl-tech, against the lab boxes' real avahi,
@@ -60,5 +60,25 @@ describe('mDNS discovery from the technician namespace', () => {
     // The issue's figure: the last box within 0.5 s of the first query (which goes out at 20-120 ms).
     process.stdout.write(`mdns: ${want.length} boxes, first at ${times[0]?.toFixed(0)} ms, last at ${times.at(-1)?.toFixed(0)} ms\n`);
     expect(times.at(-1)! - times[0]!).toBeLessThan(500);
+  });
+
+  it('fieldlink discover --json lists every box with its serial, state and address; boxes then lists them too', async () => {
+    const s = await labStatus();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-discover-'));
+    try {
+      const cli = (...args: string[]) => execFileSync(path.join(REPO, 'node_modules', '.bin', 'node'), [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 30_000 });
+      const found = JSON.parse(cli('discover', '--json', '--timeout', '2s')) as Array<{ serial: string; addresses: string[]; state: string; reach: string; hostname: string }>;
+      for (const w of s.boxes.filter((b) => b.power === 'on')) {
+        const b = found.find((x) => x.serial === w.serial);
+        expect(b, `${w.name} (${w.serial}) missing from discover --json`).toBeDefined();
+        expect(b!.addresses[0]).toBe(w.ip);
+        expect(b!.addresses.some((a) => a.startsWith('fe80:')), 'link-local IPv6 needs an interface to dial; not listed').toBe(false);
+        expect(b!.state).toBe(w.state === 'factory' ? 'new' : 'provisioned');
+        expect(b!.reach).toBe('lan');
+      }
+      expect(cli('boxes')).toMatch(new RegExp(s.boxes[0]!.serial));
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import type { Box } from '../../../shared/model.ts';
 import type { Command } from '../command.ts';
 import { table } from '../output.ts';
 
@@ -13,11 +14,18 @@ export const boxes: Command = {
     out.result(list, () =>
       list.length === 0
         ? 'No boxes yet. Connect to the site LAN and run `fieldlink discover`, or plug in a USB-serial cable.'
-        : table(
-            ['HOSTNAME', 'SERIAL', 'MODEL', 'ADDRESS', 'REACH', 'STATE', 'TRUST', 'LAST SEEN'],
-            list.map((b) => [b.hostname, b.serial ?? '-', b.model ?? '-', b.addresses[0] ?? '-', b.reach, STATE_WORDS[b.state], TRUST_WORDS[b.trust], b.lastSeen]),
-          ),
+        : boxRows(list),
     );
     return 0;
   },
 };
+
+const BOX_HEADER = ['HOSTNAME', 'SERIAL', 'MODEL', 'ADDRESS', 'REACH', 'STATE', 'TRUST', 'LAST SEEN'];
+
+/** The inventory as a table for people (box-supplied text is stripped of escapes by table()). */
+export function boxRows(list: Box[]): string {
+  return table(
+    BOX_HEADER,
+    list.map((b) => [b.hostname, b.serial ?? '-', b.model ?? '-', b.addresses[0] ?? '-', b.reach, STATE_WORDS[b.state], TRUST_WORDS[b.trust], b.lastSeen]),
+  );
+}

@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
 import { boxes } from './boxes.ts';
+import { discover } from './discover.ts';
 import { exec } from './exec.ts';
 import { keys } from './keys.ts';
 import { later } from './later.ts';
@@ -8,4 +9,4 @@ import { trust } from './trust.ts';
 import { ui } from './ui.ts';
 
 /** Every command of `fieldlink`, in the order --help lists them. */
-export const commands: Command[] = [boxes, trust, exec, put, keys, ...later, ui];
+export const commands: Command[] = [boxes, discover, trust, exec, put, keys, ...later, ui];

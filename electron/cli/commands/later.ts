@@ -5,7 +5,6 @@ import type { Command } from '../command.ts';
  * --help with their real synopsis, and say plainly that they are not built yet (exit 2).
  */
 export const later: Command[] = [
-  { name: 'discover', usage: '[--timeout 3s] [--sweep CIDR] [--no-mdns] [--serial]', summary: 'find boxes on the LAN and on serial cables', comingIn: 'discovery' },
   { name: 'health', usage: 'TARGET [--watch]', summary: 'node and pod health of a box, worst first', comingIn: 'health' },
   { name: 'provision', usage: 'TARGET… --profile FILE [--dry-run] [--parallel N]', summary: 'bring boxes to a profile', comingIn: 'provisioning' },
   { name: 'logs', usage: 'collect TARGET… [--since TIME] | list | sync [--collector URL]', summary: 'collect logs and ship them to the collector', comingIn: 'log collection and sync' },

@@ -101,6 +101,12 @@ export class Inventory {
     this.#changed(boxId);
   }
 
+  /** The box stopped announcing itself on the LAN (goodbye or expiry): it is not reachable there now. */
+  markGone(boxId: string, at = new Date().toISOString()): void {
+    this.#db.prepare('UPDATE boxes SET lan_gone_at = ? WHERE id = ?').run(at, boxId);
+    this.#changed(boxId);
+  }
+
   /** Marks that the box showed a host key other than its pin; cleared when a new key is pinned. */
   markKeyChanged(boxId: string, changed: boolean): void {
     this.#db.prepare('UPDATE boxes SET key_changed_at = ? WHERE id = ?').run(changed ? new Date().toISOString() : null, boxId);
@@ -141,7 +147,7 @@ export class Inventory {
 /** A box row with its trust (strongest pin) and reach (recent sightings by kind) derived, not stored. */
 const SELECT_BOX = `SELECT b.*,
     (SELECT source FROM trust_pins p WHERE p.box_id = b.id ORDER BY ${TRUST_RANK} LIMIT 1) AS trust_source,
-    EXISTS (SELECT 1 FROM sightings s WHERE s.box_id = b.id AND s.source != 'serial' AND s.at >= :since) AS lan_seen,
+    EXISTS (SELECT 1 FROM sightings s WHERE s.box_id = b.id AND s.source != 'serial' AND s.at >= :since AND (b.lan_gone_at IS NULL OR s.at > b.lan_gone_at)) AS lan_seen,
     EXISTS (SELECT 1 FROM sightings s WHERE s.box_id = b.id AND s.source = 'serial' AND s.at >= :since) AS cable_seen
   FROM boxes b`;
 

@@ -79,6 +79,10 @@ export const migrations: readonly string[] = [
      sealed BLOB NOT NULL,
      updated_at TEXT NOT NULL
    ) STRICT;`,
+
+  // 5: when a box last said goodbye on the LAN (mDNS TTL 0 or expiry): LAN sightings before it no
+  // longer count as reachable now.
+  `ALTER TABLE boxes ADD COLUMN lan_gone_at TEXT;`,
 ];
 
 export const latestVersion = migrations.length;
