@@ -13,6 +13,29 @@ import type { ApiError } from './errors.ts';
  */
 
 const none = z.object({}).strict();
+/**
+ * A password the technician typed for one call: held only for that call, never logged (the logger
+ * redacts `password`) and never echoed in an error; remembered only after the box accepted it.
+ */
+const PasswordInput = {
+  password: z.string().min(1).max(1024).optional(),
+  remember: z.boolean().optional(),
+};
+
+/** details of AUTH_FAILED when a password would get in: the UI shows its password prompt. */
+export const PasswordNeeded = z.object({
+  needs: z.literal('password'),
+  /** A password was tried and refused (typed for this call, or the remembered one). */
+  wrong: z.boolean(),
+  /** The refused password was the one remembered on this laptop. */
+  remembered: z.boolean(),
+  via: z.enum(['ssh', 'serial']),
+  /** The target as the caller wrote it. */
+  target: z.string(),
+  /** Who logs in (root on edge boxes). */
+  user: z.string(),
+});
+export type PasswordNeeded = z.infer<typeof PasswordNeeded>;
 const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
 
 export const calls = {
@@ -38,7 +61,11 @@ export const calls = {
   'settings.set': call(Settings.partial().strict(), Settings),
 
   'trust.list': call(none, z.array(TrustPin)),
-  /** Pins a host key the technician accepted (first use) or typed/scanned from the box label. */
+  /**
+   * Pins the host key the trust prompt showed (the one the core saw in the refused handshake), on
+   * first use or checked against the box label. A host:port already pinned to another key is refused
+   * (HOST_KEY_CHANGED); source 'typed' needs `typed`, what the technician typed, matching `fingerprint`.
+   */
   'trust.pin': call(
     z.object({
       host: z.string().min(1).max(255),
@@ -46,6 +73,7 @@ export const calls = {
       keyType: z.string().min(1).max(64),
       fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'an OpenSSH SHA256 fingerprint'),
       source: z.enum(['typed', 'first-use']),
+      typed: z.string().max(200).optional(),
       boxId: z.string().max(200).optional(),
     }).strict(),
     TrustPin,
@@ -54,11 +82,20 @@ export const calls = {
   /**
    * A terminal on a box, over SSH or the serial cable. Data is UTF-8 text both ways (xterm.js speaks
    * strings). Opening fails with HOST_KEY_UNKNOWN / HOST_KEY_CHANGED carrying
-   * details { host, port, offered: [{ keyType, fingerprint }], pinned: [...] } for the trust prompt.
+   * details { host, port, offered: [{ keyType, fingerprint }], pinned: [...] } for the trust prompt,
+   * and with AUTH_FAILED carrying details PasswordNeeded when no agent or key worked and the box takes
+   * a password: call again with `password` (and `remember` to keep it in the keychain once it works).
    */
   'console.open': call(
-    z.object({ target: z.string().min(1).max(500), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(2).max(500) }).strict(),
-    ConsoleSession,
+    z
+      .object({
+        target: z.string().min(1).max(500),
+        cols: z.number().int().min(2).max(1000),
+        rows: z.number().int().min(2).max(500),
+        ...PasswordInput,
+      })
+      .strict(),
+    ConsoleSession.extend({ passwordLogin: z.boolean().describe('this open logged in with a password (typed or remembered): offer keys.install') }),
   ),
   'console.write': call(z.object({ sessionId: z.string().max(100), data: z.string().max(1 << 20) }).strict(), z.object({})),
   'console.resize': call(
@@ -66,6 +103,24 @@ export const calls = {
     z.object({}),
   ),
   'console.close': call(z.object({ sessionId: z.string().max(100) }).strict(), z.object({})),
+
+  /** Forgets the box password remembered on this laptop for a target (its box, and its address or port). */
+  'credentials.forget': call(z.object({ target: z.string().min(1).max(500) }).strict(), z.object({ forgotten: z.boolean() })),
+  /**
+   * Appends this laptop's technician key to the box's ~/.ssh/authorized_keys (idempotent), over the
+   * shell the target reaches (for SSH the pooled connection a password login just opened), so the
+   * next connection logs in with the key. Fails like console.open when a password is needed.
+   */
+  'keys.install': call(
+    z.object({ target: z.string().min(1).max(500), ...PasswordInput }).strict(),
+    z.object({
+      added: z.boolean(),
+      fingerprint: z.string(),
+      user: z.string(),
+      /** SSH: a fresh login with only the technician key worked (false: the box keeps asking for the password). Serial: null. */
+      verified: z.boolean().nullable(),
+    }),
+  ),
 } as const;
 
 export const events = {
