@@ -1,1 +1,2 @@
 export { resolveDataDir } from './datadir.ts';
+export { ensurePrivateDir, ensurePrivateFile } from './private.ts';

@@ -50,6 +50,27 @@ describe('local store', () => {
     });
   }
 
+  it.skipIf(process.platform === 'win32')('creates the database 0600 in a 0700 folder, and holds existing ones to that on open', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-db-')), 'data', 'fieldlink.db');
+    const prev = process.umask(0o022);
+    try {
+      openDatabase(file).close();
+    } finally {
+      process.umask(prev);
+    }
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    fs.chmodSync(file, 0o644);
+    fs.chmodSync(path.dirname(file), 0o755);
+    openDatabase(file).close();
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    if (process.getuid?.() === 0) {
+      fs.chownSync(file, 65534, 65534);
+      expect(() => openDatabase(file)).toThrow(expect.objectContaining({ code: 'STORAGE', message: expect.stringMatching(/belongs to another user/) }));
+    }
+  });
+
   it('refuses a database from a newer Fieldlink instead of damaging it', () => {
     const file = tmpFile();
     const db = new DatabaseSync(file);

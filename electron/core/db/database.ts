@@ -2,14 +2,22 @@ import { DatabaseSync } from 'node:sqlite';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FieldlinkError } from '../../../shared/errors.ts';
+import { ensurePrivateDir, ensurePrivateFile } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
 import { migrations } from './migrations.ts';
 
 /**
  * Opens (creating if needed) the local store at `file`, in WAL mode so the UI can read while a job
- * writes, and brings its schema up to the latest version. Use ':memory:' in unit tests.
+ * writes, and brings its schema up to the latest version. Use ':memory:' in unit tests. `file` lives
+ * in the data folder: the folder is held to 0700 and the database (and its WAL files) to 0600, owned
+ * by this user (see config/private.ts); a file made here is created 0600 from the start.
  */
-export function openDatabase(file: string, upTo: number = migrations.length): DatabaseSync {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+export function openDatabase(file: string, upTo: number = migrations.length, log?: Logger): DatabaseSync {
+  if (file !== ':memory:') {
+    ensurePrivateDir(path.dirname(file), log);
+    createPrivate(file);
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) ensurePrivateFile(f, log);
+  }
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(file);
@@ -19,6 +27,16 @@ export function openDatabase(file: string, upTo: number = migrations.length): Da
   }
   migrate(db, upTo);
   return db;
+}
+
+/** An empty file is a valid SQLite database: making it first, 0600 and exclusively, means SQLite never creates it with the umask's mode. */
+function createPrivate(file: string): void {
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw new FieldlinkError('STORAGE', `Cannot create the Fieldlink database at ${file}: ${(err as Error).message}`, { file }, { cause: err });
+  }
 }
 
 export function schemaVersion(db: DatabaseSync): number {

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
 import { FieldlinkError } from '../../../shared/errors.ts';
+import { createLogger } from '../log/index.ts';
 import { ensureTechnicianKey, readTechnicianKey, technicianKeyPath } from './index.ts';
 
 const dirs: string[] = [];
@@ -30,13 +32,32 @@ describe('technician key', () => {
     expect(again.fingerprint).toBe(k.fingerprint);
   });
 
-  it.skipIf(process.platform === 'win32')('refuses a key other users can read, and a damaged key, instead of replacing it', () => {
+  it.skipIf(process.platform === 'win32')('makes a key other users can read private again, and says so, keeping the same key', () => {
+    const d = tmp();
+    const k = ensureTechnicianKey(d);
+    fs.chmodSync(technicianKeyPath(d), 0o644);
+    fs.chmodSync(path.dirname(technicianKeyPath(d)), 0o755);
+    const lines: string[] = [];
+    const log = createLogger({ destination: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
+    expect(readTechnicianKey(d, log)?.fingerprint).toBe(k.fingerprint);
+    expect(fs.statSync(technicianKeyPath(d)).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(technicianKeyPath(d))).mode & 0o777).toBe(0o700);
+    expect(lines.join('')).toMatch(/data file was open to other users/);
+  });
+
+  it.skipIf(process.platform === 'win32' || process.getuid?.() !== 0)('refuses a key owned by another user: whoever owns it could swap it', () => {
     const d = tmp();
     ensureTechnicianKey(d);
-    fs.chmodSync(technicianKeyPath(d), 0o644);
-    expect(() => ensureTechnicianKey(d)).toThrow(FieldlinkError);
-    fs.chmodSync(technicianKeyPath(d), 0o600);
+    fs.chownSync(technicianKeyPath(d), 65534, 65534);
+    expect(() => readTechnicianKey(d)).toThrow(expect.objectContaining({ code: 'STORAGE', message: expect.stringMatching(/belongs to another user/) }));
+    expect(() => ensureTechnicianKey(d)).toThrow(expect.objectContaining({ code: 'STORAGE', message: expect.stringMatching(/belongs to another user/) }));
+  });
+
+  it('refuses a damaged key instead of replacing it', () => {
+    const d = tmp();
+    ensureTechnicianKey(d);
     fs.writeFileSync(technicianKeyPath(d), 'not a key');
     expect(() => readTechnicianKey(d)).toThrow(/damaged/);
+    expect(() => ensureTechnicianKey(d)).toThrow(FieldlinkError);
   });
 });

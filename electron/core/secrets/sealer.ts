@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FieldlinkError } from '../../../shared/errors.ts';
+import { ensurePrivateDir, ensurePrivateFile } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
 
 /**
  * Seals secrets before they are stored. The Electron shell passes one backed by safeStorage (the OS
@@ -17,9 +19,14 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** AES-256-GCM with a random key kept in `<dataDir>/secret.key` (created 0600 on first use). */
-export function keyFileSealer(dataDir: string): Sealer {
-  const key = loadOrCreateKey(path.join(dataDir, 'secret.key'));
+/**
+ * AES-256-GCM with a random key kept in `<dataDir>/secret.key` (created 0600 on first use). The
+ * folder and key are held private on every open: tightened (and logged) if others could read them,
+ * refused if another user owns them.
+ */
+export function keyFileSealer(dataDir: string, log?: Logger): Sealer {
+  ensurePrivateDir(dataDir, log);
+  const key = loadOrCreateKey(path.join(dataDir, 'secret.key'), log);
   return {
     kind: 'key-file',
     seal(plain) {
@@ -41,7 +48,8 @@ export function keyFileSealer(dataDir: string): Sealer {
   };
 }
 
-function loadOrCreateKey(file: string): Buffer {
+function loadOrCreateKey(file: string, log?: Logger): Buffer {
+  ensurePrivateFile(file, log);
   try {
     const key = fs.readFileSync(file);
     if (key.length !== KEY_BYTES) throw new FieldlinkError('STORAGE', `The secret key file ${file} is damaged. Move it away to start afresh (stored secrets will need entering again).`);
@@ -61,7 +69,7 @@ function loadOrCreateKey(file: string): Buffer {
     }
     return key;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateKey(file);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateKey(file, log);
     throw new FieldlinkError('STORAGE', `Cannot create the secret key file ${file}: ${(err as Error).message}`);
   }
 }

@@ -25,6 +25,20 @@ describe('secrets at rest', () => {
     expect(fs.statSync(path.join(dir, 'secret.key')).mode & 0o777).toBe(0o600);
   });
 
+  it.skipIf(process.platform === 'win32')('makes an existing key file and folder private again on open, and refuses one of another user', () => {
+    const dir = tmp();
+    const sealed = keyFileSealer(dir).seal(Buffer.from('token'));
+    fs.chmodSync(path.join(dir, 'secret.key'), 0o644);
+    fs.chmodSync(dir, 0o755);
+    expect(keyFileSealer(dir).open(sealed).toString()).toBe('token');
+    expect(fs.statSync(path.join(dir, 'secret.key')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+    if (process.getuid?.() === 0) {
+      fs.chownSync(path.join(dir, 'secret.key'), 65534, 65534);
+      expect(() => keyFileSealer(dir)).toThrow(expect.objectContaining({ code: 'STORAGE', message: expect.stringMatching(/belongs to another user/) }));
+    }
+  });
+
   it('reuses the same key across processes, so secrets survive a restart', () => {
     const dir = tmp();
     const sealed = keyFileSealer(dir).seal(Buffer.from('token'));
