@@ -1,9 +1,9 @@
-import { useDeferredValue, useMemo, useState } from 'react';
+import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { Icon } from '../../components/Icon.tsx';
 import { safeText } from '../../format/text.ts';
 import { countsSentence, fleetCounts, matchesQuery, sortForFleet } from '../../stores/selectors.ts';
-import { useApp } from '../../stores/index.ts';
+import { appStore, useApp } from '../../stores/index.ts';
 import { FleetDialogs } from './FleetDialogs.tsx';
 import { FleetTable } from './FleetTable.tsx';
 
@@ -15,7 +15,13 @@ export function FleetView() {
   const setSelected = useApp((s) => s.setSelected);
   const navigate = useApp((s) => s.navigate);
   const setDialog = useApp((s) => s.setDialog);
+  const client = useApp((s) => s.client);
   const [query, setQuery] = useState('');
+  // Listening for boxes that announce themselves (mDNS) starts when the technician opens the Fleet,
+  // not with the app; it is passive, never a sweep, and goes on while the app runs.
+  useEffect(() => {
+    client.call('discovery.start', {}).catch((err: unknown) => appStore.getState().notify(err));
+  }, [client]);
   const deferredQuery = useDeferredValue(query);
 
   const all = useMemo(() => Object.values(boxes), [boxes]);
