@@ -5,6 +5,7 @@ import { resolveDataDir } from './core/config/index.ts';
 import { createLogger, detailsInLog, logFilePath, type Logger } from './core/log/index.ts';
 import type { Sealer } from './core/secrets/index.ts';
 import { FieldlinkError } from '../shared/errors.ts';
+import { allowedExternalUrl } from '../shared/links.ts';
 import { appUrlMatcher, bindIpc, type IpcBinding } from './ipc.ts';
 import { contentSecurityPolicy, securityHeaders, staticResponse } from './web/index.ts';
 
@@ -15,8 +16,6 @@ declare const MAIN_WINDOW_VITE_NAME: string | undefined;
 /** The UI is served from a privileged custom scheme rather than file://, so it has a real origin to check. */
 const SCHEME = 'fieldlink';
 const APP_BASE = `${SCHEME}://app`;
-/** The only places a link in the UI may open, in the system browser: the docs a diagnosis points to. */
-const EXTERNAL_ALLOWLIST = ['https://kubernetes.io', 'https://docs.k3s.io'];
 
 const devServer = typeof MAIN_WINDOW_VITE_DEV_SERVER_URL === 'string' && MAIN_WINDOW_VITE_DEV_SERVER_URL ? MAIN_WINDOW_VITE_DEV_SERVER_URL : undefined;
 const rendererDir = path.join(import.meta.dirname, '..', 'renderer', typeof MAIN_WINDOW_VITE_NAME === 'string' ? MAIN_WINDOW_VITE_NAME : 'main_window');
@@ -166,13 +165,8 @@ function keychainSealer(): Sealer | undefined {
 }
 
 function openExternalIfAllowed(url: string): boolean {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return false;
-  }
-  if (u.protocol !== 'https:' || u.username || u.password || !EXTERNAL_ALLOWLIST.includes(u.origin)) return false;
-  void shell.openExternal(u.href);
+  const allowed = allowedExternalUrl(url);
+  if (allowed === null) return false;
+  void shell.openExternal(allowed);
   return true;
 }
