@@ -67,8 +67,17 @@ export function assertNetworkIsolated(): void {
   }
 }
 
-export async function startHarness(): Promise<Harness> {
-  assertNetworkIsolated();
+/** For the Chromium suites that drive the UI against the edge-box lab: only ever from fl-tech. */
+export function assertInTechNamespace(): void {
+  const routes = fs.readFileSync('/proc/net/route', 'utf8');
+  // fl-tech's LAN is 10.77.0.0/24: 0x00004D0A in the kernel's little-endian hex.
+  if (!/\t00004D0A\t/.test(routes)) throw new Error('This suite drives the UI against the lab: run it inside the technician namespace (ip netns exec fl-tech …).');
+}
+
+/** `lab: true` for suites that run in fl-tech against the lab; otherwise the page may reach nothing but loopback. */
+export async function startHarness(opts: { lab?: boolean } = {}): Promise<Harness> {
+  if (opts.lab) assertInTechNamespace();
+  else assertNetworkIsolated();
   await ensureRendererBuilt();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-e2e-'));
   const dataDir = path.join(dir, 'data');
