@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { labSerialEnv } from './lab/config.ts';
 
 /**
- * Three projects: `unit` runs anywhere in seconds (tests beside the code, plus test/unit); `lab` needs
+ * Three projects: `unit` runs anywhere in seconds (tests beside the code); `lab` needs
  * root and a running edge-box lab, and runs inside the technician namespace (see scripts/test.ts);
  * `e2e` drives the built UI in headless Chromium against the browser host on 127.0.0.1.
  */
@@ -13,7 +13,19 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['electron/**/*.test.ts', 'shared/**/*.test.ts', 'renderer/**/*.test.{ts,tsx}', 'collector/**/*.test.ts', 'lab/**/*.test.ts', 'bench/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: [
+            'electron/**/*.test.ts',
+            'shared/**/*.test.ts',
+            'renderer/**/*.test.{ts,tsx}',
+            'collector/**/*.test.ts',
+            'lab/**/*.test.ts',
+            'bench/**/*.test.ts',
+            'scripts/**/*.test.ts',
+            // Beside the project's own config files: forge.config.test.ts, electron-builder.test.ts.
+            '*.test.ts',
+            // The lint rules' proofs (test/unit/lint) until they move beside eslint.config.js.
+            'test/unit/**/*.test.ts',
+          ],
           environment: 'node',
         },
       },

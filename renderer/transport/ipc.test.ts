@@ -3,7 +3,7 @@ import { callNames, eventNames, type CallResult, type PreloadBridge } from '../.
 import { FieldlinkError } from '../../shared/errors.ts';
 import { createIpcClient } from './ipc.ts';
 
-/** A bridge shaped like electron/preload.ts's, answering from a table (the real one is tested in test/unit/electron). */
+/** A bridge shaped like electron/preload.ts's, answering from a table (the real one is tested in electron/preload.test.ts). */
 function bridge(answer: (name: string, input: unknown) => Promise<CallResult<unknown>>) {
   const subs = new Map<string, Set<(p: unknown) => void>>();
   const b = {

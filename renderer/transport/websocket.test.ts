@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startWebHost, type WebHost } from '../../electron/web.ts';
 import { FieldlinkError } from '../../shared/errors.ts';
-import { makeApp } from '../../test/unit/web/helpers.ts';
+import { makeApp } from '../../electron/web/testing.ts';
 import { createWebSocketClient, type SocketLike, type WebSocketClient } from './websocket.ts';
 import type { ConnectionState } from './connection.ts';
 import { MAX_MESSAGE_BYTES } from '../../shared/wire.ts';

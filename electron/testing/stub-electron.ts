@@ -9,7 +9,7 @@ import type * as Electron from 'electron';
  * parts main.ts, preload.ts and ipc.ts use, and is held to Electron's own type declarations (the
  * `satisfies` checks at the bottom fail to compile if a signature drifts). IPC copies values with
  * structuredClone in both directions, as Electron's IPC does, so non-cloneable input fails the
- * same way. Wire it with `vi.mock('electron', () => import('./stub-electron.ts'))`.
+ * same way. Wire it with `vi.mock('electron', () => import('./testing/stub-electron.ts'))` from a test in electron/.
  */
 
 type Handler = (event: Electron.IpcMainInvokeEvent, ...args: unknown[]) => unknown;

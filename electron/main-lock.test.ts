@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 
-vi.mock('electron', () => import('./stub-electron.ts'));
-const stub = await import('./stub-electron.ts');
+vi.mock('electron', () => import('./testing/stub-electron.ts'));
+const stub = await import('./testing/stub-electron.ts');
 
 describe('Electron main process, second launch', () => {
   it('quits without opening a window or a database when another Fieldlink holds the lock', async () => {
     stub.app.singleInstance = false;
-    await import('../../../electron/main.ts');
+    await import('./main.ts');
     stub.app.fireReady();
     await new Promise((r) => setTimeout(r, 50));
     expect(stub.recorded.quitCalled).toBe(true);

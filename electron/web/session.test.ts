@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { App } from '../../../electron/core/app.ts';
-import { SOCKET_SERVER_OPTIONS, serveSocket, type SessionLimits } from '../../../electron/web/session.ts';
-import { Inbox, makeApp, opened } from './helpers.ts';
+import type { App } from '../core/app.ts';
+import { SOCKET_SERVER_OPTIONS, serveSocket, type SessionLimits } from './session.ts';
+import { Inbox, makeApp, opened } from './testing.ts';
 
 const TOKEN = 'session-token-0123456789abcdef';
 const cleanups: (() => unknown)[] = [];

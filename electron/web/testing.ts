@@ -4,8 +4,8 @@ import path from 'node:path';
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { createApp, type App } from '../../../electron/core/app.ts';
-import { createLogger } from '../../../electron/core/log/index.ts';
+import { createApp, type App } from '../core/app.ts';
+import { createLogger } from '../core/log/index.ts';
 
 /** A real core on a throwaway data folder, logging everything into memory so tests can read the log. */
 export function makeApp(): { app: App; logText: () => string; cleanup: () => Promise<void> } {

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { callChannel, callNames } from '../../../shared/api.ts';
+import { callChannel, callNames } from '../shared/api.ts';
 
-vi.mock('electron', () => import('./stub-electron.ts'));
-const stub = await import('./stub-electron.ts');
+vi.mock('electron', () => import('./testing/stub-electron.ts'));
+const stub = await import('./testing/stub-electron.ts');
 
 describe('Electron main process', () => {
   let win: InstanceType<typeof stub.BrowserWindow>;
@@ -16,7 +16,7 @@ describe('Electron main process', () => {
   beforeAll(async () => {
     delete process.env.FIELDLINK_DATA_DIR;
     process.env.XDG_DATA_HOME = xdg;
-    await import('../../../electron/main.ts');
+    await import('./main.ts');
     stub.app.fireReady();
     await vi.waitFor(() => expect(stub.BrowserWindow.all.length).toBe(1));
     win = stub.BrowserWindow.all[0]!;

@@ -5,11 +5,11 @@ import vm from 'node:vm';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, type InlineConfig } from 'vite';
-import { callChannel, callNames, eventNames } from '../../../shared/api.ts';
-import { config as forgeConfig } from '../../../forge.config.ts';
-import { nativeExternals } from '../../../vite.main.config.ts';
+import { callChannel, callNames, eventNames } from '../shared/api.ts';
+import { config as forgeConfig } from '../forge.config.ts';
+import { nativeExternals } from '../vite.main.config.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
+const ROOT = path.resolve(import.meta.dirname, '..');
 
 /**
  * Builds main and preload exactly as `electron-forge start/package` would (Forge's own Vite config
@@ -76,7 +76,7 @@ describe('Electron bundles built by Forge', () => {
   it('main.js starts under Node 24, opens the sandboxed window, binds the contract and serves the UI', async () => {
     const node = path.join(ROOT, 'node_modules/.bin/node');
     const dataDir = path.join(base, 'data');
-    const { stdout } = await promisify(execFile)(node, ['--import', path.join(import.meta.dirname, 'bundle-driver.ts'), path.join(out, 'main.js')], {
+    const { stdout } = await promisify(execFile)(node, ['--import', path.join(import.meta.dirname, 'testing', 'bundle-driver.ts'), path.join(out, 'main.js')], {
       env: { ...process.env, FIELDLINK_DATA_DIR: dataDir },
       timeout: 60_000,
     });

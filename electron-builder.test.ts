@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { getConfig, validateConfiguration } from '../../../node_modules/app-builder-lib/out/util/config/config.js';
+import { getConfig, validateConfiguration } from './node_modules/app-builder-lib/out/util/config/config.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
+const ROOT = import.meta.dirname;
 const quiet = { isEnabled: false, add() {}, save() {} } as never;
 
 /** electron-builder cannot make installers here (it fetches fpm and AppImage tools); its own schema check can run. */

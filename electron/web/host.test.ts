@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { startWebHost, type WebHost } from '../../../electron/web.ts';
-import { FieldlinkError } from '../../../shared/errors.ts';
-import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../../../shared/wire.ts';
-import { Inbox, makeApp, makeRenderer, openSocket, opened, rawGet, session } from './helpers.ts';
+import { startWebHost, type WebHost } from '../web.ts';
+import { FieldlinkError } from '../../shared/errors.ts';
+import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../../shared/wire.ts';
+import { Inbox, makeApp, makeRenderer, openSocket, opened, rawGet, session } from './testing.ts';
 
 describe('browser host: static UI', () => {
   const core = makeApp();

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 
-vi.mock('electron', () => import('./stub-electron.ts'));
-const stub = await import('./stub-electron.ts');
+vi.mock('electron', () => import('./testing/stub-electron.ts'));
+const stub = await import('./testing/stub-electron.ts');
 
 describe('Electron main process, data folder', () => {
   it('uses FIELDLINK_DATA_DIR when set, and the 0600 key file when the keychain is only basic_text', async () => {
@@ -12,7 +12,7 @@ describe('Electron main process, data folder', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-datadir-'));
     process.env.FIELDLINK_DATA_DIR = dir;
     try {
-      await import('../../../electron/main.ts');
+      await import('./main.ts');
       stub.app.fireReady();
       await vi.waitFor(() => expect(stub.BrowserWindow.all).toHaveLength(1));
       expect(fs.existsSync(path.join(dir, 'fieldlink.db'))).toBe(true);

@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { electronBinary, parsePort } from '../../../scripts/start.ts';
-import { makeRenderer, rawGet, session } from './helpers.ts';
+import { electronBinary, parsePort } from './start.ts';
+import { makeRenderer, rawGet, session } from '../electron/web/testing.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
+const ROOT = path.resolve(import.meta.dirname, '..');
 
 describe('npm start: choosing Electron or the browser host', () => {
   it('uses Electron only when the electron package has a binary of its own version, without importing it', () => {

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 
-vi.mock('electron', () => import('./stub-electron.ts'));
-const stub = await import('./stub-electron.ts');
+vi.mock('electron', () => import('./testing/stub-electron.ts'));
+const stub = await import('./testing/stub-electron.ts');
 
 describe('Electron main process, broken data folder', () => {
   it('shows an error box and exits when the core cannot start', async () => {
@@ -12,7 +12,7 @@ describe('Electron main process, broken data folder', () => {
     fs.writeFileSync(file, 'x');
     process.env.FIELDLINK_DATA_DIR = path.join(file, 'sub');
     try {
-      await import('../../../electron/main.ts');
+      await import('./main.ts');
       stub.app.fireReady();
       await vi.waitFor(() => expect(stub.recorded.exitCode).toBe(1));
       expect(stub.recorded.errorBoxes[0]?.title).toBe('Fieldlink cannot start');

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { copyNativePackages, nativePackageDirs } from '../../../forge.config.ts';
+import { copyNativePackages, nativePackageDirs } from './forge.config.ts';
 
 /**
  * Vite cannot bundle .node addons, so ssh2 and serialport ship as real packages next to the bundle.
