@@ -2,6 +2,7 @@ import '@xterm/xterm/css/xterm.css';
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { allowedExternalUrl } from '../../../shared/links.ts';
 import type { ConsoleSession } from '../../../shared/model.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { Icon } from '../../components/Icon.tsx';
@@ -105,6 +106,15 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
       cursorBlink: true,
       convertEol: false,
       allowProposedApi: false,
+      // Links the box prints (OSC 8) open only if the app's https allowlist says so; xterm's default
+      // would offer any URL, and no WebLinksAddon turns plain text into links.
+      linkHandler: {
+        allowNonHttpProtocols: false,
+        activate: (_event, uri) => {
+          const href = allowedExternalUrl(uri);
+          if (href) window.open(href, '_blank', 'noopener,noreferrer');
+        },
+      },
     });
     const f = new FitAddon();
     t.loadAddon(f);
