@@ -91,6 +91,8 @@ describe('Electron bundles built by Forge', () => {
     expect(r.index.csp).toContain("default-src 'self'");
     expect([400, 404]).toContain(r.escape.status);
     expect(fs.existsSync(path.join(dataDir, 'fieldlink.db'))).toBe(true);
+    // The bundled logger writes its rotating file there too (pino and the file destination survive bundling).
+    expect(fs.readFileSync(path.join(dataDir, 'logs', 'fieldlink.log'), 'utf8')).not.toContain('cannot be opened');
   }, 90_000);
 
   // Known bug, kept visible: Vite inlines `new URL('../../package.json', import.meta.url)` in
