@@ -1,5 +1,5 @@
 import { toApiError, type ApiError } from '../../shared/errors.ts';
-import { stripTerminalEscapes } from '../../shared/text.ts';
+import { safeLines, safeText } from '../../shared/text.ts';
 
 /**
  * Everything the command line prints goes through here, so `--json` keeps its promise: one JSON
@@ -27,21 +27,21 @@ export class Output {
 
   /** A progress line on stderr; never on stdout, whatever the mode. */
   progress(message: string): void {
-    this.#err.write(`${stripTerminalEscapes(message)}\n`);
+    this.#err.write(`${safeLines(message)}\n`);
   }
 
   /** Reports a failure and returns the ApiError it printed. */
   error(err: unknown): ApiError {
     const e = toApiError(err);
     if (this.json) this.#out.write(`${JSON.stringify({ error: e }, null, 2)}\n`);
-    else this.#err.write(`fieldlink: ${stripTerminalEscapes(e.message)}\n`);
+    else this.#err.write(`fieldlink: ${safeLines(e.message)}\n`);
     return e;
   }
 }
 
-/** Lays out rows as aligned columns; every cell is box-supplied text, so escapes are stripped. */
+/** Lays out rows as aligned columns; every cell is box-supplied text, so it is sanitised to one bounded line. */
 export function table(header: string[], rows: string[][]): string {
-  const clean = rows.map((r) => r.map((c) => stripTerminalEscapes(c)));
+  const clean = rows.map((r) => r.map((c) => safeText(c)));
   const widths = header.map((h, i) => Math.max(h.length, ...clean.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...clean.map(line)].join('\n');

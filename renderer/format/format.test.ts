@@ -1,27 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, plural } from './bytes.ts';
 import { connectionLabel, healthLabel, mainAction, needsAttention, stateLabel, trustLabel } from './labels.ts';
-import { safeText } from './text.ts';
 import { clockTime, relativeTime } from './time.ts';
 
-describe('safeText', () => {
-  it('makes control characters and bidi overrides visible instead of letting them act', () => {
-    expect(safeText('evil\u202Egnp.exe')).toBe('evil\uFFFDgnp.exe');
-    expect(safeText('a\u0000b\u001bc')).toBe('a\uFFFDb\uFFFDc');
-    expect(safeText('two\nlines\tand tab')).toBe('two lines and tab');
-  });
-  it('keeps markup as plain characters (React renders them as text)', () => {
-    expect(safeText('<img src=x onerror=alert(1)>')).toBe('<img src=x onerror=alert(1)>');
-  });
-  it('bounds the length with an ellipsis', () => {
-    const s = safeText('x'.repeat(10_000), 50);
-    expect(s).toHaveLength(50);
-    expect(s.endsWith('…')).toBe(true);
-  });
-  it('shows nothing for null', () => {
-    expect(safeText(null)).toBe('');
-  });
-});
+// safeText is shared/text.ts's sanitiser, tested in shared/text.test.ts.
 
 describe('relative times', () => {
   const now = Date.parse('2026-03-12T14:30:00Z');

@@ -17,6 +17,10 @@ describe('console text cleaning', () => {
   it('shows console text without escapes, CRs or control bytes', () => {
     expect(readable('\x1b[?2004hroot@box:~# \x1b[31mred\x1b[0m\r\n\x07')).toBe('root@box:~# red\n');
   });
+
+  it('shows what the box wrote in UTF-8 as such, with bidi tricks and leaked colour codes gone', () => {
+    expect(readable(Buffer.from('Zürich-3 login: \u202Eevil [31m\n', 'utf8').toString('latin1'))).toBe('Zürich-3 login: evil \n');
+  });
 });
 
 describe('ConsoleReceiver', () => {

@@ -1,4 +1,5 @@
 import { FieldlinkError } from '../../../../shared/errors.ts';
+import { safeLines, stripEscapeSequences } from '../../../../shared/text.ts';
 
 /*
  * What comes off a console is untrusted bytes mixed from three writers: the box's shell (our framed
@@ -13,9 +14,6 @@ import { FieldlinkError } from '../../../../shared/errors.ts';
  * line it interrupted exactly.
  */
 const KERNEL_LINE = /\[\s*\d{1,10}\.\d{1,9}\][^\n]*\n/g;
-/** CSI, OSC and two-byte escapes: colours, title changes, bracketed-paste toggles. */
-// eslint-disable-next-line no-control-regex -- matching terminal control bytes is the point
-const ESCAPES = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
 
 /** Longest run without a newline that is held back waiting for its end; a flood beyond it is passed on. */
 const MAX_PENDING = 64 * 1024;
@@ -26,16 +24,18 @@ export function stripKernelLines(text: string): string {
   return text.replace(KERNEL_LINE, '');
 }
 
+/** Colours, title changes, bracketed-paste toggles out of the byte stream, by shared/text.ts's rules. */
 export function stripEscapes(text: string): string {
-  return text.replace(ESCAPES, '');
+  return stripEscapeSequences(text);
 }
 
-/** Console text as a person would read it: no escapes, no CR, no kernel lines, no control bytes. */
+/**
+ * Console text as a person would read it: the bytes decoded as the UTF-8 the box wrote, kernel lines
+ * dropped, then shared/text.ts's sanitiser (no escapes, CRs, control bytes or invisible characters).
+ * Not bounded: callers cut what they show.
+ */
 export function readable(text: string): string {
-  return stripEscapes(stripKernelLines(text))
-    .replace(/\r/g, '')
-    // eslint-disable-next-line no-control-regex -- control bytes are what is being removed
-    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+  return safeLines(Buffer.from(stripKernelLines(text), 'latin1').toString('utf8'), Number.POSITIVE_INFINITY);
 }
 
 /**
