@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EventBus } from '../events/index.ts';
 import { JobRegistry } from './registry.ts';
 import type { Job } from '../../../shared/model.ts';
+import { FieldlinkError } from '../../../shared/errors.ts';
 
 describe('jobs', () => {
   it('reports progress and completion as events', async () => {
@@ -31,10 +32,21 @@ describe('jobs', () => {
 
   it('records a failure with its message', async () => {
     const jobs = new JobRegistry(new EventBus());
+    const message = 'The laptop disk is full: free some space and collect again.';
     const { done } = jobs.start('collect', 'Logs', async () => {
-      throw new Error('disk full');
+      throw new FieldlinkError('STORAGE', message);
     });
-    await expect(done).rejects.toThrow();
-    expect(jobs.list()[0]).toMatchObject({ state: 'failed' });
+    await expect(done).rejects.toMatchObject({ code: 'STORAGE', message });
+    expect(jobs.list()[0]).toMatchObject({ state: 'failed', error: message });
+    expect(jobs.list()[0]!.endedAt).not.toBeNull();
+  });
+
+  it('records an unexpected throw as the internal-error sentence, not its raw text, and still rethrows it', async () => {
+    const jobs = new JobRegistry(new EventBus());
+    const { done } = jobs.start('collect', 'Logs', async () => {
+      throw new Error('ENOSPC /home/tech/.local/share/fieldlink/segments/tmp-1');
+    });
+    await expect(done).rejects.toThrow('ENOSPC /home/tech/.local/share/fieldlink/segments/tmp-1');
+    expect(jobs.list()[0]).toMatchObject({ state: 'failed', error: 'Something went wrong inside Fieldlink. The details are in the log.' });
   });
 });
