@@ -68,12 +68,31 @@ export const TrustPin = z.object({
 export type TrustPin = z.infer<typeof TrustPin>;
 
 export const AuditOutcome = z.enum(['ok', 'failed', 'refused']);
+
+/**
+ * What an audit row records: a closed list, so the UI can put each in words. The core writes only
+ * these; rows written by older versions may hold other strings and are shown as written.
+ */
+export const AuditAction = z.enum([
+  'trust.pin', // a host key was pinned (cable, label, first use)
+  'trust.refused', // a host key or a pin request was refused (changed, unknown, another box's address)
+  'trust.import', // an OpenSSH known_hosts file was imported
+  'credentials.remember', // a box password the box accepted was kept on this laptop (never the password itself)
+  'credentials.forget', // a remembered box password was removed from this laptop
+  'keys.install', // the technician key was added to a box's authorized_keys
+  'provision.step',
+  'provision.run',
+  'logs.collect',
+  'sync.upload',
+]);
+export type AuditAction = z.infer<typeof AuditAction>;
+
 export const AuditEntry = z.object({
   id: z.number().int(),
   at: Iso,
   boxId: z.string().nullable(),
   actor: z.string(),
-  action: z.string(),
+  action: z.string().describe('an AuditAction; rows from older versions may hold others'),
   outcome: AuditOutcome,
   detail: z.string(),
 });

@@ -16,7 +16,7 @@ import { ConsoleSessions, consoleHandlers } from './console/index.ts';
 import { boxHandlers } from './boxes/index.ts';
 import { Discovery, discoveryHandlers } from './discovery/index.ts';
 import { jobHandlers } from './jobs/index.ts';
-import { trustHandlers } from './trust/index.ts';
+import { PublicKeyBook, Trust, trustHandlers } from './trust/index.ts';
 import { credentialHandlers } from './credentials/index.ts';
 
 export interface AppOptions {
@@ -39,6 +39,8 @@ export interface App {
   readonly jobs: JobRegistry;
   readonly inventory: Inventory;
   readonly trust: TrustStore;
+  /** The one trust use case: pins, refusals and their audit rows, for every front door. */
+  readonly hostTrust: Trust;
   readonly audit: AuditLog;
   readonly outbox: Outbox;
   readonly settings: SettingsStore;
@@ -72,7 +74,8 @@ export function createApp(opts: AppOptions): App {
   const trust = new TrustStore(db);
   const audit = new AuditLog(db, () => settings.get().technician);
   const secrets = new SecretStore(db, opts.sealer ?? keyFileSealer(dataDir));
-  const connections = new Connections({ dataDir, inventory, trust, audit, secrets, log });
+  const hostTrust = new Trust({ store: trust, audit, book: new PublicKeyBook(dataDir) });
+  const connections = new Connections({ dataDir, inventory, trust, hostTrust, audit, secrets, log });
   const discovery = new Discovery({ inventory, log });
   // The Console view connects strictly: an unknown key comes back to the UI as a trust prompt.
   const consoles = new ConsoleSessions(bus, (target, size, opts) => connections.terminal(target, size, opts));
@@ -96,7 +99,7 @@ export function createApp(opts: AppOptions): App {
       ...appHandlers({ info, status, updateSettings, settings, audit }),
       ...boxHandlers({ inventory }),
       ...jobHandlers({ jobs }),
-      ...trustHandlers({ trust, audit }),
+      ...trustHandlers({ trust: hostTrust }),
       ...consoleHandlers({ consoles }),
       ...credentialHandlers({ connections, audit, dataDir }),
       ...discoveryHandlers({ discovery }),
@@ -112,6 +115,7 @@ export function createApp(opts: AppOptions): App {
     jobs,
     inventory,
     trust,
+    hostTrust,
     audit,
     outbox,
     settings,

@@ -141,7 +141,7 @@ describe('the Console view over SSH and over the cable', () => {
     expect(refused).toMatchObject({ ok: false, error: { code: 'HOST_KEY_UNKNOWN', details: { host: box.ip, port: 22 } } });
     const offered = (refused.ok ? [] : (refused.error.details!.offered as { keyType: string; fingerprint: string }[]))[0]!;
     expect(box.hostKeys.map((k) => k.fingerprint)).toContain(offered.fingerprint);
-    expect(await app.dispatch('trust.pin', { host: box.ip, keyType: offered.keyType, fingerprint: offered.fingerprint, source: 'typed' })).toMatchObject({ ok: true });
+    expect(await app.dispatch('trust.pin', { host: box.ip, keyType: offered.keyType, fingerprint: offered.fingerprint, source: 'typed', typed: offered.fingerprint })).toMatchObject({ ok: true });
     await typeAndSee(`ssh://root@${box.ip}`, 'echo fl-$((6*7))', 'fl-42');
   });
 

@@ -1,8 +1,5 @@
 import fs from 'node:fs';
 import { FieldlinkError } from '../../../shared/errors.ts';
-import { exportKnownHostsFromStore, importKnownHostsIntoStore } from '../../core/trust/store.ts';
-import { probeHostKeys } from '../../core/transport/index.ts';
-import { pinTypedFingerprint } from '../../core/trust/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { askOnTerminal, connectOptions, connectOptionSpecs } from '../connect.ts';
 import { table } from '../output.ts';
@@ -19,6 +16,7 @@ export const trust: Command = {
     import: { type: 'string', description: 'pin the keys of an OpenSSH known_hosts file (hashed entries matched against the inventory)' },
     export: { type: 'boolean', description: 'print the pins as an OpenSSH known_hosts file' },
     hash: { type: 'boolean', description: 'with --export: hash host names, as ssh-keygen -H does' },
+    replace: { type: 'string', description: 'with serial:PATH: this address was pinned with other keys for no box; replace them with the keys read over the cable' },
   },
   async run(ctx) {
     if (typeof ctx.options.import === 'string') return importFile(ctx, ctx.options.import);
@@ -31,38 +29,47 @@ export const trust: Command = {
 
     if (target.kind === 'serial') {
       ctx.out.progress(`Reading the host keys over ${target.path} (a few seconds at ${target.baud} baud)…`);
-      const r = await app.connections.trustOverSerial(text, opts);
+      const replace = typeof ctx.options.replace === 'string' ? [ctx.options.replace] : [];
+      const r = await app.connections.trustOverSerial(text, { ...opts, replace });
       ctx.out.result(r, () =>
         [
-          `Pinned by cable for ${r.hostname || r.boxId} (${r.addresses.join(', ') || 'no LAN address yet'}):`,
+          `Pinned by cable for ${r.hostname || r.boxId} (${r.pinned.join(', ') || 'no LAN address yet'}):`,
           table(['HOST', 'KEY', 'FINGERPRINT'], r.pins.map((p) => [`${p.host}:${p.port}`, p.keyType, p.fingerprint])),
+          ...r.conflicts.map((c) => `REFUSED ${c.address}: the box reports it, but it is pinned for box ${c.boxId} (that pin was kept). Check which box really has this address.`),
+          ...r.unconfirmed.map((u) => `NOT PINNED ${u.address}: pinned before with other keys (${u.pins.map((p) => `${p.keyType} ${p.fingerprint}`).join(', ')}). If this box really has that address, run again with --replace ${u.address}.`),
         ].join('\n'),
       );
-      return 0;
+      return r.conflicts.length || r.unconfirmed.length ? 1 : 0;
     }
 
     const port = target.port ?? 22;
-    const deps = { trust: app.trust, audit: app.audit, book: app.connections.keyBook, dataDir: app.dataDir };
     if (typeof ctx.options.fingerprint === 'string') {
-      const k = await pinTypedFingerprint(deps, { host: target.host, port, fingerprint: ctx.options.fingerprint, boxId: target.boxId }, opts);
-      ctx.out.result({ host: target.host, port, ...k, source: 'typed' }, () => `Pinned by hand: ${target.host}:${port} ${k.keyType} ${k.fingerprint}`);
+      const k = await app.hostTrust.pinTyped({ host: target.host, port, fingerprint: ctx.options.fingerprint, boxId: target.boxId }, opts);
+      ctx.out.result({ host: target.host, port, keyType: k.keyType, fingerprint: k.fingerprint, source: 'typed' }, () => `Pinned by hand: ${target.host}:${port} ${k.keyType} ${k.fingerprint}`);
       return 0;
     }
 
-    const offered = await probeHostKeys(target.host, port, opts);
-    const pinned = app.trust.forHost(target.host, port);
-    const listing = table(['KEY', 'FINGERPRINT', 'PINNED'], offered.map((k) => [k.keyType, k.fingerprint, pinned.find((p) => p.keyType === k.keyType)?.fingerprint === k.fingerprint ? 'yes' : pinned.length ? 'DIFFERS' : 'no']));
-    if (pinned.length && !offered.some((k) => pinned.some((p) => p.keyType === k.keyType && p.fingerprint === k.fingerprint))) {
-      throw new FieldlinkError('HOST_KEY_CHANGED', `${target.host}:${port} no longer offers its pinned key.\n${listing}\nCheck the key over the serial cable (fieldlink trust serial:PATH) before pinning anything new.`, { host: target.host, port, offered, pinned });
+    // Pinned only where nothing is pinned yet; any added or differing key is refused as a change.
+    let listing = '';
+    const r = await app.hostTrust.pinFirstUse(
+      { host: target.host, port, boxId: target.boxId },
+      {
+        ...opts,
+        accept: async (offered) => {
+          listing = table(['KEY', 'FINGERPRINT', 'PINNED'], offered.map((k) => [k.keyType, k.fingerprint, k.pinned]));
+          return Boolean(ctx.options['accept-new']) || askOnTerminal(`${target.host}:${port} offers:\n${listing}\nCompare with the box label. Trust these keys?`);
+        },
+      },
+    );
+    if (r.already) {
+      ctx.out.result({ host: target.host, port, pins: r.pins }, () => `${target.host}:${port} is already pinned to the keys it offers; nothing changed.`);
+      return 0;
     }
-    const accept = ctx.options['accept-new'] || (await askOnTerminal(`${target.host}:${port} offers:\n${listing}\nCompare with the box label. Trust these keys?`));
-    if (!accept) {
-      ctx.out.result({ host: target.host, port, offered, pinned: false }, () => `${listing}\nNot pinned. Check the fingerprint on the box label, then run: fieldlink trust ${text} --fingerprint SHA256:…`);
+    if (!r.pinned) {
+      ctx.out.result({ host: target.host, port, offered: r.offered, pinned: false }, () => `${listing}\nNot pinned. Check the fingerprint on the box label, then run: fieldlink trust ${text} --fingerprint SHA256:…`);
       return 1;
     }
-    const pins = offered.map((k) => app.trust.pin({ host: target.host, port, keyType: k.keyType, fingerprint: k.fingerprint, source: 'first-use', boxId: target.boxId }));
-    app.audit.record({ boxId: target.boxId, action: 'trust.pin', outcome: 'ok', detail: `${target.host}:${port} ${offered.map((k) => `${k.keyType} ${k.fingerprint}`).join(', ')} (first use)` });
-    ctx.out.result({ host: target.host, port, pins }, () => `Pinned on first use (weakest trust: prefer the cable or the label next time):\n${listing}`);
+    ctx.out.result({ host: target.host, port, pins: r.pins }, () => `Pinned on first use (weakest trust: prefer the cable or the label next time):\n${listing}`);
     return 0;
   },
 };
@@ -77,7 +84,7 @@ function importFile(ctx: CommandContext, file: string): number {
   const app = ctx.app();
   // Hashed lines can only be matched against names we know: the inventory's addresses.
   const candidates = app.inventory.list().flatMap((b) => b.addresses.map((host) => ({ host, port: 22 })));
-  const r = importKnownHostsIntoStore({ trust: app.trust, audit: app.audit, book: app.connections.keyBook }, text, candidates);
+  const r = app.hostTrust.importKnownHosts(text, candidates);
   ctx.out.result(r, () =>
     [
       `${r.pinned} keys pinned from ${file}.`,
@@ -90,7 +97,7 @@ function importFile(ctx: CommandContext, file: string): number {
 
 function exportFile(ctx: CommandContext): number {
   const app = ctx.app();
-  const r = exportKnownHostsFromStore({ trust: app.trust, audit: app.audit, book: app.connections.keyBook }, { hash: Boolean(ctx.options.hash) });
+  const r = app.hostTrust.exportKnownHosts({ hash: Boolean(ctx.options.hash) });
   if (r.missingKey.length) ctx.out.progress(`${r.missingKey.length} pins have no full key on this laptop yet (connect once to fetch it); left out.`);
   ctx.out.result({ knownHosts: r.text, exported: r.exported }, () => r.text);
   return 0;

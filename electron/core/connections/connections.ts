@@ -1,12 +1,11 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
 import type { PasswordNeeded } from '../../../shared/api.ts';
-import type { TrustPin } from '../../../shared/model.ts';
 import type { AuditLog, Inventory, TrustStore } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { SecretStore } from '../secrets/index.ts';
 import { boxIdOf, identifyBox } from '../boxes/index.ts';
 import { serialTerminalLink, sshTerminalLink, type TerminalLink } from '../console/index.ts';
-import { PublicKeyBook, readHostKeys, type TrustMode } from '../trust/index.ts';
+import { PublicKeyBook, readHostKeys, type SerialPinResult, type Trust, type TrustMode } from '../trust/index.ts';
 import { SshPool, connectResolved, connectSsh, openSerial, parseTarget, type Shell, type SshShell, type SshTargetOptions, type Target } from '../transport/index.ts';
 import { resolveSsh } from './ssh-target.ts';
 
@@ -27,6 +26,8 @@ export interface ConnectionDeps {
   dataDir: string;
   inventory: Inventory;
   trust: TrustStore;
+  /** The trust use case the trust.* calls share, so a prompt can pin only what a refused handshake showed. */
+  hostTrust: Trust;
   audit: AuditLog;
   secrets: SecretStore;
   log: Logger;
@@ -57,7 +58,20 @@ export class Connections {
   }
 
   resolve(text: string): Target {
-    return parseTarget(text, (name) => this.#deps.inventory.find(name));
+    return parseTarget(text, (name) => this.#findBox(name));
+  }
+
+  /** A box by id, serial, hostname or address; a name several boxes answer to is refused, never guessed. */
+  #findBox(name: string) {
+    const found = this.#deps.inventory.find(name);
+    if (!found) return undefined;
+    const all = this.#deps.inventory.list().filter((b) => b.id === name || b.serial === name || b.hostname === name || b.addresses.includes(name));
+    const exact = all.filter((b) => b.id === name || b.serial === name);
+    if (exact.length === 1) return exact[0];
+    if (new Set(all.map((b) => b.id)).size > 1) {
+      throw new FieldlinkError('CONFLICT', `"${name.slice(0, 80)}" names ${all.length} boxes (${all.map((b) => b.id).slice(0, 5).join(', ')}). Nothing was sent; use the box's serial number instead.`, { boxIds: all.map((b) => b.id) });
+    }
+    return found;
   }
 
   /**
@@ -94,10 +108,11 @@ export class Connections {
   }
 
   /**
-   * Out-of-band trust: reads the box's host keys over its serial console and pins them for every
-   * address the box reports, with source `serial`, so its first LAN connection is already verified.
+   * Out-of-band trust: reads the box's host keys over its serial console and pins them (source
+   * `serial`) for the addresses the box reports that are free or already its own (Trust.pinOverSerial);
+   * addresses pinned for another box come back as conflicts, untouched.
    */
-  async trustOverSerial(text: string, opts: ConnectOptions = {}): Promise<{ boxId: string; hostname: string; addresses: string[]; pins: TrustPin[] }> {
+  async trustOverSerial(text: string, opts: ConnectOptions & { replace?: string[] } = {}): Promise<{ boxId: string; hostname: string; addresses: string[] } & SerialPinResult> {
     const t = this.resolve(text);
     if (t.kind !== 'serial') throw new FieldlinkError('BAD_REQUEST', 'Reading host keys out of band needs the serial cable: use serial:PATH.');
     const shell = await this.#serial(t, opts);
@@ -106,16 +121,14 @@ export class Connections {
       const keys = await readHostKeys(shell, { signal: opts.signal });
       if (keys.length === 0) throw new FieldlinkError('REMOTE_FAILED', 'The box has no SSH host keys yet (is sshd installed?). Nothing was pinned.');
       const boxId = boxIdOf(facts);
-      const { inventory, trust, audit } = this.#deps;
-      inventory.recordSighting({ boxId, source: 'serial', address: shell.target, addresses: facts.addresses, hostname: facts.hostname || undefined, serial: facts.serial, arch: facts.arch, model: facts.model, vendor: facts.vendor, k3sVersion: facts.k3sVersion });
-      const pins: TrustPin[] = [];
-      for (const address of facts.addresses) {
-        for (const k of keys) pins.push(trust.pin({ host: address, port: 22, keyType: k.keyType, fingerprint: k.fingerprint, source: 'serial', boxId }));
-        for (const k of keys) if (k.publicKey) this.#book.remember(address, 22, { keyType: k.keyType, fingerprint: k.fingerprint, publicKey: k.publicKey });
-      }
-      inventory.markKeyChanged(boxId, false);
-      audit.record({ boxId, action: 'trust.pin', outcome: 'ok', detail: `read over ${shell.target}: ${keys.map((k) => `${k.keyType} ${k.fingerprint}`).join(', ')} for ${facts.addresses.join(', ') || 'no address yet'}` });
-      return { boxId, hostname: facts.hostname, addresses: facts.addresses, pins };
+      const { inventory, hostTrust } = this.#deps;
+      const r = hostTrust.pinOverSerial({ boxId, via: shell.target, addresses: facts.addresses, keys, replace: opts.replace });
+      // An address pinned for another box is not recorded as this box's either.
+      const taken = new Set(r.conflicts.map((c) => c.address));
+      const addresses = facts.addresses.filter((a) => !taken.has(a));
+      inventory.recordSighting({ boxId, source: 'serial', address: shell.target, addresses, hostname: facts.hostname || undefined, serial: facts.serial, arch: facts.arch, model: facts.model, vendor: facts.vendor, k3sVersion: facts.k3sVersion });
+      if (r.pinned.length) inventory.markKeyChanged(boxId, false);
+      return { boxId, hostname: facts.hostname, addresses, ...r };
     } finally {
       await shell.close();
     }
@@ -198,7 +211,7 @@ export class Connections {
   /** How the pool reaches the box: ~/.ssh/config, ProxyJump hops, keys, password, and trust from the pins. */
   #ssh(t: Extract<Target, { kind: 'ssh' }>, opts: ConnectOptions, pw: PasswordUse): SshTargetOptions {
     const { dataDir, trust, audit, log } = this.#deps;
-    const r = resolveSsh(t, { trust, audit, book: this.#book, dataDir, log }, {
+    const r = resolveSsh(t, { trust, audit, book: this.#book, hostTrust: this.#deps.hostTrust, dataDir, log }, {
       mode: opts.mode ?? 'strict',
       password: async () => pw.ask(),
       boxId: t.boxId,

@@ -4,13 +4,15 @@ import { FieldlinkError } from '../../../shared/errors.ts';
 import type { AuditLog, TrustStore } from '../db/index.ts';
 import { readTechnicianKey } from '../keys/index.ts';
 import type { Logger } from '../log/index.ts';
-import { trustPolicy, type HostKeyPolicy, type PublicKeyBook, type TrustMode } from '../trust/index.ts';
+import { Trust, type AskTrust, type PublicKeyBook, type TrustMode } from '../trust/index.ts';
 import { defaultIdentityFiles, expandIdentityFile, loadSshConfig, type ConnectSshOptions, type ResolvedSsh } from '../transport/index.ts';
 
 export interface SshDeps {
   trust: TrustStore;
   audit?: AuditLog;
   book?: PublicKeyBook;
+  /** The trust use case to decide and pin through (the app's one instance); else one over `trust`. */
+  hostTrust?: Trust;
   /** Where the technician key lives. */
   dataDir: string;
   log?: Logger;
@@ -18,7 +20,7 @@ export interface SshDeps {
 
 export interface ResolveSshOptions {
   mode: TrustMode;
-  ask?: HostKeyPolicy['ask'];
+  ask?: AskTrust;
   password?: () => Promise<string | undefined>;
   /** ~/.ssh/config by default; null to ignore the user's config. */
   sshConfigFile?: string | null;
@@ -35,6 +37,7 @@ export interface ResolveSshOptions {
  */
 export function resolveSsh(t: { host: string; port?: number; user?: string }, deps: SshDeps, o: ResolveSshOptions): ResolvedSsh {
   const home = o.home ?? os.homedir();
+  const hostTrust = deps.hostTrust ?? new Trust({ store: deps.trust, audit: deps.audit, book: deps.book });
   const one = (alias: string, port: number | undefined, user: string | undefined, boxId: string | null, withPassword: boolean): Omit<ConnectSshOptions, 'signal' | 'sock'> & { proxy: ReturnType<typeof loadSshConfig>['proxyJump'] } => {
     const cfg = o.sshConfigFile === null ? null : loadSshConfig(alias, { file: o.sshConfigFile, home });
     const host = cfg?.hostName ?? alias;
@@ -59,7 +62,7 @@ export function resolveSsh(t: { host: string; port?: number; user?: string }, de
       user: u,
       identityFiles: [...new Set(files)],
       password: withPassword ? o.password : undefined,
-      trust: trustPolicy({ store: deps.trust, audit: deps.audit, book: deps.book, host, port: p, mode: o.mode, ask: o.ask, boxId }),
+      trust: hostTrust.checkFor({ host, port: p, mode: o.mode, ask: o.ask, boxId }),
       timeoutMs: o.timeoutMs,
       keepaliveMs: o.keepaliveMs,
       log: deps.log,

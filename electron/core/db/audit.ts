@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { AuditEntry } from '../../../shared/model.ts';
+import { AuditAction, type AuditEntry } from '../../../shared/model.ts';
 
 export type AuditOutcome = AuditEntry['outcome'];
 
@@ -16,7 +16,9 @@ export class AuditLog {
     this.#actor = actor;
   }
 
-  record(e: { boxId?: string | null; action: string; outcome: AuditOutcome; detail?: string; actor?: string }): void {
+  record(e: { boxId?: string | null; action: AuditAction; outcome: AuditOutcome; detail?: string; actor?: string }): void {
+    // The type says it; the check keeps a cast or a plain JS caller from writing a word the UI cannot name.
+    AuditAction.parse(e.action);
     this.#db
       .prepare('INSERT INTO audit (at, box_id, actor, action, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)')
       .run(new Date().toISOString(), e.boxId ?? null, e.actor ?? this.#actor(), e.action, e.outcome, (e.detail ?? '').slice(0, 4000));

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { FieldlinkError } from '../../../shared/errors.ts';
 import type { TrustPin, TrustSource } from '../../../shared/model.ts';
 
 interface PinRow {
@@ -18,7 +19,15 @@ export class TrustStore {
     this.#db = db;
   }
 
+  /**
+   * Adds or updates the pin for (host, port, key type). The decisions (is this key allowed here?)
+   * belong to core/trust; the table only refuses to hand one box's pin to another box.
+   */
   pin(p: { host: string; port: number; keyType: string; fingerprint: string; source: TrustSource; boxId?: string | null }): TrustPin {
+    const existing = this.forHost(p.host, p.port).find((x) => x.keyType === p.keyType);
+    if (existing?.boxId && p.boxId && existing.boxId !== p.boxId) {
+      throw new FieldlinkError('CONFLICT', `${p.host}:${p.port} is pinned for box ${existing.boxId}, not ${p.boxId}; its pin was left as it is.`, { host: p.host, port: p.port, boxId: existing.boxId });
+    }
     const pinnedAt = new Date().toISOString();
     this.#db
       .prepare(
@@ -40,6 +49,20 @@ export class TrustStore {
 
   list(): TrustPin[] {
     return (this.#db.prepare('SELECT * FROM trust_pins ORDER BY host, port, key_type').all() as unknown as PinRow[]).map(toPin);
+  }
+
+  /** Replaces every pin of (host, port) with these, in one transaction (a box re-read over its cable). */
+  replace(host: string, port: number, pins: Array<{ keyType: string; fingerprint: string; source: TrustSource; boxId: string | null }>): TrustPin[] {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      this.forget(host, port);
+      for (const p of pins) this.pin({ host, port, ...p });
+      this.#db.exec('COMMIT');
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+    return this.forHost(host, port);
   }
 
   forget(host: string, port: number): number {

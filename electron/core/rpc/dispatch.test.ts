@@ -51,10 +51,10 @@ describe('dispatch: the one door every transport goes through', () => {
     expect(JSON.stringify(r)).not.toMatch(/at .*\.ts:\d+/);
   });
 
-  it('audits a host-key pin', async () => {
+  it('audits a host-key pin request (refused: the core never saw that key in a handshake)', async () => {
     const fp = `SHA256:${'A'.repeat(43)}`;
-    const r = await app.dispatch('trust.pin', { host: '10.0.0.1', keyType: 'ssh-ed25519', fingerprint: fp, source: 'typed' });
-    expect(r).toMatchObject({ ok: true, value: { port: 22, source: 'typed' } });
-    expect(app.audit.list({ limit: 5 })[0]).toMatchObject({ action: 'trust.pin', outcome: 'ok' });
+    const r = await app.dispatch('trust.pin', { host: '10.0.0.1', keyType: 'ssh-ed25519', fingerprint: fp, source: 'first-use' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'HOST_KEY_UNKNOWN' } });
+    expect(app.audit.list({ limit: 5 })[0]).toMatchObject({ action: 'trust.refused', outcome: 'refused' });
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import nodePath from 'node:path';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import type { Box } from '../../../shared/model.ts';
@@ -20,7 +21,8 @@ export function parseTarget(text: string, lookup: (name: string) => Box | undefi
   if (t.startsWith('ssh://')) return parseSshUrl(t);
   if (t.startsWith('serial:')) return parseSerial(t);
 
-  const box = lookup(t);
+  // A literal address is where to connect, never a name a box may claim (a box can call itself 10.0.0.5).
+  const box = isIP(t.replace(/^\[|\]$/g, '')) ? undefined : lookup(t);
   if (box) return boxTarget(box);
 
   const m = /^(?:([A-Za-z0-9._-]+)@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$/.exec(t);

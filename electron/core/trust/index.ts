@@ -1,4 +1,4 @@
-export { fingerprintOf, normalizeFingerprint, keyTypeOf, hostKeyIdOf, keyTypeFromKeygen, FINGERPRINT_RE, type HostKeyId } from './fingerprint.ts';
+export { fingerprintOf, normalizeFingerprint, typedMatches, keyTypeOf, hostKeyIdOf, keyTypeFromKeygen, FINGERPRINT_RE, type HostKeyId } from './fingerprint.ts';
 export {
   parseKnownHosts,
   lookupKnownHosts,
@@ -14,6 +14,7 @@ export {
 } from './knownhosts.ts';
 export { decideHostKey, hostKeyCheck, trustPolicy, type HostKeyPolicy, type HostKeyDecision, type TrustMode } from './policy.ts';
 export { readHostKeys, parseHostKeyListing, type BoxHostKey } from './readhostkeys.ts';
-export { importKnownHostsIntoStore, exportKnownHostsFromStore, type TrustDeps } from './store.ts';
+export { importKnownHostsIntoStore, exportKnownHostsFromStore, type TrustStoreDeps } from './store.ts';
+export { Trust, judge, refusalOf, type TrustDeps, type Verdict, type AskTrust, type SerialPinResult } from './trust.ts';
 export { pinTypedFingerprint, type TypedPinDeps } from './typed.ts';
 export { trustHandlers } from './handlers.ts';

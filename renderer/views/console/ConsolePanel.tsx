@@ -184,11 +184,11 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
     if (phase.kind === 'open' && session && (session.state === 'closed' || session.state === 'error')) setPhase({ kind: 'ended', sessionId: phase.sessionId });
   }, [phase, session]);
 
-  const trust = async (key: OfferedKey, source: 'first-use' | 'typed') => {
+  const trust = async (key: OfferedKey, source: 'first-use' | 'typed', typed?: string) => {
     if (phase.kind !== 'trust') return;
     setPinning(true);
     try {
-      await client.call('trust.pin', { host: phase.problem.host, port: phase.problem.port, keyType: key.keyType, fingerprint: key.fingerprint, source, boxId });
+      await client.call('trust.pin', { host: phase.problem.host, port: phase.problem.port, keyType: key.keyType, fingerprint: key.fingerprint, source, typed, boxId });
       await connect();
     } catch (err) {
       setPhase({ kind: 'failed', error: explain(err) });
@@ -234,7 +234,7 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
       {phase.kind === 'failed' ? <ErrorNotice error={phase.error} /> : null}
       {phase.kind === 'ended' && session?.message ? <p className="console-ended">{safeText(session.message, 400)}</p> : null}
       {phase.kind === 'trust' ? (
-        <TrustPrompt problem={phase.problem} busy={pinning} onTrust={(k, s) => void trust(k, s)} onCancel={() => setPhase({ kind: 'idle' })} />
+        <TrustPrompt problem={phase.problem} busy={pinning} onTrust={(k, s, typed) => void trust(k, s, typed)} onCancel={() => setPhase({ kind: 'idle' })} />
       ) : null}
       <div className="terminal-wrap">
         <div className="terminal-host" ref={host} aria-label="Terminal" />

@@ -8,7 +8,18 @@ import { pinSourceText, sameFingerprint, type OfferedKey, type TrustProblem } fr
  * The host-key question, before any credential goes to the box. An unknown key can be trusted (on
  * first use, or after checking it against the label); a changed key cannot be accepted here at all.
  */
-export function TrustPrompt({ problem, busy, onTrust, onCancel }: { problem: TrustProblem; busy: boolean; onTrust: (key: OfferedKey, source: 'first-use' | 'typed') => void; onCancel: () => void }) {
+export function TrustPrompt({
+  problem,
+  busy,
+  onTrust,
+  onCancel,
+}: {
+  problem: TrustProblem;
+  busy: boolean;
+  /** `typed` is what the technician typed: the core pins as "typed" only when it matches. */
+  onTrust: (key: OfferedKey, source: 'first-use' | 'typed', typed?: string) => void;
+  onCancel: () => void;
+}) {
   const [typed, setTyped] = useState('');
   const [mismatch, setMismatch] = useState(false);
   const where = `${safeText(problem.host, 100)}${problem.port !== 22 ? `:${problem.port}` : ''}`;
@@ -53,12 +64,14 @@ export function TrustPrompt({ problem, busy, onTrust, onCancel }: { problem: Tru
     );
   }
 
+  // "I checked it" means the technician typed the fingerprint and it matched: never an empty field.
+  const matches = sameFingerprint(typed, key.fingerprint);
   const check = () => {
-    if (typed.trim() && !sameFingerprint(typed, key.fingerprint)) {
-      setMismatch(true);
+    if (!matches) {
+      setMismatch(typed.trim() !== '');
       return;
     }
-    onTrust(key, 'typed');
+    onTrust(key, 'typed', typed);
   };
   return (
     <section className="trust-prompt" role="alertdialog" aria-label="Unknown host key">
@@ -68,13 +81,14 @@ export function TrustPrompt({ problem, busy, onTrust, onCancel }: { problem: Tru
       <p>Fieldlink has not seen this box before. Compare the fingerprint below with the one on the box's label (or its screen) before you trust it.</p>
       <KeyList title="The box offers" keys={problem.offered} />
       <label className="field">
-        <span>Fingerprint from the label (optional, checked for you)</span>
+        <span>Fingerprint from the label (type it to mark the key as checked)</span>
         <input
           value={typed}
           onChange={(e) => {
             setTyped(e.target.value);
             setMismatch(false);
           }}
+          onBlur={() => setMismatch(typed.trim() !== '' && !matches)}
           placeholder="SHA256:…"
           spellCheck={false}
           aria-invalid={mismatch}
@@ -82,7 +96,7 @@ export function TrustPrompt({ problem, busy, onTrust, onCancel }: { problem: Tru
         {mismatch ? <small className="field-error">That does not match what the box offers. Do not trust it; check the label again or use the cable.</small> : null}
       </label>
       <div className="actions">
-        <button type="button" className="btn primary" disabled={busy} onClick={check}>
+        <button type="button" className="btn primary" disabled={busy || !matches} onClick={check} title={matches ? undefined : 'Type the fingerprint from the label first'}>
           <Icon name="check" /> I checked it
         </button>
         <button type="button" className="btn" disabled={busy} onClick={() => onTrust(key, 'first-use')}>
