@@ -1,6 +1,7 @@
-import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { callChannel, callNames, eventChannel, type CallResult } from '../shared/api.ts';
-import type { CoreDoor } from './core/app.ts';
+import type { IpcMain, IpcMainEvent, IpcMainInvokeEvent, WebContents } from 'electron';
+import { callChannel, callNames, eventChannel, type CallResult, type EventPayload } from '../shared/api.ts';
+import { ACK_CHANNEL, SLOW_CONSUMER_MESSAGE, SendWindow } from '../shared/flow.ts';
+import type { App, CoreDoor } from './core/app.ts';
 
 export interface IpcBinding {
   /** Forwards contract events to this window's page until the window is destroyed. */
@@ -14,13 +15,18 @@ export interface IpcBinding {
  * to attached windows. A call is answered only for the top frame of an attached window showing the
  * app's own page; anything else (a subframe, a page navigated elsewhere, a window we did not make)
  * gets UNAUTHORIZED. The payload is validated by the core's dispatcher, the same one the WebSocket uses.
+ *
+ * Console output is bounded per window like the WebSocket's (shared/flow.ts): each console.data goes
+ * with a sequence number the preload acknowledges once the page has it, and a console session whose
+ * output would take a window past MAX_QUEUED_BYTES unacknowledged is cut with a message instead of
+ * being queued in Electron without end. Other events are small and rare, and are always sent.
  */
-export function bindIpc(opts: { app: CoreDoor; ipcMain: IpcMain; isAppUrl: (url: string) => boolean }): IpcBinding {
+export function bindIpc(opts: { app: CoreDoor & Pick<App, 'consoles'>; ipcMain: IpcMain; isAppUrl: (url: string) => boolean }): IpcBinding {
   const { app, ipcMain, isAppUrl } = opts;
   const log = app.log.child({ component: 'ipc' });
-  const windows = new Set<WebContents>();
+  const windows = new Map<WebContents, SendWindow>();
 
-  const trusted = (event: IpcMainInvokeEvent): boolean => {
+  const trusted = (event: IpcMainInvokeEvent | IpcMainEvent): boolean => {
     const frame = event.senderFrame;
     return frame !== null && frame.parent === null && windows.has(event.sender) && isAppUrl(frame.url);
   };
@@ -36,20 +42,46 @@ export function bindIpc(opts: { app: CoreDoor; ipcMain: IpcMain; isAppUrl: (url:
     });
   }
 
+  const cutting = new Set<string>();
+  const cut = (sessionId: string, flow: SendWindow) => {
+    if (cutting.has(sessionId)) return;
+    cutting.add(sessionId);
+    log.warn({ sessionId, queued: flow.queued }, 'ipc: window is not keeping up with console output; cutting the session');
+    void app.consoles.cut(sessionId, SLOW_CONSUMER_MESSAGE).finally(() => cutting.delete(sessionId));
+  };
+
   const offBus = app.bus.onAny((name, payload) => {
-    for (const contents of windows) {
-      if (!contents.isDestroyed() && isAppUrl(contents.getURL())) contents.send(eventChannel(name), payload);
+    for (const [contents, flow] of windows) {
+      if (contents.isDestroyed() || !isAppUrl(contents.getURL())) continue;
+      if (name !== 'console.data') {
+        contents.send(eventChannel(name), payload);
+        continue;
+      }
+      const { sessionId, data } = payload as EventPayload<'console.data'>;
+      // What the payload costs in flight: its text (UTF-16 in both processes) and the envelope.
+      const bytes = data.length * 2 + 64;
+      if (!flow.admits(bytes)) {
+        cut(sessionId, flow);
+        continue;
+      }
+      contents.send(eventChannel(name), payload, flow.sent(bytes));
     }
   });
 
+  const onAck = (event: IpcMainEvent, seq: unknown) => {
+    if (trusted(event)) windows.get(event.sender)?.taken(seq);
+  };
+  ipcMain.on(ACK_CHANNEL, onAck);
+
   return {
     attach(contents) {
-      windows.add(contents);
+      windows.set(contents, new SendWindow());
       contents.once('destroyed', () => windows.delete(contents));
     },
     dispose() {
       offBus();
       for (const name of callNames) ipcMain.removeHandler(callChannel(name));
+      ipcMain.removeListener(ACK_CHANNEL, onAck);
       windows.clear();
     },
   };

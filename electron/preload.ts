@@ -1,5 +1,6 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { callChannel, callNames, eventChannel, eventNames, type CallResult, type PreloadBridge } from '../shared/api.ts';
+import { ACK_CHANNEL, ACK_EVERY_EVENTS } from '../shared/flow.ts';
 
 /**
  * Exposes window.fieldlink: one function per contract call and one subscribe function per contract
@@ -23,12 +24,39 @@ const calls = Object.fromEntries(
   ]),
 ) as PreloadBridge['calls'];
 
+/*
+ * Flow control for console output (shared/flow.ts): events main numbers are acknowledged once they
+ * have been handed to the page, every ACK_EVERY_EVENTS at once and the rest when the current task
+ * ends. A page too busy to take them stops the acks, and main stops queueing for it.
+ */
+let delivered = 0;
+let acked = 0;
+let ackTimer: ReturnType<typeof setTimeout> | null = null;
+const ack = () => {
+  ackTimer = null;
+  if (delivered <= acked) return;
+  acked = delivered;
+  ipcRenderer.send(ACK_CHANNEL, acked);
+};
+const handedOver = (seq: unknown) => {
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq <= delivered) return;
+  delivered = seq;
+  if (delivered - acked >= ACK_EVERY_EVENTS) ack();
+  else ackTimer ??= setTimeout(ack, 0);
+};
+
 const events = Object.fromEntries(
   eventNames.map((name) => [
     name,
     (listener: (payload: unknown) => void): (() => void) => {
       if (typeof listener !== 'function') throw new TypeError(`fieldlink.events['${name}'] needs a function`);
-      const forward = (_event: IpcRendererEvent, payload: unknown) => listener(payload);
+      const forward = (_event: IpcRendererEvent, payload: unknown, seq?: unknown) => {
+        try {
+          listener(payload);
+        } finally {
+          handedOver(seq);
+        }
+      };
       ipcRenderer.on(eventChannel(name), forward);
       return () => void ipcRenderer.removeListener(eventChannel(name), forward);
     },

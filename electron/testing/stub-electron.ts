@@ -75,9 +75,9 @@ export class StubWebContents extends EventEmitter {
   }
   send(channel: string, ...args: unknown[]): void {
     if (this.#destroyed) throw new Error('Object has been destroyed');
-    const payload = structuredClone(args[0]);
-    this.sent.push({ channel, payload });
-    this.renderer.emit(channel, { sender: null }, payload);
+    const cloned = structuredClone(args);
+    this.sent.push({ channel, payload: cloned[0] });
+    this.renderer.emit(channel, { sender: null }, ...cloned);
   }
   setWindowOpenHandler(handler: (details: Electron.HandlerDetails) => Electron.WindowOpenHandlerResponse): void {
     this.windowOpenHandler = handler;
@@ -208,6 +208,13 @@ export const ipcRenderer = {
     preloadContext.contents?.renderer.removeListener(channel, listener);
     return ipcRenderer;
   },
+  /** What Electron does for ipcRenderer.send: clone, and emit on ipcMain with the sender's frame. */
+  send(channel: string, ...args: unknown[]): void {
+    const contents = preloadContext.contents;
+    if (!contents) throw new Error('stub: no preload context');
+    const event = { sender: contents, senderFrame: preloadContext.frame ?? contents.mainFrame, processId: 1, frameId: 1 };
+    ipcMain.emit(channel, event, ...structuredClone(args));
+  },
 };
 
 export const exposed: Record<string, unknown> = {};
@@ -280,7 +287,7 @@ export const safeStorage = {
 
 // Held to Electron's declarations: these fail to compile if the stub's shapes drift from the real API.
 ipcMain satisfies Pick<Electron.IpcMain, 'handle' | 'removeHandler'>;
-ipcRenderer satisfies Pick<Electron.IpcRenderer, 'invoke'>;
+ipcRenderer satisfies Pick<Electron.IpcRenderer, 'invoke' | 'send'>;
 contextBridge satisfies Pick<Electron.ContextBridge, 'exposeInMainWorld'>;
 protocol satisfies Pick<Electron.Protocol, 'registerSchemesAsPrivileged' | 'handle'>;
 shell satisfies Pick<Electron.Shell, 'openExternal'>;

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { WebSocket, RawData } from 'ws';
 import { isEventName, type EventName } from '../../shared/api.ts';
 import { FieldlinkError, describeZodError, type ApiError } from '../../shared/errors.ts';
+import { MAX_QUEUED_BYTES } from '../../shared/flow.ts';
 import {
   CLOSE_GOING_AWAY,
   CLOSE_SLOW_CONSUMER,
@@ -19,7 +20,10 @@ export interface SessionLimits {
   helloTimeoutMs: number;
   /** Calls one socket may have running at once; more are refused, not queued. */
   maxInFlight: number;
-  /** Bytes queued for a client that does not read before it is cut off (it reconnects and resubscribes). */
+  /**
+   * Bytes queued for a client that does not read before it is cut off (it reconnects and
+   * resubscribes); the bound IPC holds windows to as well (shared/flow.ts).
+   */
   maxBufferedBytes: number;
 }
 
@@ -30,7 +34,7 @@ export interface SessionLimits {
  */
 export const SOCKET_SERVER_OPTIONS = { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, skipUTF8Validation: true } as const;
 
-export const DEFAULT_LIMITS: SessionLimits = { helloTimeoutMs: 10_000, maxInFlight: 64, maxBufferedBytes: 8 * 1024 * 1024 };
+export const DEFAULT_LIMITS: SessionLimits = { helloTimeoutMs: 10_000, maxInFlight: 64, maxBufferedBytes: MAX_QUEUED_BYTES };
 
 /** Compares tokens in constant time, whatever their lengths. */
 export function tokenMatches(expected: string, offered: string): boolean {

@@ -69,6 +69,24 @@ describe('console sessions', () => {
     await expect(sessions.open('ssh://h', { cols: 80, rows: 24 })).rejects.toMatchObject({ code: 'HOST_KEY_UNKNOWN', details: { host: 'h' } });
   });
 
+  it('cuts a session saying why, and forwards nothing the link still delivers after', async () => {
+    const bus = new EventBus();
+    const m = memoryLink();
+    const sessions = new ConsoleSessions(bus, async () => m.link);
+    const states: string[] = [];
+    let data = 0;
+    bus.on('console.state', (s) => states.push(`${s.state}:${s.message ?? ''}`));
+    bus.on('console.data', () => data++);
+    const s = await sessions.open('ssh://box', { cols: 80, rows: 24 });
+    await sessions.cut(s.sessionId, 'too fast');
+    expect(states.at(-1)).toBe('error:too fast');
+    expect(m.isClosed()).toBe(true);
+    m.emit(Buffer.from('late bytes'));
+    expect(data).toBe(0);
+    await sessions.cut(s.sessionId, 'again');
+    expect(states.filter((x) => x.startsWith('error'))).toHaveLength(1);
+  });
+
   it('closes a terminal that finished connecting after the technician gave up on it', async () => {
     const m = memoryLink();
     let finish!: () => void;

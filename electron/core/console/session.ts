@@ -75,6 +75,8 @@ export class ConsoleSessions {
     entry.link = link;
     const decoder = new StringDecoder('utf8');
     link.onData((chunk) => {
+      // Bytes the link still delivers after a close or cut belong to no session any more.
+      if (!this.#sessions.has(sessionId)) return;
       const text = decoder.write(Buffer.from(chunk));
       for (let i = 0; i < text.length; i += MAX_EVENT_CHARS) this.#bus.emit('console.data', { sessionId, data: text.slice(i, i + MAX_EVENT_CHARS) });
     });
@@ -102,6 +104,19 @@ export class ConsoleSessions {
     entry.abort.abort();
     await entry.link?.close().catch(() => {});
     this.#publish({ ...entry.info, state: 'closed', message: null });
+  }
+
+  /**
+   * Ends a session that cannot go on (its output does not reach the technician: a window that does
+   * not keep up), saying why in its state, before the link is closed.
+   */
+  async cut(sessionId: string, message: string): Promise<void> {
+    const entry = this.#sessions.get(sessionId);
+    if (!entry) return;
+    this.#sessions.delete(sessionId);
+    entry.abort.abort();
+    this.#publish({ ...entry.info, state: 'error', message });
+    await entry.link?.close().catch(() => {});
   }
 
   async closeAll(): Promise<void> {
