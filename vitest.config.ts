@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { labSerialEnv } from './lab/config.ts';
 
 /**
@@ -25,6 +25,8 @@ export default defineConfig({
             '*.test.ts',
             // The lint rules' proofs (test/unit/lint) until they move beside eslint.config.js.
             'test/unit/**/*.test.ts',
+            // The renderer against a real core, in-process: it needs no lab, and renderer/ may not import electron/.
+            'test/integration/renderer/**/*.test.ts',
           ],
           environment: 'node',
         },
@@ -34,6 +36,7 @@ export default defineConfig({
         test: {
           name: 'lab',
           include: ['test/lab/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/fault/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/integration/renderer/**'],
           // The lab's consoles are by-id links outside /dev: name their folder as a serial folder.
           env: { FIELDLINK_SERIAL_DIRS: labSerialEnv().FIELDLINK_SERIAL_DIRS! },
           testTimeout: 120_000,

@@ -2,16 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { callNames, eventNames, type PreloadBridge } from '../../shared/api.ts';
-import type { Box } from '../../shared/model.ts';
-import { createApp, type App } from '../../electron/core/app.ts';
-import { createLogger } from '../../electron/core/log/index.ts';
-import { createIpcClient } from '../transport/ipc.ts';
-import { ConsoleSinks } from './console.ts';
-import { wireEvents } from './events.ts';
-import { countsSentence, fleetCounts, matchesQuery, sortForFleet } from './selectors.ts';
-import { mergeJobs, runningJobs } from './status.ts';
-import { createAppStore } from './store.ts';
+import { callNames, eventNames, type PreloadBridge } from '../../../shared/api.ts';
+import { createApp, type App } from '../../../electron/core/app.ts';
+import { createLogger } from '../../../electron/core/log/index.ts';
+import { createIpcClient } from '../../../renderer/transport/ipc.ts';
+import { ConsoleSinks } from '../../../renderer/stores/console.ts';
+import { wireEvents } from '../../../renderer/stores/events.ts';
+import { runningJobs } from '../../../renderer/stores/status.ts';
+import { createAppStore } from '../../../renderer/stores/store.ts';
 
 /**
  * The store against a real core: the same client the Electron window uses (transport/ipc.ts), over a
@@ -98,7 +96,12 @@ describe('app store on a real core', () => {
     await app.close();
     const store = createAppStore(createIpcClient(bridge));
     await store.getState().load();
-    expect(store.getState().loadError?.code).toBeDefined();
+    // The closed core answers every call with the internal-error sentence; the window shows it with a next step.
+    expect(store.getState().loadError).toMatchObject({
+      code: 'INTERNAL',
+      sentence: 'Something went wrong inside Fieldlink.',
+      next: 'Try again; if it keeps happening, send the log file to support.',
+    });
     expect(store.getState().loaded).toBe(true);
     app = createApp({ host: 'test', dataDir: dir, logger: createLogger({ level: 'silent' }) });
   });
@@ -112,44 +115,5 @@ describe('app store on a real core', () => {
     expect(store.getState().selected).toEqual([]);
     for (let i = 0; i < 10; i++) store.getState().notify(new Error('x'));
     expect(store.getState().notices.length).toBeLessThanOrEqual(4);
-  });
-});
-
-const mk = (p: Partial<Box> & { id: string }): Box => ({
-  hostname: p.id, serial: null, model: null, vendor: null, arch: null, addresses: [], consolePath: null, reach: 'lan', state: 'provisioned', trust: 'cable', health: 'healthy', k3sVersion: null, firstSeen: '', lastSeen: '', ...p,
-});
-
-describe('fleet selectors', () => {
-  const boxes = [
-    mk({ id: 'a', hostname: 'edge-10' }),
-    mk({ id: 'b', hostname: 'edge-2', state: 'new', health: 'unknown' }),
-    mk({ id: 'c', hostname: 'edge-3', trust: 'changed' }),
-    mk({ id: 'd', hostname: 'edge-1', health: 'down', addresses: ['10.9.9.9'], serial: 'XK-77' }),
-  ];
-  it('counts in words as UX.md writes them', () => {
-    expect(countsSentence(fleetCounts(boxes))).toBe('4 boxes: 1 healthy, 2 need attention, 1 new');
-    expect(countsSentence(fleetCounts([]))).toBe('0 boxes');
-    expect(countsSentence(fleetCounts([mk({ id: 'x', health: 'unknown' })]))).toBe('1 box');
-  });
-  it('puts a changed key first, then trouble, then new boxes, then the rest by natural name order', () => {
-    expect(sortForFleet(boxes).map((b) => b.id)).toEqual(['c', 'd', 'b', 'a']);
-  });
-  it('searches every word across name, serial and address', () => {
-    expect(boxes.filter((b) => matchesQuery(b, 'xk 10.9')).map((b) => b.id)).toEqual(['d']);
-    expect(boxes.filter((b) => matchesQuery(b, '  ')).length).toBe(4);
-  });
-  it('never lets a late snapshot bring an ended job back to running', () => {
-    const base = { kind: 'sync' as const, title: 't', progress: null, step: null, startedAt: '2026-01-01T00:00:00Z', endedAt: null, error: null };
-    const ended = mergeJobs({}, [{ ...base, id: 'j', state: 'cancelled' }]);
-    expect(mergeJobs(ended, [{ ...base, id: 'j', state: 'running' }]).j!.state).toBe('cancelled');
-  });
-  it('keeps running jobs and only the newest finished ones', () => {
-    const job = (id: string, state: 'running' | 'done', t: number) => ({ id, kind: 'sync' as const, title: id, state, progress: null, step: null, startedAt: new Date(t).toISOString(), endedAt: null, error: null });
-    let jobs = mergeJobs({}, [job('run', 'running', 0)]);
-    for (let i = 1; i <= 80; i++) jobs = mergeJobs(jobs, [job(`d${i}`, 'done', i * 1000)]);
-    expect(Object.keys(jobs)).toHaveLength(50);
-    expect(jobs.run).toBeDefined();
-    expect(jobs.d80).toBeDefined();
-    expect(jobs.d1).toBeUndefined();
   });
 });

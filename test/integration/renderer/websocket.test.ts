@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { startWebHost, type WebHost } from '../../electron/web.ts';
-import { FieldlinkError } from '../../shared/errors.ts';
-import { makeApp } from '../../electron/web/testing.ts';
-import { createWebSocketClient, type SocketLike, type WebSocketClient } from './websocket.ts';
-import type { ConnectionState } from './connection.ts';
-import { MAX_MESSAGE_BYTES } from '../../shared/wire.ts';
+import { startWebHost, type WebHost } from '../../../electron/web.ts';
+import { FieldlinkError } from '../../../shared/errors.ts';
+import { makeApp } from '../../../electron/web/testing.ts';
+import { createWebSocketClient, type SocketLike, type WebSocketClient } from '../../../renderer/transport/websocket.ts';
+import type { ConnectionState } from '../../../renderer/transport/connection.ts';
+import { MAX_MESSAGE_BYTES } from '../../../shared/wire.ts';
 
 /** The browser sends its page's Origin on its own; in Node the test's socket has to say it. */
 const connectAs = (origin: string) => (url: string) => new WebSocket(url, { headers: { origin } }) as unknown as SocketLike;
