@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrustStore, openDatabase } from '../../electron/core/db/index.ts';
+import { AuditLog, TrustStore, openDatabase } from '../../electron/core/db/index.ts';
 import { connectSsh } from '../../electron/core/transport/ssh/index.ts';
 import { expandIdentityFile, resolveSshConfig } from '../../electron/core/transport/sshconfig.ts';
-import { exportKnownHosts, importKnownHosts, lookupKnownHosts, readHostKeys, hostKeyCheck } from '../../electron/core/trust/index.ts';
+import { exportKnownHosts, importKnownHosts, lookupKnownHosts, readHostKeys, hostKeyCheck, trustPolicy } from '../../electron/core/trust/index.ts';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
 
 const skip = canRunSshd();
@@ -89,6 +89,27 @@ describe.skipIf(skip)('host-key trust with real OpenSSH tools as the judge', () 
       }
       expect(stderr).not.toMatch(/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
       expect(stderr).toMatch(/Permission denied/);
+    }
+  });
+
+  it('a first-use key is pinned only once the login completed: a refused login (wrong password) leaves no pin', async () => {
+    // ssh2 asks the host verifier before it checks the server's signature, and long before the login:
+    // a pin written there would trust a server that proved nothing.
+    const db = openDatabase(':memory:');
+    const store = new TrustStore(db);
+    const audit = new AuditLog(db, () => 'test');
+    try {
+      const check = () => trustPolicy({ store, audit, host: d.host, port: d.port, mode: 'accept-new' });
+      const err = (await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => 'wrong-password', trust: check(), timeoutMs: 20_000 }).catch((e) => e)) as { code?: string };
+      expect(err.code).toBe('AUTH_FAILED');
+      expect(store.forHost(d.host, d.port)).toEqual([]);
+      expect(audit.list({ limit: 10 }).filter((a) => a.action === 'trust.pin')).toEqual([]);
+      // Control: the same check with the right password pins the key it proved, as first use.
+      const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: check(), timeoutMs: 20_000 });
+      await sh.close();
+      expect(store.forHost(d.host, d.port)).toMatchObject([{ fingerprint: sh.hostKey.fingerprint, source: 'first-use' }]);
+    } finally {
+      db.close();
     }
   });
 
