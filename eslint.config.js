@@ -89,7 +89,7 @@ export default tseslint.config(
   },
   {
     // Config files are read by tools that want a default export.
-    files: ['*.config.ts', '*.config.js', 'forge.config.ts'],
+    files: ['**/*.config.ts', '**/*.config.js'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

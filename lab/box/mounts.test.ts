@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { itWith, needsRoot } from '../../test/fixtures/needs.ts';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -69,7 +70,7 @@ describe('box mount table', () => {
     }
   });
 
-  it.runIf(process.getuid?.() === 0)('is read by util-linux mount as meant (a fake mount, nothing is mounted)', () => {
+  itWith(needsRoot('util-linux mount --fake reads an fstab only as root'), 'is read by util-linux mount as meant (a fake mount, nothing is mounted)', () => {
     const root = fakeRoot();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl mounts '));
     try {

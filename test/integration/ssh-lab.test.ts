@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../fixtures/needs.ts';
 import { FieldlinkError } from '../../shared/errors.ts';
 import { connectSsh, type SshShell } from '../../electron/core/transport/ssh/index.ts';
 import { readHostKeys, hostKeyCheck } from '../../electron/core/trust/index.ts';
@@ -20,7 +21,7 @@ function labBox(): { ip: string; password: string; hostKeys: Array<{ type: strin
 
 const box = labBox();
 
-describe.skipIf(!box)('SSH shell against the lab box-01 (real box sshd, from fl-tech)', () => {
+describeWith(box ? null : 'needs the lab up with box-01 powered (npm run lab -- up), run inside fl-tech', 'SSH shell against the lab box-01 (real box sshd, from fl-tech)', () => {
   let sh: SshShell;
   const pins = () => box!.hostKeys.map((k) => ({ keyType: k.type, fingerprint: k.fingerprint }));
   beforeAll(async () => {

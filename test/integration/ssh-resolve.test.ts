@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FieldlinkError } from '../../shared/errors.ts';
 import { AuditLog, TrustStore, openDatabase } from '../../electron/core/db/index.ts';
 import { ensureTechnicianKey } from '../../electron/core/keys/index.ts';
@@ -12,10 +12,11 @@ import { resolveSsh } from '../../electron/core/connections/index.ts';
 import { pinTypedFingerprint } from '../../electron/core/trust/index.ts';
 import { exportKnownHostsFromStore, importKnownHostsIntoStore, PublicKeyBook, hostKeyCheck } from '../../electron/core/trust/index.ts';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
+import { describeWith } from '../fixtures/needs.ts';
 
 const skip = canRunSshd();
 
-describe.skipIf(skip)('resolving targets, probing keys, agents, keepalive and silent servers', () => {
+describeWith(skip, 'resolving targets, probing keys, agents, keepalive and silent servers', () => {
   let d: TestSshd;
   let tmp: string;
   beforeAll(async () => {

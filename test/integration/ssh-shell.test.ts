@@ -2,13 +2,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FieldlinkError } from '../../shared/errors.ts';
 import { AuditLog, TrustStore, openDatabase } from '../../electron/core/db/index.ts';
 import { ensureTechnicianKey } from '../../electron/core/keys/index.ts';
 import { connectSsh, type ConnectSshOptions } from '../../electron/core/transport/ssh/index.ts';
-import { trustPolicy, type HostKeyPolicy, hostKeyCheck } from '../../electron/core/trust/index.ts';
+import { trustPolicy, hostKeyCheck } from '../../electron/core/trust/index.ts';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
+import { describeWith } from '../fixtures/needs.ts';
 
 const skip = canRunSshd();
 
@@ -45,7 +46,7 @@ function authLines(log: string): string[] {
   return log.split('\n').filter((l) => /userauth-request|Failed (password|publickey|none)|Accepted |Postponed|input_userauth_request/.test(l));
 }
 
-describe.skipIf(skip)('SSH shell against a real OpenSSH sshd', () => {
+describeWith(skip, 'SSH shell against a real OpenSSH sshd', () => {
   let d: TestSshd;
   const pinned = () => hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' });
   const base = (): ConnectSshOptions => ({ host: d.host, port: d.port, user: d.user, password: async () => d.password, agent: '', trust: pinned(), timeoutMs: 20_000 });
@@ -240,7 +241,7 @@ describe.skipIf(skip)('SSH shell against a real OpenSSH sshd', () => {
   });
 });
 
-describe.skipIf(skip)('SSH keyboard-interactive login', () => {
+describeWith(skip, 'SSH keyboard-interactive login', () => {
   let d: TestSshd;
   beforeAll(async () => {
     d = await startSshd({ password: false, kbdInteractive: true });

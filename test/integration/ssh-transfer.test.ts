@@ -4,16 +4,17 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FieldlinkError } from '../../shared/errors.ts';
 import { connectSsh, partialPath, SshPool, type ConnectSshOptions } from '../../electron/core/transport/ssh/index.ts';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
+import { describeWith } from '../fixtures/needs.ts';
 import { hostKeyCheck } from '../../electron/core/trust/index.ts';
 
 const skip = canRunSshd();
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-describe.skipIf(skip)('SFTP put/get, tunnels, terminals and the pool against a real sshd', () => {
+describeWith(skip, 'SFTP put/get, tunnels, terminals and the pool against a real sshd', () => {
   let d: TestSshd;
   const base = (): ConnectSshOptions => ({ host: d.host, port: d.port, user: d.user, password: async () => d.password, agent: '', trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }) });
 

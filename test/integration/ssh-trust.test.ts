@@ -2,16 +2,17 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AuditLog, TrustStore, openDatabase } from '../../electron/core/db/index.ts';
 import { connectSsh } from '../../electron/core/transport/ssh/index.ts';
 import { expandIdentityFile, resolveSshConfig } from '../../electron/core/transport/sshconfig.ts';
 import { exportKnownHosts, importKnownHosts, lookupKnownHosts, readHostKeys, hostKeyCheck, trustPolicy } from '../../electron/core/trust/index.ts';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
+import { describeWith } from '../fixtures/needs.ts';
 
 const skip = canRunSshd();
 
-describe.skipIf(skip)('host-key trust with real OpenSSH tools as the judge', () => {
+describeWith(skip, 'host-key trust with real OpenSSH tools as the judge', () => {
   let d: TestSshd;
   let tmp: string;
   beforeAll(async () => {

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { itWith, needsRoot } from '../../../test/fixtures/needs.ts';
 import { createLogger } from '../log/index.ts';
 import { ensurePrivateDir, ensurePrivateFile } from './index.ts';
 
 const posix = process.platform !== 'win32';
-const root = process.getuid?.() === 0;
 const NOBODY = 65534;
 
 const dirs: string[] = [];
@@ -68,7 +68,7 @@ describe.skipIf(!posix)('data folder and file modes', () => {
     expect(fs.existsSync(path.join(d, 'absent'))).toBe(false);
   });
 
-  it.skipIf(!root)('refuses a folder or file owned by another user with a clear STORAGE error, changing nothing', () => {
+  itWith(needsRoot('chown to another user'), 'refuses a folder or file owned by another user with a clear STORAGE error, changing nothing', () => {
     const d = path.join(tmp(), 'theirs');
     fs.mkdirSync(d, { mode: 0o755 });
     fs.chownSync(d, NOBODY, NOBODY);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { itWith, needsRoot } from '../../../test/fixtures/needs.ts';
 import { Writable } from 'node:stream';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import { createLogger } from '../log/index.ts';
@@ -45,7 +46,7 @@ describe('technician key', () => {
     expect(lines.join('')).toMatch(/data file was open to other users/);
   });
 
-  it.skipIf(process.platform === 'win32' || process.getuid?.() !== 0)('refuses a key owned by another user: whoever owns it could swap it', () => {
+  itWith(process.platform === 'win32' ? 'needs POSIX file owners' : needsRoot('chown to another user'), 'refuses a key owned by another user: whoever owns it could swap it', () => {
     const d = tmp();
     ensureTechnicianKey(d);
     fs.chownSync(technicianKeyPath(d), 65534, 65534);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { itWith } from '../../../test/fixtures/needs.ts';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import { loadSshConfig, parseJumpSpec, resolveSshConfig } from './sshconfig.ts';
 
@@ -38,7 +39,7 @@ describe('ssh config', () => {
   });
 
   // Held to the real tool: what OpenSSH's own `ssh -G` resolves (it prints and exits; no connection).
-  it.skipIf(!fs.existsSync('/usr/bin/ssh'))('resolves Host patterns, negation and first-value-wins exactly as ssh -G does', () => {
+  itWith(fs.existsSync('/usr/bin/ssh') ? null : 'needs /usr/bin/ssh (openssh-client)', 'resolves Host patterns, negation and first-value-wins exactly as ssh -G does', () => {
     const text = [
       'Host gw',
       '  HostName 192.0.2.1',
