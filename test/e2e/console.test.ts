@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
+import { describeWith } from '../fixtures/needs.ts';
 import { boxPasswordSecret } from '../../electron/core/connections/index.ts';
 import { shot, startHarness, type Harness } from './helpers.ts';
 
@@ -11,7 +12,7 @@ import { shot, startHarness, type Harness } from './helpers.ts';
  */
 const skip = canRunSshd();
 
-describe.skipIf(skip !== null)('Console view on a real sshd', () => {
+describeWith(skip, 'Console view on a real sshd', () => {
   let h: Harness;
   let sshd: TestSshd;
   let target: string;
