@@ -1,4 +1,5 @@
 import { FieldlinkError, type ErrorCode } from '../shared/errors.ts';
+import { PasswordNeeded } from '../shared/api.ts';
 
 /**
  * The one place a typed error becomes words on screen: what happened (a sentence) and what to do
@@ -53,6 +54,19 @@ function isApiErrorLike(v: unknown): v is { code: ErrorCode; message: string; de
   if (typeof v !== 'object' || v === null) return false;
   const o = v as Record<string, unknown>;
   return typeof o.code === 'string' && Object.hasOwn(TEXT, o.code) && typeof o.message === 'string';
+}
+
+/**
+ * For AUTH_FAILED where a password would get in (no agent or key worked, or the password was
+ * refused): what the password prompt needs. Null for every other error, and for a box that takes no
+ * password at all (then the plain error, with its next step, is the right thing to show).
+ */
+export function passwordProblemOf(err: unknown): PasswordNeeded | null {
+  const e = asFieldlinkError(err);
+  if (e.code !== 'AUTH_FAILED') return null;
+  const parsed = PasswordNeeded.safeParse(e.details ?? {});
+  if (!parsed.success) return null;
+  return { ...parsed.data, target: parsed.data.target.slice(0, 500), user: parsed.data.user.slice(0, 64) };
 }
 
 /** For BAD_REQUEST from the core: which field the schema complained about, to point at it inline. */

@@ -7,13 +7,15 @@ import type { ConsoleSession } from '../../../shared/model.ts';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { Icon } from '../../components/Icon.tsx';
 import { StatusWord } from '../../components/StatusWord.tsx';
-import { explain, type Explained } from '../../errors.ts';
+import type { PasswordNeeded } from '../../../shared/api.ts';
+import { explain, passwordProblemOf, type Explained } from '../../errors.ts';
 import type { Label } from '../../format/labels.ts';
 import { safeText } from '../../format/text.ts';
 import { appStore, consoleSinks, useApp } from '../../stores/index.ts';
 import type { ConsoleTarget } from './targets.ts';
 import { trustProblemOf, withPinSources, type OfferedKey, type TrustProblem } from './trust.ts';
 import { TrustPrompt } from './TrustPrompt.tsx';
+import { InstallKeyOffer, PasswordPrompt, type KeyOfferState } from './PasswordPrompt.tsx';
 import { WriteQueue } from './writeQueue.ts';
 
 type Phase =
@@ -22,7 +24,14 @@ type Phase =
   | { kind: 'open'; sessionId: string }
   | { kind: 'ended'; sessionId: string }
   | { kind: 'failed'; error: Explained }
-  | { kind: 'trust'; problem: TrustProblem };
+  | { kind: 'trust'; problem: TrustProblem }
+  | { kind: 'password'; problem: PasswordNeeded; attempt: number; busy: boolean };
+
+/** The password the technician typed, for one console.open only. */
+interface Credentials {
+  password: string;
+  remember: boolean;
+}
 
 /** Enough history to scroll back through a boot log; bounded so a chatty box cannot eat the laptop. */
 const SCROLLBACK_LINES = 5000;
@@ -35,6 +44,7 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
   const [choice, setChoice] = useState(0);
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
   const [pinning, setPinning] = useState(false);
+  const [keyOffer, setKeyOffer] = useState<KeyOfferState | null>(null);
   const target = targets[Math.min(choice, targets.length - 1)]!;
   const session = useApp((s) => (phase.kind === 'open' || phase.kind === 'ended' ? s.sessions[phase.sessionId] : undefined));
 
@@ -43,6 +53,11 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
   const fit = useRef<FitAddon | null>(null);
   const live = useRef<{ sessionId: string; queue: WriteQueue; detach: () => void } | null>(null);
   const generation = useRef(0);
+  /**
+   * Settles once every earlier open and close of this panel is over. A serial port has one holder:
+   * a new open waits for the old session to let go, or it would be refused as already in use.
+   */
+  const settling = useRef<Promise<unknown>>(Promise.resolve());
 
   const closeLive = useCallback(() => {
     const l = live.current;
@@ -52,26 +67,44 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
     l.detach();
     consoleSinks.forget(l.sessionId);
     appStore.getState().dropSession(l.sessionId);
-    client.call('console.close', { sessionId: l.sessionId }).catch(() => {
-      // Closing a session that already ended is fine; there is nothing left to tell the technician.
-    });
+    settling.current = Promise.all([
+      settling.current,
+      client.call('console.close', { sessionId: l.sessionId }).catch(() => {
+        // Closing a session that already ended is fine; there is nothing left to tell the technician.
+      }),
+    ]);
   }, [client]);
 
-  const connect = useCallback(async () => {
+  const connect = useCallback(async (creds?: Credentials, keepOffer = false) => {
     const t = term.current;
     if (!t) return;
     closeLive();
     const gen = ++generation.current;
-    setPhase({ kind: 'opening' });
+    if (!keepOffer) setKeyOffer(null);
+    // A retry keeps the password form on screen (busy), so a refusal lands back in it.
+    setPhase((p) => (creds && p.kind === 'password' ? { ...p, busy: true } : { kind: 'opening' }));
+    const before = settling.current;
+    let settled!: () => void;
+    settling.current = new Promise<void>((resolve) => (settled = resolve));
+    try {
+      await before;
+      if (gen !== generation.current) return;
+      await connectNow(t, gen, creds, keepOffer);
+    } finally {
+      settled();
+    }
+  }, [client, closeLive, target.target]);
+
+  const connectNow = async (t: Terminal, gen: number, creds: Credentials | undefined, keepOffer: boolean) => {
     try {
       fit.current?.fit();
     } catch {
       // Not laid out yet (hidden tab): the terminal's default size is used until the next resize.
     }
     try {
-      const s = await client.call('console.open', { target: target.target, cols: t.cols, rows: t.rows });
+      const s = await client.call('console.open', { target: target.target, cols: t.cols, rows: t.rows, ...(creds ? { password: creds.password, remember: creds.remember } : {}) });
       if (gen !== generation.current) {
-        void client.call('console.close', { sessionId: s.sessionId }).catch(() => {});
+        await client.call('console.close', { sessionId: s.sessionId }).catch(() => {});
         return;
       }
       appStore.getState().setSession(s);
@@ -83,6 +116,7 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
       const detach = consoleSinks.attach(s.sessionId, (data) => t.write(data));
       live.current = { sessionId: s.sessionId, queue, detach };
       setPhase({ kind: 'open', sessionId: s.sessionId });
+      if (s.passwordLogin && !keepOffer) setKeyOffer({ kind: 'offer' });
       t.focus();
     } catch (err) {
       if (gen !== generation.current) return;
@@ -92,9 +126,14 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
         problem = withPinSources(problem, await client.call('trust.list', {}).catch(() => []));
         if (gen !== generation.current) return;
       }
+      const password = problem ? null : passwordProblemOf(err);
+      if (password) {
+        setPhase((p) => ({ kind: 'password', problem: password, attempt: p.kind === 'password' ? p.attempt + 1 : 0, busy: false }));
+        return;
+      }
       setPhase(problem ? { kind: 'trust', problem } : { kind: 'failed', error: explain(err, { NOT_AVAILABLE_YET: meanwhile(target) }) });
     }
-  }, [client, closeLive, target.target]);
+  };
 
   // The terminal lives as long as the panel; sessions come and go inside it.
   useEffect(() => {
@@ -197,6 +236,28 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
     }
   };
 
+  /**
+   * The technician key onto the box the password just opened. Over SSH the pooled connection carries
+   * it while the terminal stays; a serial port is held by the terminal, so it is let go for the
+   * install and the console opened again (the box's shell is still logged in).
+   */
+  const installKey = async () => {
+    const serial = session?.via === 'serial' || target.via === 'serial';
+    setKeyOffer({ kind: 'installing' });
+    if (serial) {
+      generation.current++;
+      closeLive();
+      setPhase({ kind: 'opening' });
+    }
+    try {
+      const r = await client.call('keys.install', { target: target.target });
+      setKeyOffer({ kind: 'done', added: r.added, verified: r.verified, fingerprint: r.fingerprint });
+    } catch (err) {
+      setKeyOffer({ kind: 'failed', error: explain(err) });
+    }
+    if (serial) await connect(undefined, true);
+  };
+
   const state = stateLabel(phase, session);
   return (
     <div className="console-panel">
@@ -227,7 +288,7 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
         <button type="button" className="btn" onClick={() => term.current && void pasteInto(term.current)} disabled={phase.kind !== 'open'} title="Paste (Ctrl+Shift+V)">
           <Icon name="paste" /> Paste
         </button>
-        <button type="button" className="btn primary" onClick={() => void connect()} disabled={phase.kind === 'opening'}>
+        <button type="button" className="btn primary" onClick={() => void connect()} disabled={phase.kind === 'opening' || (phase.kind === 'password' && phase.busy)}>
           <Icon name="refresh" /> {phase.kind === 'open' ? 'Reconnect' : 'Connect'}
         </button>
       </div>
@@ -236,6 +297,19 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
       {phase.kind === 'trust' ? (
         <TrustPrompt problem={phase.problem} busy={pinning} onTrust={(k, s, typed) => void trust(k, s, typed)} onCancel={() => setPhase({ kind: 'idle' })} />
       ) : null}
+      {phase.kind === 'password' ? (
+        <PasswordPrompt
+          problem={phase.problem}
+          attempt={phase.attempt}
+          busy={phase.busy}
+          onSubmit={(password, remember) => void connect({ password, remember })}
+          onCancel={() => {
+            generation.current++;
+            setPhase({ kind: 'idle' });
+          }}
+        />
+      ) : null}
+      {keyOffer ? <InstallKeyOffer state={keyOffer} onInstall={() => void installKey()} onDismiss={() => setKeyOffer(null)} /> : null}
       <div className="terminal-wrap">
         <div className="terminal-host" ref={host} aria-label="Terminal" />
         {phase.kind !== 'open' ? <div className="terminal-overlay">
@@ -260,6 +334,8 @@ function stateLabel(phase: Phase, session: ConsoleSession | undefined): Label {
       return { word: 'Could not connect', tone: 'bad' };
     case 'trust':
       return phase.problem.kind === 'changed' ? { word: 'Refused: key changed', tone: 'bad' } : { word: 'Waiting for your trust decision', tone: 'warn' };
+    case 'password':
+      return phase.busy ? { word: 'Logging in…', tone: 'info' } : { word: 'Waiting for the password', tone: 'warn' };
   }
 }
 
@@ -278,6 +354,8 @@ function overlayText(phase: Phase): string {
       return 'The session ended. Press Connect to open a new one.';
     case 'trust':
       return phase.problem.kind === 'changed' ? 'Not connected: the box’s key changed.' : 'Waiting for your decision about the box’s key.';
+    case 'password':
+      return phase.busy ? 'Logging in…' : 'Waiting for the box password.';
     default:
       return 'Not connected. Press Connect to try again.';
   }
