@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AuditLog, TrustStore, openDatabase } from '../../electron/core/db/index.ts';
 import { connectSsh } from '../../electron/core/transport/ssh/index.ts';
 import { expandIdentityFile, resolveSshConfig } from '../../electron/core/transport/sshconfig.ts';
-import { exportKnownHosts, importKnownHosts, lookupKnownHosts, readHostKeys, hostKeyCheck, trustPolicy } from '../../electron/core/trust/index.ts';
+import { exportKnownHosts, importKnownHosts, lookupKnownHosts, proveHostKeys, readHostKeys, hostKeyCheck, trustPolicy } from '../../electron/core/trust/index.ts';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
 import { describeWith } from '../fixtures/needs.ts';
 
@@ -112,6 +112,15 @@ describeWith(skip, 'host-key trust with real OpenSSH tools as the judge', () => 
     } finally {
       db.close();
     }
+  });
+
+  it('proveHostKeys has the server sign with each key before a first-use pin, sending no credential', async () => {
+    const before = d.log().length;
+    await proveHostKeys(d.host, d.port, d.hostKeys);
+    // It reached the login for every key type and stopped there: no password or key was offered.
+    expect(d.log().slice(before)).not.toMatch(/Failed password|Accepted |Failed publickey/);
+    const other = { keyType: d.hostKeys[0]!.keyType, fingerprint: `SHA256:${'Z'.repeat(43)}` };
+    await expect(proveHostKeys(d.host, d.port, [other])).rejects.toMatchObject({ code: 'HOST_KEY_CHANGED' });
   });
 
   it('resolves ~/.ssh/config like `ssh -G` does: Host patterns, negation, first value wins, IdentityFile accumulates, ProxyJump', () => {

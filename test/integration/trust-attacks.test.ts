@@ -82,6 +82,17 @@ describe('trust attacks against the lab', () => {
     expect(pins).toMatchObject([{ keyType: 'ssh-ed25519', fingerprint: ed.fingerprint, source: 'typed' }]);
   });
 
+  it('fieldlink trust --accept-new on a host with no pins pins each offered key as first use, once the box signed with it', async () => {
+    const dir = dataDir();
+    const r = await fieldlink(['trust', `ssh://root@${box02.ip}`, '--accept-new', '--json'], { dataDir: dir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const pins = await withApp(dir, (app) => app.trust.forHost(box02.ip, 22));
+    expect(pins.map((p) => `${p.keyType} ${p.fingerprint} ${p.source}`).sort()).toEqual(box02.hostKeys.map((k) => `${k.type} ${k.fingerprint} first-use`).sort());
+    const again = await fieldlink(['trust', `ssh://root@${box02.ip}`, '--accept-new', '--json'], { dataDir: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ pins: expect.any(Array) });
+  });
+
   it('box-04 read over its own cable pins its own address, and leaves box-03\'s pin alone', async () => {
     const dir = dataDir();
     await withApp(dir, async (app) => {

@@ -2,7 +2,7 @@ import { FieldlinkError } from '../../../shared/errors.ts';
 import type { TrustPin, TrustSource } from '../../../shared/model.ts';
 import type { AuditLog } from '../db/audit.ts';
 import type { TrustStore } from '../db/trust.ts';
-import { probeHostKeys, type HostKey, type HostKeyCheck, type HostKeyVerdict } from '../transport/index.ts';
+import { connectSsh, hostKeyAlgorithmsFor, probeHostKeys, type HostKey, type HostKeyCheck, type HostKeyVerdict } from '../transport/index.ts';
 import { fingerprintOf, keyTypeOf, normalizeFingerprint, typedMatches, type HostKeyId } from './fingerprint.ts';
 import { exportKnownHosts, importKnownHosts, type PublicKeyBook } from './knownhosts.ts';
 
@@ -84,6 +84,41 @@ export interface TrustDeps {
   book?: PublicKeyBook;
   /** How the keys a box offers are read without logging in (tests pass a fake). */
   probe?: typeof probeHostKeys;
+  /** How a box is made to prove it holds keys before they are pinned (tests pass a fake). */
+  prove?: typeof proveHostKeys;
+}
+
+/**
+ * Makes the box prove it holds each key: one handshake per key type that runs the key exchange to
+ * its end (the server signs the exchange with that key, and ssh2 checks the signature before it
+ * asks for the login), then stops at the login with no credential at all: no agent, no key, no
+ * password. Reaching the login (AUTH_FAILED) is the proof; anything else refuses the key.
+ */
+export async function proveHostKeys(host: string, port: number, keys: readonly HostKeyId[], o: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+  for (const k of keys) {
+    const only: HostKeyCheck = {
+      pinnedKeyTypes: [],
+      interactive: false,
+      async verify(_h, _p, blob) {
+        const fingerprint = fingerprintOf(blob);
+        if (fingerprint === k.fingerprint) return { ok: true, key: { keyType: k.keyType, fingerprint, publicKey: `${keyTypeOf(blob)} ${blob.toString('base64')}` } };
+        return { ok: false, error: refusalOf({ kind: 'changed', differs: [{ keyType: keyTypeOf(blob), fingerprint }], added: [] }, host, port, [k], [{ keyType: keyTypeOf(blob), fingerprint }], null) };
+      },
+    };
+    try {
+      const s = await connectSsh({ host, port, agent: '', identityFiles: [], trust: only, hostKeyAlgorithms: hostKeyAlgorithmsFor(k.keyType), signal: o.signal, timeoutMs: o.timeoutMs ?? 15_000 });
+      await s.close();
+    } catch (err) {
+      if (err instanceof FieldlinkError && err.code === 'AUTH_FAILED') continue;
+      if (err instanceof FieldlinkError && (err.code === 'HOST_KEY_CHANGED' || err.code === 'ABORTED' || err.code === 'LINK_DOWN' || err.code === 'TIMEOUT')) throw err;
+      throw new FieldlinkError('HOST_KEY_UNKNOWN', `${host}:${port} showed ${k.keyType} ${k.fingerprint} but did not prove it holds that key (${(err as Error).message}). Nothing was pinned.`, {
+        host,
+        port,
+        offered: [{ keyType: k.keyType, fingerprint: k.fingerprint }],
+        pinned: [],
+      });
+    }
+  }
 }
 
 /** A box's keys read over its cable, and what became of each address it reported. */
@@ -109,6 +144,7 @@ export class Trust {
   readonly book: PublicKeyBook | undefined;
   readonly #audit: AuditLog | undefined;
   readonly #probe: typeof probeHostKeys;
+  readonly #prove: typeof proveHostKeys;
   /** The key each host:port showed in its last handshake refused as unknown: the only key a prompt may pin there. */
   readonly #seen = new Map<string, { key: HostKey; boxId: string | null; at: number }>();
 
@@ -117,6 +153,7 @@ export class Trust {
     this.book = deps.book;
     this.#audit = deps.audit;
     this.#probe = deps.probe ?? probeHostKeys;
+    this.#prove = deps.prove ?? proveHostKeys;
   }
 
   list(): TrustPin[] {
@@ -257,6 +294,8 @@ export class Trust {
     if (v.kind === 'match') return { host: t.host, port, offered, pins: before, pinned: false, already: true };
     if (v.kind !== 'unknown') throw this.#refuse(boxId, refusalOf(v, t.host, port, before, offered, boxId));
     if (!(await o.accept(offered.map((k) => ({ ...k, pinned: 'no' as const }))))) return { host: t.host, port, offered, pins: [], pinned: false, already: false };
+    // The probe stopped at each key as the box showed it; before pinning, the box signs with each one.
+    await this.#prove(t.host, port, offered, { signal: o.signal, timeoutMs: o.timeoutMs });
     // A pin may have arrived while the technician read the listing.
     const now = this.store.forHost(t.host, port);
     if (now.length) throw this.#refuse(boxId, refusalOf(judge(now, offered, boxId) as Exclude<Verdict, { kind: 'match' }>, t.host, port, now, offered, boxId));
