@@ -126,6 +126,8 @@ export const calls = {
 export const events = {
   /** A box was found, changed, or merged with another sighting. */
   'box.changed': Box,
+  /** A box was merged into another (a cable-only box identified by a login): drop it from the view. */
+  'box.removed': z.object({ id: z.string() }),
   /** A long-running job started, moved, or ended. */
   'job.changed': Job,
   /** Collector reachability or outbox size changed. */

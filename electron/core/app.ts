@@ -70,7 +70,11 @@ export function createApp(opts: AppOptions): App {
   const bus = new EventBus();
   const settings = new SettingsStore(db);
   const jobs = new JobRegistry(bus);
-  const inventory = new Inventory(db, (box) => bus.emit('box.changed', box));
+  const inventory = new Inventory(
+    db,
+    (box) => bus.emit('box.changed', box),
+    (id) => bus.emit('box.removed', { id }),
+  );
   const trust = new TrustStore(db);
   const audit = new AuditLog(db, () => settings.get().technician);
   const secrets = new SecretStore(db, opts.sealer ?? keyFileSealer(dataDir));

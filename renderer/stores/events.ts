@@ -26,6 +26,10 @@ export function wireEvents(client: FieldlinkClient, store: StoreApi<AppState>, s
       pending.set(box.id, box);
       timer ??= setTimeout(flush, BOX_FLUSH_MS);
     }),
+    client.on('box.removed', ({ id }) => {
+      pending.delete(id);
+      store.getState().removeBox(id);
+    }),
     client.on('job.changed', (job) => store.getState().upsertJobs([job])),
     client.on('status.changed', (status) => store.getState().setStatus(status)),
     client.on('settings.changed', (settings) => {

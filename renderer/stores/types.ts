@@ -24,6 +24,8 @@ export interface BoxesSlice {
   boxes: Record<string, Box>;
   selected: string[];
   upsertBoxes(list: Box[]): void;
+  /** A box merged into another in the core: gone from the view and from the selection. */
+  removeBox(id: string): void;
   toggleSelected(id: string): void;
   setSelected(ids: string[]): void;
 }

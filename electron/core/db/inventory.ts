@@ -44,20 +44,26 @@ interface BoxRow {
 /** A sighting older than this no longer counts as "reachable now". */
 const REACH_WINDOW_MS = 10 * 60 * 1000;
 
+/** The id prefix of a box seen only on a cable, before any login said who it is. */
+export const CABLE_ONLY = 'cable:';
+
 const TRUST_RANK = `CASE source WHEN 'serial' THEN 1 WHEN 'typed' THEN 2 WHEN 'known-hosts' THEN 2 ELSE 3 END`;
 
 export class Inventory {
   readonly #db: DatabaseSync;
   readonly #onChange: (box: Box) => void;
-  /** `onChange` hears of every box that was added or changed (the app turns it into `box.changed`). */
-  constructor(db: DatabaseSync, onChange: (box: Box) => void = () => {}) {
+  readonly #onRemove: (id: string) => void;
+  /** `onChange` hears of every box that was added or changed (the app turns it into `box.changed`), `onRemove` of one merged away. */
+  constructor(db: DatabaseSync, onChange: (box: Box) => void = () => {}, onRemove: (id: string) => void = () => {}) {
     this.#db = db;
     this.#onChange = onChange;
+    this.#onRemove = onRemove;
   }
 
   /** Records a sighting and merges what it says into the box, creating the box if it is new. */
   recordSighting(s: SightingInput): Box {
     const at = s.at ?? new Date().toISOString();
+    const removed: string[] = [];
     transaction(this.#db, () => {
       const existing = this.#db.prepare('SELECT addresses FROM boxes WHERE id = ?').get(s.boxId) as { addresses: string } | undefined;
       const addresses = new Set<string>(existing ? (JSON.parse(existing.addresses) as string[]) : []);
@@ -92,7 +98,16 @@ export class Inventory {
       this.#db
         .prepare('INSERT INTO sightings (box_id, source, address, at, facts) VALUES (?, ?, ?, ?, ?)')
         .run(s.boxId, s.source, s.address ?? null, at, JSON.stringify(s.facts ?? {}));
+      // A cable-only box (known by its port until someone logged in) is this box: it goes.
+      const console = s.consolePath ?? (s.source === 'serial' ? s.address : null);
+      if (console && !s.boxId.startsWith(CABLE_ONLY)) {
+        for (const r of this.#db.prepare('SELECT id FROM boxes WHERE console_path = ? AND id LIKE ?').all(console, `${CABLE_ONLY}%`) as Array<{ id: string }>) {
+          this.#db.prepare('DELETE FROM boxes WHERE id = ?').run(r.id);
+          removed.push(r.id);
+        }
+      }
     });
+    for (const id of removed) this.#onRemove(id);
     return this.#changed(s.boxId)!;
   }
 
@@ -101,9 +116,12 @@ export class Inventory {
     this.#changed(boxId);
   }
 
-  /** The box stopped announcing itself on the LAN (goodbye or expiry): it is not reachable there now. */
-  markGone(boxId: string, at = new Date().toISOString()): void {
-    this.#db.prepare('UPDATE boxes SET lan_gone_at = ? WHERE id = ?').run(at, boxId);
+  /**
+   * The box is gone from one way of reaching it: it stopped announcing itself on the LAN (goodbye or
+   * expiry), or its serial cable was pulled. Sightings of that kind before now no longer count.
+   */
+  markGone(boxId: string, via: 'lan' | 'cable', at = new Date().toISOString()): void {
+    this.#db.prepare(`UPDATE boxes SET ${via === 'lan' ? 'lan_gone_at' : 'cable_gone_at'} = ? WHERE id = ?`).run(at, boxId);
     this.#changed(boxId);
   }
 
@@ -148,7 +166,7 @@ export class Inventory {
 const SELECT_BOX = `SELECT b.*,
     (SELECT source FROM trust_pins p WHERE p.box_id = b.id ORDER BY ${TRUST_RANK} LIMIT 1) AS trust_source,
     EXISTS (SELECT 1 FROM sightings s WHERE s.box_id = b.id AND s.source != 'serial' AND s.at >= :since AND (b.lan_gone_at IS NULL OR s.at > b.lan_gone_at)) AS lan_seen,
-    EXISTS (SELECT 1 FROM sightings s WHERE s.box_id = b.id AND s.source = 'serial' AND s.at >= :since) AS cable_seen
+    EXISTS (SELECT 1 FROM sightings s WHERE s.box_id = b.id AND s.source = 'serial' AND s.at >= :since AND (b.cable_gone_at IS NULL OR s.at > b.cable_gone_at)) AS cable_seen
   FROM boxes b`;
 
 function reachSince(): string {

@@ -83,6 +83,9 @@ export const migrations: readonly string[] = [
   // 5: when a box last said goodbye on the LAN (mDNS TTL 0 or expiry): LAN sightings before it no
   // longer count as reachable now.
   `ALTER TABLE boxes ADD COLUMN lan_gone_at TEXT;`,
+
+  // 6: when a box's serial cable was last pulled: cable sightings before it no longer count.
+  `ALTER TABLE boxes ADD COLUMN cable_gone_at TEXT;`,
 ];
 
 export const latestVersion = migrations.length;

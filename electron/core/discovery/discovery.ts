@@ -3,6 +3,7 @@ import type { Inventory } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
 import { probeHostKeys } from '../transport/index.ts';
 import { MdnsBrowser, type MdnsBrowserOptions, type MdnsSighting } from './mdns.ts';
+import { SerialWatcher, readLoginBanner, withOsDetails, type SerialPortInfo, type SerialWatcherOptions } from './serial.ts';
 
 export interface DiscoveryDeps {
   inventory: Inventory;
@@ -11,7 +12,15 @@ export interface DiscoveryDeps {
   browser?: (o: Pick<MdnsBrowserOptions, 'onSighting' | 'onGone'>) => Pick<MdnsBrowser, 'start' | 'stop' | 'requery'>;
   /** Host keys of a box that announces no serial number, to know it by (no login). */
   probeKey?: (host: string, port: number) => Promise<string | null>;
+  /** Cables: the watcher (tests pass their own listing) and how a cable's box is named. */
+  serialWatcher?: (o: Pick<SerialWatcherOptions, 'onPlugged' | 'onUnplugged'>) => Pick<SerialWatcher, 'start' | 'stop'>;
+  readBanner?: (path: string) => Promise<{ hostname: string | null }>;
+  /** How long cables found at start wait for the LAN's first answers (tests: 0). */
+  firstAnswersMs?: number;
 }
+
+/** How long after start the first mDNS answers are in: the first query goes out at 20-120 ms. */
+const FIRST_ANSWERS_MS = 1000;
 
 /** TXT `state` as the lab and our factory images publish it. */
 const STATES: Record<string, BoxState> = { factory: 'new', new: 'new', provisioned: 'provisioned' };
@@ -25,9 +34,11 @@ const STATES: Record<string, BoxState> = { factory: 'new', new: 'new', provision
 export class Discovery {
   readonly #deps: DiscoveryDeps;
   #browser: Pick<MdnsBrowser, 'start' | 'stop' | 'requery'> | undefined;
+  #cables: Pick<SerialWatcher, 'start' | 'stop'> | undefined;
   /** mDNS instance -> box id, so a goodbye finds its box. */
   readonly #instances = new Map<string, string>();
   readonly #pending = new Set<Promise<unknown>>();
+  #firstAnswers: Promise<unknown> = Promise.resolve();
 
   constructor(deps: DiscoveryDeps) {
     this.#deps = deps;
@@ -43,11 +54,17 @@ export class Discovery {
     const make = this.#deps.browser ?? ((o) => new MdnsBrowser({ ...o, log: this.#deps.log }));
     this.#browser = make({ onSighting: (s) => this.#track(this.#sighted(s)), onGone: (i) => this.#gone(i) });
     this.#browser.start();
+    this.#firstAnswers = new Promise((r) => setTimeout(r, this.#deps.firstAnswersMs ?? FIRST_ANSWERS_MS).unref());
+    const watch = this.#deps.serialWatcher ?? ((o) => new SerialWatcher(o));
+    this.#cables = watch({ onPlugged: (p) => this.#track(this.#plugged(p)), onUnplugged: (p) => this.#unplugged(p) });
+    this.#cables.start();
   }
 
   async stop(): Promise<void> {
     this.#browser?.stop();
     this.#browser = undefined;
+    this.#cables?.stop();
+    this.#cables = undefined;
     await Promise.allSettled([...this.#pending]);
   }
 
@@ -61,6 +78,15 @@ export class Discovery {
     const usable = s.addresses.filter((a) => !/^fe[89ab][0-9a-f]:/i.test(a));
     const address = usable.find((a) => !a.includes(':')) ?? usable[0] ?? null;
     let boxId = s.txt.serial ? s.txt.serial.slice(0, 128) : this.#instances.get(s.instance);
+    if (boxId && address && !this.#instances.has(s.instance) && !this.#deps.inventory.get(boxId)) {
+      // A sweep may have found this box first and known it by its host key: when the key at this
+      // address is that one, the announcement is the same box, not a second one.
+      const swept = this.#deps.inventory.find(address);
+      if (swept?.id.startsWith('key:') && swept.serial === null && swept.addresses.includes(address)) {
+        const fp = await (this.#deps.probeKey ?? probeFirstKey)(address, s.port ?? 22).catch(() => null);
+        if (fp && `key:${fp}` === swept.id) boxId = swept.id;
+      }
+    }
     if (!boxId && address) {
       const fp = await (this.#deps.probeKey ?? probeFirstKey)(address, s.port ?? 22).catch(() => null);
       if (fp) boxId = `key:${fp}`;
@@ -90,10 +116,49 @@ export class Discovery {
     }
   }
 
+  /**
+   * A cable appeared: the box it leads to is the one already recorded on that port, else the one
+   * whose hostname its login prompt shows (if exactly one box has it), else a cable-only box of its
+   * own until a login identifies it.
+   */
+  async #plugged(port: SerialPortInfo): Promise<Box | undefined> {
+    const { inventory, log } = this.#deps;
+    // Cables found at start are matched once the LAN has had its first answers (about 0.2 s).
+    await this.#firstAnswers;
+    const [info] = await withOsDetails([port]);
+    const banner = await (this.#deps.readBanner ?? readLoginBanner)(port.path).catch((err: unknown) => {
+      log?.debug({ err, path: port.path }, 'serial: no login prompt read');
+      return { hostname: null };
+    });
+    const boxes = inventory.list();
+    const named = banner.hostname ? boxes.filter((b) => b.hostname === banner.hostname) : [];
+    const box = boxes.find((b) => b.consolePath === port.path) ?? (named.length === 1 ? named[0] : undefined);
+    const facts: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ chip: info?.chip, adapterSerial: info?.adapterSerial, manufacturer: info?.manufacturer, vendorId: info?.vendorId, productId: info?.productId })) if (v) facts[k] = v;
+    try {
+      return inventory.recordSighting({
+        boxId: box?.id ?? `cable:${(port.adapterSerial ?? port.path).slice(0, 200)}`,
+        source: 'serial',
+        address: port.path,
+        consolePath: port.path,
+        // A cable-only box is named from its prompt; a known box keeps its name.
+        hostname: box ? undefined : (banner.hostname ?? undefined),
+        facts,
+      });
+    } catch (err) {
+      log?.warn({ err, path: port.path }, 'serial: recording a cable failed');
+      return undefined;
+    }
+  }
+
+  #unplugged(port: SerialPortInfo): void {
+    for (const b of this.#deps.inventory.list()) if (b.consolePath === port.path) this.#deps.inventory.markGone(b.id, 'cable');
+  }
+
   #gone(instance: string): void {
     const boxId = this.#instances.get(instance);
     this.#instances.delete(instance);
-    if (boxId && ![...this.#instances.values()].includes(boxId)) this.#deps.inventory.markGone(boxId);
+    if (boxId && ![...this.#instances.values()].includes(boxId)) this.#deps.inventory.markGone(boxId, 'lan');
   }
 }
 

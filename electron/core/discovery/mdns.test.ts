@@ -81,6 +81,35 @@ describe('mDNS browser', () => {
     b.stop();
   });
 
+  it('a probe for a name it announced (a power-cycled box starting again) takes it away until it re-announces', () => {
+    const f = fakeTransport();
+    const { b, seen, gone } = browser([f.t]);
+    b.start();
+    f.receive(announce({ label: 'box-01', host: 'box-01', ip: '10.77.0.11' }));
+    // A plain query for the name is not a probe: nothing changes.
+    b.ingestQuery({ questions: [{ name: 'box-01.local', type: 'ANY' }], authorities: [] });
+    expect(gone).toEqual([]);
+    b.ingestQuery({ questions: [{ name: 'box-01.local', type: 'ANY' }], authorities: [{ name: 'box-01.local', type: 'A', ttl: 120, data: '10.77.0.11' }] });
+    expect(gone).toEqual(['box-01._ssh._tcp.local']);
+    f.receive(announce({ label: 'box-01', host: 'box-01', ip: '10.77.0.11' }));
+    expect(seen).toHaveLength(2);
+    b.stop();
+  });
+
+  it('an unchanged box is reported again once a minute, so its last-seen time stays current', async () => {
+    const f = fakeTransport();
+    const { b, seen } = browser([f.t]);
+    b.start();
+    f.receive(announce({ label: 'box-01', host: 'box-01', ip: '10.77.0.11', ttl: 4500 }));
+    await advance(30_000);
+    f.receive(announce({ label: 'box-01', host: 'box-01', ip: '10.77.0.11', ttl: 4500 }));
+    expect(seen).toHaveLength(1);
+    await advance(31_000);
+    f.receive(announce({ label: 'box-01', host: 'box-01', ip: '10.77.0.11', ttl: 4500 }));
+    expect(seen).toHaveLength(2);
+    b.stop();
+  });
+
   it('queries first after 20-120 ms, then at 1 s, 2 s, 4 s…: never a flood', async () => {
     const f = fakeTransport();
     const { b } = browser([f.t]);

@@ -24,6 +24,8 @@ export interface MdnsSighting {
 export interface MdnsTransport {
   query(q: { questions: Array<{ name: string; type: string }>; answers?: RawAnswer[] }): void;
   onResponse(fn: (packet: { answers?: unknown; additionals?: unknown }) => void): void;
+  /** Queries others send: a probe (a query with authority records) is a responder starting up. */
+  onQuery?(fn: (packet: { questions?: unknown; authorities?: unknown }) => void): void;
   close(): void;
 }
 
@@ -43,6 +45,8 @@ export const QUERY_BACKOFF = { firstMinMs: 20, firstMaxMs: 120, initialMs: 1000,
 const EXPIRY_TICK_MS = 1000;
 /** Refresh a service's PTR at 80 % of its TTL (§5.2, cache maintenance), at most one query a second. */
 const REFRESH_AT = 0.8;
+/** An unchanged box is reported again at most this often, so its "last seen" stays current. */
+const STILL_HERE_MS = 60_000;
 
 /**
  * A continuous DNS-SD browser on every interface, sharing port 5353 with an avahi or Bonjour that
@@ -56,7 +60,7 @@ export class MdnsBrowser {
   readonly #now: () => number;
   readonly #random: () => number;
   /** Each present instance and the last thing reported for it, to report only changes. */
-  readonly #present = new Map<string, string>();
+  readonly #present = new Map<string, { sig: string; at: number }>();
   #transports: MdnsTransport[] = [];
   #queryTimer: NodeJS.Timeout | undefined;
   #tick: NodeJS.Timeout | undefined;
@@ -73,7 +77,10 @@ export class MdnsBrowser {
 
   start(): void {
     this.#transports = this.#opts.transports ?? openTransports(this.#opts.log);
-    for (const t of this.#transports) t.onResponse((p) => this.ingest(p));
+    for (const t of this.#transports) {
+      t.onResponse((p) => this.ingest(p));
+      t.onQuery?.((q) => this.ingestQuery(q));
+    }
     const first = QUERY_BACKOFF.firstMinMs + this.#random() * (QUERY_BACKOFF.firstMaxMs - QUERY_BACKOFF.firstMinMs);
     this.#queryTimer = setTimeout(() => this.#scheduledQuery(), first);
     this.#tick = setInterval(() => this.#maintain(), EXPIRY_TICK_MS);
@@ -113,6 +120,31 @@ export class MdnsBrowser {
       }
     }
     if (touched.size) this.#reconcile(touched, now);
+  }
+
+  /**
+   * A query from the LAN. One with authority records is a probe (RFC 6762 §8.1): a responder that
+   * has just started claims its names. A box that probes for a name we hold was power-cycled or
+   * restarted; its old records are dropped, so it shows as gone until it announces itself again
+   * (a second or so later) instead of looking unchanged for the length of its TTLs.
+   */
+  ingestQuery(packet: { questions?: unknown; authorities?: unknown }): void {
+    if (!Array.isArray(packet?.authorities) || packet.authorities.length === 0 || !Array.isArray(packet.questions)) return;
+    const now = this.#now();
+    const claimed = new Set<string>();
+    for (const q of packet.questions.slice(0, 64)) {
+      const name = (q as { name?: unknown } | null)?.name;
+      if (typeof name === 'string' && name.length <= LIMITS.nameLength) claimed.add(nameKey(name));
+    }
+    const restarted = [...this.#present.keys()].filter((inst) => claimed.has(inst) || claimed.has(this.#targetOf(inst, now) ?? ''));
+    for (const inst of restarted) {
+      const target = this.#targetOf(inst, now);
+      this.#cache.forget(inst);
+      if (target) this.#cache.forget(target);
+      for (const service of this.#services) this.#cache.forgetValue(service, 'PTR', inst);
+      this.#present.delete(inst);
+      this.#opts.onGone(inst);
+    }
   }
 
   #scheduledQuery(): void {
@@ -171,9 +203,10 @@ export class MdnsBrowser {
         continue;
       }
       const sig = JSON.stringify(s);
-      if (this.#present.get(inst) === sig) continue;
-      if (!this.#present.has(inst) && this.#present.size >= LIMITS.records / 5) continue;
-      this.#present.set(inst, sig);
+      const last = this.#present.get(inst);
+      if (last?.sig === sig && now - last.at < STILL_HERE_MS) continue;
+      if (!last && this.#present.size >= LIMITS.records / 5) continue;
+      this.#present.set(inst, { sig, at: now });
       this.#opts.onSighting(s);
     }
   }
@@ -243,6 +276,7 @@ function socketTransport(m: ReturnType<typeof makeMdns>, iface: string, log?: Lo
     iface,
     query: (q) => m.query(q as unknown as Parameters<typeof m.query>[0]),
     onResponse: (fn) => m.on('response', fn),
+    onQuery: (fn) => m.on('query', fn),
     close: () => m.destroy(),
   };
 }

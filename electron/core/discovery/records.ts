@@ -144,6 +144,20 @@ export class RecordCache {
     return gone;
   }
 
+  /** Drops every record of a name (a box that restarted: what it said before no longer holds). */
+  forget(name: string): void {
+    const here = this.#byName.get(nameKey(name));
+    if (!here) return;
+    this.#size -= here.size;
+    this.#byName.delete(nameKey(name));
+  }
+
+  /** Drops one record by name, type and value (the service's PTR to a restarted instance). */
+  forgetValue(name: string, type: RecordType, value: string): void {
+    const here = this.#byName.get(nameKey(name));
+    if (here?.delete(`${type}\u0000${value}`)) this.#size--;
+  }
+
   /** Live records of one name and type (e.g. the PTRs of `_ssh._tcp.local`). */
   find(name: string, type: RecordType, now: number): CachedRecord[] {
     const out: CachedRecord[] = [];

@@ -1,5 +1,5 @@
 export type { Shell, ExecOptions, ExecResult, TransferOptions } from './shell.ts';
-export { parseTarget, boxTarget, type Target } from './target.ts';
+export { parseTarget, boxTarget, serialByIdDirs, type Target } from './target.ts';
 export { loadSshConfig, resolveSshConfig, parseJumpSpec, expandIdentityFile, type SshConfigHost, type JumpHop } from './sshconfig.ts';
 export { TailBuffer } from './output.ts';
 export { matchPatternList } from './patterns.ts';

@@ -44,8 +44,11 @@ export function resolveIdentity(p: string, byIdDirs: string[] = serialByIdDirs()
 
 const APPEAR_MS = 2000;
 
-/** Devices this process has open: a second opener inside Fieldlink is refused before the OS lock is tried. */
-const openDevices = new Set<string>();
+/**
+ * Devices this process has open: a second opener inside Fieldlink is refused before the OS lock is
+ * tried, unless the holder only peeks (discovery reading a login prompt), which gives way at once.
+ */
+const openDevices = new Map<string, { yields: boolean; link?: SerialLink }>();
 
 /**
  * One open serial port: exclusive, 8N1, raw on our side. Bytes in go to a ConsoleReceiver; a pulled
@@ -57,6 +60,7 @@ export class SerialLink {
   readonly rx = new ConsoleReceiver();
   #port: SerialPort;
   #closing = false;
+  #closed: Promise<void> | undefined;
   #downListeners = new Set<(err: FieldlinkError) => void>();
 
   private constructor(identity: SerialIdentity, baud: number, port: SerialPort) {
@@ -68,7 +72,8 @@ export class SerialLink {
     port.on('close', () => this.#down());
   }
 
-  static async open(p: string, baud: number, signal?: AbortSignal): Promise<SerialLink> {
+  /** `yields`: this opener only peeks, and closes the port the moment someone else opens it. */
+  static async open(p: string, baud: number, signal?: AbortSignal, opts: { yields?: boolean } = {}): Promise<SerialLink> {
     // The same rule as a typed serial: target, for callers that pass a path (the last gate).
     const problem = serialPathProblem(p);
     if (problem) throw new FieldlinkError('BAD_REQUEST', problem, { path: p.slice(0, 200) });
@@ -94,13 +99,19 @@ export class SerialLink {
       const bad = serialDeviceProblem(p, identity.device, isChar);
       if (bad) throw new FieldlinkError('BAD_REQUEST', bad, { path: p.slice(0, 200) });
     }
+    const holder = openDevices.get(identity.device);
+    if (holder?.yields && !opts.yields) {
+      for (const until = Date.now() + 500; !holder.link && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+      await holder.link?.close();
+    }
     if (openDevices.has(identity.device)) {
       throw new FieldlinkError('CONFLICT', `${identity.target} is already open in Fieldlink (a console or a command is using it). Close it first.`, {
         path: identity.target,
       });
     }
     if (signal?.aborted) throw new FieldlinkError('ABORTED', 'Cancelled.');
-    openDevices.add(identity.device);
+    const entry: { yields: boolean; link?: SerialLink } = { yields: Boolean(opts.yields) };
+    openDevices.set(identity.device, entry);
     const port = new SerialPort({ path: identity.device, baudRate: baud, dataBits: 8, stopBits: 1, parity: 'none', lock: true, autoOpen: false });
     try {
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
@@ -108,7 +119,8 @@ export class SerialLink {
       openDevices.delete(identity.device);
       throw openError(identity.target, err);
     }
-    return new SerialLink(identity, baud, port);
+    entry.link = new SerialLink(identity, baud, port);
+    return entry.link;
   }
 
   get down(): boolean {
@@ -133,8 +145,13 @@ export class SerialLink {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.#closing) return;
+  /** Closes the port; every caller (a second one included) resolves once it really is closed. */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
     this.#closing = true;
     this.rx.fail(new FieldlinkError('LINK_DOWN', `The serial console ${this.identity.target} was closed.`));
     if (this.#port.isOpen) await new Promise<void>((resolve) => this.#port.close(() => resolve()));

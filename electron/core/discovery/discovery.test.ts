@@ -1,0 +1,161 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Box } from '../../../shared/model.ts';
+import { Inventory, openDatabase } from '../db/index.ts';
+import { Discovery } from './discovery.ts';
+import type { MdnsSighting } from './mdns.ts';
+import { SerialWatcher, chipOf, listSerialPorts, type SerialPortInfo } from './serial.ts';
+
+const sighting = (o: Partial<MdnsSighting> & { serial?: string }): MdnsSighting => ({
+  instance: `${o.label ?? 'box-01'}._ssh._tcp.local`,
+  label: o.label ?? 'box-01',
+  service: '_ssh._tcp',
+  hostname: o.hostname ?? 'box-01',
+  port: 22,
+  addresses: o.addresses ?? ['10.77.0.11', 'fe80::1'],
+  txt: o.txt ?? { serial: o.serial ?? 'FL1', model: 'EB-200', vendor: 'Fieldlab', arch: 'arm64', state: 'factory' },
+});
+
+const cable = (p: string): SerialPortInfo => ({ path: p, device: '/dev/pts/9', chip: 'FTDI', adapterSerial: null, manufacturer: 'FTDI', vendorId: null, productId: null });
+
+describe('discovery merges sightings into one box per device', () => {
+  let dir: string;
+  let inventory: Inventory;
+  let removed: string[];
+  let mdns: { onSighting: (s: MdnsSighting) => void; onGone: (i: string) => void };
+  let serial: { onPlugged: (p: SerialPortInfo) => void; onUnplugged: (p: SerialPortInfo) => void };
+  let banner: string | null;
+  let d: Discovery;
+  const settle = () => new Promise((r) => setTimeout(r, 10));
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-disc-'));
+    removed = [];
+    inventory = new Inventory(openDatabase(path.join(dir, 'db')), () => undefined, (id) => removed.push(id));
+    banner = null;
+    d = new Discovery({
+      inventory,
+      browser: (o) => ((mdns = o), { start: () => undefined, stop: () => undefined, requery: () => undefined }),
+      serialWatcher: (o) => ((serial = o), { start: () => undefined, stop: () => undefined }),
+      readBanner: async () => ({ hostname: banner }),
+      probeKey: async () => 'SHA256:probed',
+      firstAnswersMs: 0,
+    });
+    d.start();
+  });
+  afterEach(async () => {
+    await d.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const only = (): Box => {
+    const all = inventory.list();
+    expect(all).toHaveLength(1);
+    return all[0]!;
+  };
+
+  it('an mDNS announcement becomes a box keyed by its serial, state from TXT, no link-local address', async () => {
+    mdns.onSighting(sighting({}));
+    await settle();
+    expect(only()).toMatchObject({ id: 'FL1', hostname: 'box-01', serial: 'FL1', model: 'EB-200', arch: 'arm64', state: 'new', addresses: ['10.77.0.11'], reach: 'lan' });
+  });
+
+  it('an address change keeps the box; a goodbye makes it unreachable; a new announcement brings it back', async () => {
+    mdns.onSighting(sighting({}));
+    await settle();
+    mdns.onSighting(sighting({ addresses: ['10.77.0.50'] }));
+    await settle();
+    expect(only().addresses).toContain('10.77.0.50');
+    mdns.onGone('box-01._ssh._tcp.local');
+    expect(only().reach).toBe('none');
+    await new Promise((r) => setTimeout(r, 5));
+    mdns.onSighting(sighting({}));
+    await settle();
+    expect(only().reach).toBe('lan');
+  });
+
+  it('a box that announces no serial is known by the host key it offers (probed without login)', async () => {
+    mdns.onSighting(sighting({ txt: { model: 'x' } }));
+    await settle();
+    expect(only().id).toBe('key:SHA256:probed');
+  });
+
+  it('a cable whose prompt names a known box joins it (reach both); pulling it leaves LAN only', async () => {
+    mdns.onSighting(sighting({}));
+    await settle();
+    banner = 'box-01';
+    serial.onPlugged(cable('/dev/serial/by-id/usb-FTDI_X-if00-port0'));
+    await settle();
+    expect(only()).toMatchObject({ id: 'FL1', consolePath: '/dev/serial/by-id/usb-FTDI_X-if00-port0', reach: 'both' });
+    serial.onUnplugged(cable('/dev/serial/by-id/usb-FTDI_X-if00-port0'));
+    expect(only().reach).toBe('lan');
+  });
+
+  it('a cable to an unknown box is a cable-only box until a login identifies it; then it merges away', async () => {
+    banner = 'localhost';
+    serial.onPlugged(cable('/dev/ttyUSB0'));
+    await settle();
+    expect(only()).toMatchObject({ id: 'cable:/dev/ttyUSB0', hostname: 'localhost', reach: 'cable' });
+    inventory.recordSighting({ boxId: 'FL9', source: 'serial', address: '/dev/ttyUSB0', serial: 'FL9', hostname: 'box-09' });
+    expect(only()).toMatchObject({ id: 'FL9', consolePath: '/dev/ttyUSB0' });
+    expect(removed).toEqual(['cable:/dev/ttyUSB0']);
+  });
+
+  it('two boxes with one hostname are not guessed between: the cable stays its own box', async () => {
+    mdns.onSighting(sighting({ serial: 'A', label: 'a' }));
+    mdns.onSighting(sighting({ serial: 'B', label: 'b', addresses: ['10.77.0.12'] }));
+    await settle();
+    banner = 'box-01';
+    serial.onPlugged(cable('/dev/ttyUSB1'));
+    await settle();
+    expect(inventory.list().map((b) => b.id).sort()).toEqual(['A', 'B', 'cable:/dev/ttyUSB1']);
+  });
+});
+
+describe('serial ports', () => {
+  it('names the usual USB-serial chips by vendor id or by-id name', () => {
+    expect(chipOf({ vendorId: '0403' })).toBe('FTDI');
+    expect(chipOf({ vendorId: '10C4' })).toBe('CP210x');
+    expect(chipOf({ name: 'usb-1a86_USB_Serial-if00-port0' })).toBe('CH340');
+    expect(chipOf({ name: 'usb-Prolific_Technology_Inc._USB-Serial_Controller_D-if00-port0' })).toBe('PL2303');
+    expect(chipOf({ name: 'usb-Mystery-if00' })).toBeNull();
+  });
+
+  it('lists by-id links with the adapter serial, and bare ttyUSB nodes no link names; a dangling link is skipped', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-ports-'));
+    const byId = path.join(root, 'by-id');
+    const dev = path.join(root, 'dev');
+    fs.mkdirSync(byId);
+    fs.mkdirSync(dev);
+    fs.writeFileSync(path.join(dev, 'ttyUSB0'), '');
+    fs.writeFileSync(path.join(dev, 'ttyUSB1'), '');
+    fs.symlinkSync(path.join(dev, 'ttyUSB0'), path.join(byId, 'usb-FTDI_FT232R_USB_UART_A10K3XYZ-if00-port0'));
+    fs.symlinkSync(path.join(dev, 'gone'), path.join(byId, 'usb-FTDI_FT232R_USB_UART_DANGLING-if00-port0'));
+    try {
+      const ports = listSerialPorts({ byIdDirs: [byId], devDir: dev });
+      expect(ports.map((p) => [path.basename(p.path), p.chip, p.adapterSerial])).toEqual([
+        ['usb-FTDI_FT232R_USB_UART_A10K3XYZ-if00-port0', 'FTDI', 'A10K3XYZ'],
+        ['ttyUSB1', null, null],
+      ]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('the watcher reports a cable plugged, replugged on another device, and pulled', () => {
+    let now: SerialPortInfo[] = [];
+    const events: string[] = [];
+    const w = new SerialWatcher({ list: () => now, onPlugged: (p) => events.push(`+${p.path}@${p.device}`), onUnplugged: (p) => events.push(`-${p.path}`), pollMs: 60_000 });
+    w.scan();
+    now = [{ ...cable('/dev/serial/by-id/a'), device: '/dev/ttyUSB0' }];
+    w.scan();
+    w.scan();
+    now = [{ ...cable('/dev/serial/by-id/a'), device: '/dev/ttyUSB1' }];
+    w.scan();
+    now = [];
+    w.scan();
+    expect(events).toEqual(['+/dev/serial/by-id/a@/dev/ttyUSB0', '+/dev/serial/by-id/a@/dev/ttyUSB1', '-/dev/serial/by-id/a']);
+  });
+});

@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../electron/core/app.ts';
+import { labSerialEnv } from '../../lab/config.ts';
+import type { Box } from '../../shared/model.ts';
+import { lab, labStatus } from './helpers.ts';
+
+/**
+ * The live inventory against the lab's real faults: a console cable pulled and plugged back, a box
+ * rebooted. What the Fleet shows follows within seconds (the issue's done-when).
+ */
+describe('discovery follows cables and reboots', () => {
+  let app: App;
+  let dir: string;
+  let serialDirs: string | undefined;
+
+  beforeAll(() => {
+    serialDirs = process.env.FIELDLINK_SERIAL_DIRS;
+    process.env.FIELDLINK_SERIAL_DIRS = labSerialEnv().FIELDLINK_SERIAL_DIRS;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-live-'));
+    app = createApp({ host: 'test', dataDir: dir });
+    app.discovery.start();
+  });
+  afterAll(async () => {
+    await app?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (serialDirs === undefined) delete process.env.FIELDLINK_SERIAL_DIRS;
+    else process.env.FIELDLINK_SERIAL_DIRS = serialDirs;
+  });
+
+  /** Resolves with the milliseconds it took for the box to match, or fails saying what it was. */
+  async function becomes(serial: string, want: (b: Box) => boolean, what: string, ms: number): Promise<number> {
+    const t0 = Date.now();
+    for (;;) {
+      const b = app.inventory.get(serial);
+      if (b && want(b)) return Date.now() - t0;
+      if (Date.now() - t0 > ms) throw new Error(`${serial} did not become ${what} within ${ms} ms: ${JSON.stringify(b && { reach: b.reach, consolePath: b.consolePath })}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('a box is reached by LAN and cable; pulling its cable and plugging it back shows within 2 s', async () => {
+    const s = await labStatus();
+    const b = s.boxes[1]!;
+    await becomes(b.serial, (x) => x.reach === 'both' && x.consolePath === b.console, 'reached by LAN and cable', 15_000);
+    expect((await lab('unplug', b.name)).code).toBe(0);
+    const gone = await becomes(b.serial, (x) => x.reach === 'lan', 'LAN only after unplug', 2000);
+    expect((await lab('plug', b.name)).code).toBe(0);
+    const back = await becomes(b.serial, (x) => x.reach === 'both', 'both again after plug', 2000);
+    process.stdout.write(`discovery: unplug seen after ${gone} ms, plug after ${back} ms\n`);
+  });
+
+  it('a rebooting box drops off the LAN (its avahi probes its names anew) and comes back by itself', async () => {
+    const s = await labStatus();
+    const b = s.boxes[1]!;
+    await becomes(b.serial, (x) => x.reach === 'lan' || x.reach === 'both', 'reachable on the LAN', 10_000);
+    const seen: Array<{ at: number; lan: boolean }> = [];
+    const off = app.bus.on('box.changed', (x) => {
+      if (x.id === b.serial) seen.push({ at: Date.now(), lan: x.reach === 'lan' || x.reach === 'both' });
+    });
+    try {
+      const t0 = Date.now();
+      // A power cut: the box's avahi dies without a goodbye; the restarted one probes its names first.
+      expect((await lab('reboot', b.name)).code).toBe(0);
+      await becomes(b.serial, () => seen.some((e) => !e.lan) && seen.at(-1)!.lan, 'gone and then back on the LAN', 15_000);
+      const gone = seen.find((e) => !e.lan)!;
+      const back = seen.find((e) => e.at >= gone.at && e.lan)!;
+      process.stdout.write(`discovery: ${b.name} off the LAN ${gone.at - t0} ms after the power cut, back ${back.at - t0} ms after\n`);
+    } finally {
+      off();
+    }
+  });
+});
