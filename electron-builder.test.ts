@@ -29,7 +29,7 @@ describe('electron-builder.yml', () => {
       fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"x","version":"1.0.0"}');
       fs.writeFileSync(path.join(dir, 'bad.yml'), 'appId: x\nlinux:\n  target: 42\nnotAnOption: true\n');
       const cfg = await getConfig(dir, 'bad.yml', null);
-      await expect(validateConfiguration(cfg, quiet)).rejects.toThrow();
+      await expect(validateConfiguration(cfg, quiet)).rejects.toThrow("configuration has an unknown property 'notAnOption'");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

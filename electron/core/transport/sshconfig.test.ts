@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { itWith } from '../../../test/fixtures/needs.ts';
-import { FieldlinkError } from '../../../shared/errors.ts';
 import { loadSshConfig, parseJumpSpec, resolveSshConfig } from './sshconfig.ts';
 
 describe('ssh config', () => {
@@ -32,8 +31,8 @@ describe('ssh config', () => {
     }
   });
   it('rejects a bad port and a bad jump with a typed error', () => {
-    expect(() => resolveSshConfig('Port 99999', 'a')).toThrow(FieldlinkError);
-    expect(() => parseJumpSpec('a@b@c:x')).toThrow(FieldlinkError);
+    expect(() => resolveSshConfig('Port 99999', 'a')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringContaining('"Port 99999" is not a port number') }));
+    expect(() => parseJumpSpec('a@b@c:x')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringContaining('is not a ProxyJump hop') }));
     expect(parseJumpSpec('none')).toEqual([]);
     expect(parseJumpSpec('ssh://u@[fe80::1]:22')).toEqual([{ user: 'u', host: 'fe80::1', port: 22 }]);
   });
