@@ -1,7 +1,12 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { AuditAction, type AuditEntry } from '../../../shared/model.ts';
+import { z } from 'zod';
+import { FieldlinkError } from '../../../shared/errors.ts';
+import { AuditAction, AuditOutcome as AuditOutcomeSchema, type AuditEntry } from '../../../shared/model.ts';
 
 export type AuditOutcome = AuditEntry['outcome'];
+
+/** What a caller may write: a known action and outcome (checked at run time too, for casts and plain JS). */
+const AuditWrite = z.object({ action: AuditAction, outcome: AuditOutcomeSchema });
 
 /**
  * The audit trail: every trust decision, provisioning step and upload, with time, box, actor and
@@ -18,7 +23,10 @@ export class AuditLog {
 
   record(e: { boxId?: string | null; action: AuditAction; outcome: AuditOutcome; detail?: string; actor?: string }): void {
     // The type says it; the check keeps a cast or a plain JS caller from writing a word the UI cannot name.
-    AuditAction.parse(e.action);
+    const ok = AuditWrite.safeParse({ action: e.action, outcome: e.outcome });
+    if (!ok.success) {
+      throw new FieldlinkError('INTERNAL', `The audit trail takes only known actions and outcomes: ${ok.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}.`);
+    }
     this.#db
       .prepare('INSERT INTO audit (at, box_id, actor, action, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)')
       .run(new Date().toISOString(), e.boxId ?? null, e.actor ?? this.#actor(), e.action, e.outcome, (e.detail ?? '').slice(0, 4000));
