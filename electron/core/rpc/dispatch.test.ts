@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApp, type App } from '../app.ts';
 import { callNames } from '../../../shared/api.ts';
+import { Writable } from 'node:stream';
+import { createLogger } from '../log/index.ts';
 import { createDispatch } from './dispatch.ts';
 import type { Handlers } from './handlers.ts';
 
@@ -43,6 +45,21 @@ describe('dispatch: the one door every transport goes through', () => {
     expect(r.ok ? '' : r.error.message).toMatch(/theme/);
     expect(await app.dispatch('boxes.get', { id: 'x', extra: 1 })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
     expect(await app.dispatch('boxes.get', 'not an object')).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+  });
+
+  it('an internal failure names the log file and never logs the call input', async () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'error', destination: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
+    const fail = () => {
+      throw new Error('disk on fire');
+    };
+    const boom = Object.fromEntries(callNames.map((n) => [n, fail])) as unknown as Handlers;
+    const r = await createDispatch(boom, log)('settings.get', {});
+    expect(r).toMatchObject({ ok: false, error: { code: 'INTERNAL', message: 'Something went wrong inside Fieldlink. The details are in the log (standard error).' } });
+    expect(lines.join('')).toMatch(/disk on fire/);
+    const secret = await createDispatch(boom, log)('console.open', { target: 'ssh://10.0.0.1', cols: 80, rows: 24, password: 'hunter2-label' });
+    expect(secret).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+    expect(lines.join('')).not.toContain('hunter2-label');
   });
 
   it('sends failures as values without stack traces', async () => {

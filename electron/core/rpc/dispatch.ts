@@ -1,6 +1,6 @@
 import { callNames, calls, isCallName, type CallResult } from '../../../shared/api.ts';
 import { FieldlinkError, toApiError } from '../../../shared/errors.ts';
-import type { Logger } from '../log/index.ts';
+import { detailsInLog, type Logger } from '../log/index.ts';
 import type { Handlers } from './handlers.ts';
 
 export type Dispatch = (name: unknown, input: unknown) => Promise<CallResult<unknown>>;
@@ -25,8 +25,10 @@ export function createDispatch(handlers: Handlers, log?: Logger): Dispatch {
       return { ok: true, value };
     } catch (err) {
       const error = toApiError(err);
-      if (error.code === 'INTERNAL') log?.error({ call: describeName(name), err }, 'call failed');
-      return { ok: false, error };
+      if (error.code !== 'INTERNAL') return { ok: false, error };
+      // Never the input (it may hold a password): the call's name and what went wrong.
+      log?.error({ call: describeName(name), err }, 'call failed');
+      return { ok: false, error: log ? { ...error, message: `Something went wrong inside Fieldlink. ${detailsInLog(log)}` } : error };
     }
   };
 }
