@@ -70,7 +70,7 @@ describe('WebSocket client against the real browser host', () => {
     await c.call('settings.set', { site: 'Plant 4' });
     await c.call('app.info', {});
     expect(seen).toEqual(['Plant 3']);
-    expect(() => c.on('nope' as never, () => {})).toThrow(FieldlinkError);
+    expect(() => c.on('nope' as never, () => {})).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: 'Unknown event: nope' }));
   });
 
   it('reconnects with backoff after the host restarts, resubscribes, and sends calls queued meanwhile', async () => {
