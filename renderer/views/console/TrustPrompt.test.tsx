@@ -1,7 +1,7 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { TrustPrompt } from './TrustPrompt.tsx';
-import type { TrustProblem } from './trust.ts';
+import { sameFingerprint, type TrustProblem } from './trust.ts';
 
 const problem: TrustProblem = { kind: 'unknown', host: '10.77.0.11', port: 22, offered: [{ keyType: 'ssh-ed25519', fingerprint: `SHA256:${'A'.repeat(43)}` }], pinned: [] };
 
@@ -13,5 +13,11 @@ describe('the trust prompt', () => {
     // The weaker, honestly named choice stays available.
     const tofu = /<button[^>]*>(?:(?!<\/button>).)*Trust on first use/.exec(html)?.[0] ?? '';
     expect(tofu).not.toMatch(/disabled=""/);
+  });
+
+  it('says at once when a whole fingerprint is typed that does not match', () => {
+    expect(sameFingerprint(`SHA256:${'A'.repeat(43)}`, problem.offered[0]!.fingerprint)).toBe(true);
+    expect(sameFingerprint(`SHA256:${'B'.repeat(43)}`, problem.offered[0]!.fingerprint)).toBe(false);
+    expect(sameFingerprint('', problem.offered[0]!.fingerprint)).toBe(false);
   });
 });

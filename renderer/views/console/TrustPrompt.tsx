@@ -66,6 +66,9 @@ export function TrustPrompt({
 
   // "I checked it" means the technician typed the fingerprint and it matched: never an empty field.
   const matches = sameFingerprint(typed, key.fingerprint);
+  // Said as soon as a whole fingerprint is there (or the field is left), not only after a click.
+  const whole = typed.replace(/\s+/g, '').replace(/^SHA256:/i, '').replace(/=+$/, '').length >= 43;
+  const wrong = !matches && typed.trim() !== '' && (whole || mismatch);
   const check = () => {
     if (!matches) {
       setMismatch(typed.trim() !== '');
@@ -91,9 +94,9 @@ export function TrustPrompt({
           onBlur={() => setMismatch(typed.trim() !== '' && !matches)}
           placeholder="SHA256:…"
           spellCheck={false}
-          aria-invalid={mismatch}
+          aria-invalid={wrong}
         />
-        {mismatch ? <small className="field-error">That does not match what the box offers. Do not trust it; check the label again or use the cable.</small> : null}
+        {wrong ? <small className="field-error">That does not match what the box offers. Do not trust it; check the label again or use the cable.</small> : null}
       </label>
       <div className="actions">
         <button type="button" className="btn primary" disabled={busy || !matches} onClick={check} title={matches ? undefined : 'Type the fingerprint from the label first'}>
