@@ -38,6 +38,24 @@ export const PasswordNeeded = z.object({
 export type PasswordNeeded = z.infer<typeof PasswordNeeded>;
 const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
 
+/** A subnet to sweep, as typed; the core's CIDR rule checks it. */
+const SweepInput = z.object({ cidr: z.string().max(100), force: z.boolean().optional() }).strict();
+/** What a sweep will touch: the normalised range, the count of addresses tried, ports and pace. */
+export const SweepPlan = z.object({
+  cidr: z.string(),
+  network: z.string(),
+  prefix: z.number().int(),
+  count: z.number().int(),
+  first: z.string(),
+  last: z.string(),
+  normalised: z.boolean(),
+  forced: z.boolean(),
+  ports: z.array(z.number().int()),
+  concurrency: z.number().int(),
+  ratePerSecond: z.number(),
+});
+export type SweepPlan = z.infer<typeof SweepPlan>;
+
 export const calls = {
   'app.info': call(none, AppInfo),
   'status.get': call(none, Status),
@@ -48,6 +66,21 @@ export const calls = {
   /** Passive discovery (mDNS): idempotent; a second call asks the LAN again at once. Never a sweep. */
   'discovery.start': call(none, z.object({ running: z.boolean() })),
   'discovery.stop': call(none, z.object({ running: z.boolean() })),
+  /**
+   * What a subnet sweep of `cidr` would touch, checked by the core's one CIDR rule (at most a /16
+   * unless `force`, never beyond a /8, never 0/8, multicast or 240/4): BAD_REQUEST with a sentence
+   * to show otherwise. Sends nothing. The UI shows this before it asks to scan.
+   */
+  'discovery.checkSweep': call(SweepInput, SweepPlan),
+  /** The laptop's own IPv4 subnets (cut to a /24 when bigger than a /16), to offer in "Scan subnet". Sends nothing. */
+  'discovery.subnets': call(none, z.array(z.object({ cidr: z.string(), interface: z.string(), address: z.string() }))),
+  /**
+   * Opt-in active sweep: a TCP connect to 22 and 6443 on every address, the SSH banner and host keys
+   * read without logging in, each box found recorded as a 'sweep' sighting (box.changed). Runs as a
+   * job (job.changed: progress "N of M addresses", cancel with jobs.cancel); answers at once with the
+   * job id and the plan. CONFLICT while another sweep runs.
+   */
+  'discovery.sweep': call(SweepInput, z.object({ jobId: z.string(), plan: SweepPlan })),
 
   'audit.list': call(
     z.object({ boxId: z.string().max(200).optional(), limit: z.number().int().min(1).max(1000).default(200) }).strict(),

@@ -106,7 +106,7 @@ export function createApp(opts: AppOptions): App {
       ...trustHandlers({ trust: hostTrust }),
       ...consoleHandlers({ consoles }),
       ...credentialHandlers({ connections, audit, dataDir }),
-      ...discoveryHandlers({ discovery }),
+      ...discoveryHandlers({ discovery, jobs, inventory, trust, log }),
     },
     log,
   );

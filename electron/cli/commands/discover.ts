@@ -3,46 +3,93 @@ import type { Box } from '../../../shared/model.ts';
 import type { Command } from '../command.ts';
 import { parseDuration } from '../connect.ts';
 import { boxRows } from './boxes.ts';
+import { Sweeper, type SweepSummary } from '../../core/discovery/index.ts';
 
 export const discover: Command = {
   name: 'discover',
-  usage: '[--timeout 3s] [--watch] [--no-mdns] [--sweep CIDR] [--serial]',
-  summary: 'find boxes on the LAN (mDNS) and add them to the inventory',
+  usage: '[--timeout 3s] [--watch] [--no-mdns] [--sweep CIDR [--force]] [--serial]',
+  summary: 'find boxes on the LAN (mDNS, and an opt-in subnet sweep) and add them to the inventory',
   options: {
-    timeout: { type: 'string', description: 'how long to listen (default 3s)' },
+    timeout: { type: 'string', description: 'how long to listen for mDNS (default 3s; a sweep runs to its end)' },
     watch: { type: 'boolean', description: 'keep listening and print each box as it appears or changes, until Ctrl-C' },
     'no-mdns': { type: 'boolean', description: 'do not listen for mDNS announcements' },
-    sweep: { type: 'string', description: 'also sweep a subnet for SSH (not built yet)' },
+    sweep: { type: 'string', description: 'also knock on port 22 and 6443 of every address in CIDR (at most a /16), reading SSH host keys without logging in' },
+    force: { type: 'boolean', description: 'with --sweep: allow a range bigger than a /16 (up to a /8)' },
     serial: { type: 'boolean', description: 'also look for boxes on USB-serial cables (not built yet)' },
   },
   async run({ app, out, options, signal }) {
-    if (options.sweep !== undefined || options.serial) {
-      throw new FieldlinkError('BAD_REQUEST', 'Subnet sweeps and serial-port discovery are not built yet; run `fieldlink discover` for mDNS, or `fieldlink trust serial:PATH` for a cable.');
+    if (options.serial) {
+      throw new FieldlinkError('BAD_REQUEST', 'Serial-port discovery is not built yet; run `fieldlink discover` for mDNS, or `fieldlink trust serial:PATH` for a cable.');
     }
-    if (options['no-mdns']) throw new FieldlinkError('BAD_REQUEST', 'With --no-mdns there is nothing to discover yet (sweep and serial come next).');
+    if (options.force && options.sweep === undefined) throw new FieldlinkError('BAD_REQUEST', '--force goes with --sweep CIDR.');
+    const cidr = typeof options.sweep === 'string' ? options.sweep : options.sweep === undefined ? null : '';
+    const mdns = !options['no-mdns'];
+    if (!mdns && cidr === null) throw new FieldlinkError('BAD_REQUEST', 'With --no-mdns there is nothing to discover: add --sweep CIDR (serial comes next).');
     const ms = typeof options.timeout === 'string' ? parseDuration(options.timeout, '--timeout') : 3000;
     const core = app();
+    const sweeper = cidr === null ? null : new Sweeper({ jobs: core.jobs, inventory: core.inventory, trust: core.trust, log: core.log });
+    // The one CIDR rule, before anything is sent: a refused range exits 2 with the core's sentence.
+    const plan = sweeper?.plan(cidr!, options.force === true);
     const seen = new Map<string, Box>();
     const off = core.bus.on('box.changed', (box) => {
       const first = !seen.has(box.id);
       seen.set(box.id, box);
-      if (options.watch) out.progress(`${first ? 'found' : 'changed'}: ${box.hostname} ${box.serial ?? ''} ${box.addresses[0] ?? ''} (${box.reach})`);
+      if (options.watch || sweeper) out.progress(`${first ? 'found' : 'changed'}: ${box.hostname} ${box.serial ?? ''} ${box.addresses[0] ?? ''} (${box.reach})`);
     });
-    out.progress(options.watch ? 'Listening for mDNS announcements; Ctrl-C to stop.' : `Listening for mDNS announcements for ${ms / 1000} s…`);
-    core.discovery.start();
+    if (mdns) {
+      out.progress(options.watch ? 'Listening for mDNS announcements; Ctrl-C to stop.' : `Listening for mDNS announcements for ${ms / 1000} s…`);
+      core.discovery.start();
+    }
+    let summary: SweepSummary | undefined;
     try {
-      await new Promise<void>((resolve) => {
-        const done = () => resolve();
-        signal.addEventListener('abort', done, { once: true });
-        if (!options.watch) setTimeout(done, ms).unref();
-      });
+      const listening = mdns
+        ? new Promise<void>((resolve) => {
+            const done = () => resolve();
+            signal.addEventListener('abort', done, { once: true });
+            if (!options.watch) setTimeout(done, ms).unref();
+          })
+        : Promise.resolve();
+      if (sweeper && plan) {
+        out.progress(`Scanning ${plan.cidr}: ${plan.count.toLocaleString('en-US')} addresses on port ${plan.ports.join(' and ')}, ${plan.concurrency} at a time${plan.normalised ? ` (${cidr!.trim()} is in ${plan.cidr})` : ''}…`);
+        const { job, done } = sweeper.start({ cidr: plan.cidr, force: options.force === true }, {
+          onOutcome: (o) => {
+            if (o.kind === 'key-changed') out.progress(`KEY CHANGED: ${o.address} answered with a host key other than the one pinned${o.boxId ? ` for box ${o.boxId}` : ''}; flagged, not merged.`);
+          },
+        });
+        const cancel = () => core.jobs.cancel(job.id);
+        signal.addEventListener('abort', cancel, { once: true });
+        let lastPrinted = 0;
+        const offJob = core.bus.on('job.changed', (j) => {
+          if (j.id !== job.id || !j.step || (Date.now() - lastPrinted < 1000 && j.state === 'running')) return;
+          lastPrinted = Date.now();
+          out.progress(j.step);
+        });
+        try {
+          summary = await done;
+        } finally {
+          offJob();
+          signal.removeEventListener('abort', cancel);
+        }
+      }
+      await listening;
     } finally {
-      await core.discovery.stop();
+      if (mdns) await core.discovery.stop();
       off();
     }
     const boxes = [...seen.values()].map((b) => core.inventory.get(b.id) ?? b).sort((a, b) => a.hostname.localeCompare(b.hostname));
     out.progress(`${boxes.length} box${boxes.length === 1 ? '' : 'es'} answered.`);
-    out.result(boxes, () => (boxes.length ? boxRows(boxes) : 'No box answered. Check that this laptop is on the site LAN, or plug in a USB-serial cable.'));
+    if (!summary) {
+      out.result(boxes, () => (boxes.length ? boxRows(boxes) : 'No box answered. Check that this laptop is on the site LAN, or plug in a USB-serial cable.'));
+      return 0;
+    }
+    const s = summary;
+    out.result({ boxes, sweep: s }, () => {
+      const lines = [boxes.length ? boxRows(boxes) : `No box answered on ${s.cidr}.`];
+      lines.push('', `Swept ${s.cidr}: ${s.addresses.toLocaleString('en-US')} addresses, ${s.open} with 22 or 6443 open, ${s.boxes.length} SSH boxes, in ${(s.elapsedMs / 1000).toFixed(1)} s.`);
+      for (const k of s.keyChanged) lines.push(`KEY CHANGED! ${k.address}${k.boxId ? ` (box ${k.boxId})` : ''}: a host key other than its pin. Check it over the serial cable before trusting it.`);
+      for (const u of s.unidentified) lines.push(`not added: ${u.address}: ${u.reason}`);
+      return lines.join('\n');
+    });
     return 0;
   },
 };
