@@ -12,7 +12,7 @@ import { fieldlinkPlugin } from './eslint-rules/no-folder-cycle.js';
  * `export … from` and `import()` are all caught whatever the relative spelling. Cycles are checked by
  * import-x/no-cycle between files (type-only imports do not count: they vanish at runtime) and by
  * fieldlink/no-folder-cycle between the folders of a layer (types do count: a concept that needs
- * another's types still depends on it). test/lint/ proves each rule through ESLint's own API.
+ * another's types still depends on it). eslint.config.test.ts proves each rule through ESLint's own API.
  */
 
 /** Everything the renderer must not reach: Node's builtins, bare or `node:`, and Electron itself. */
@@ -29,7 +29,7 @@ export const MESSAGES = {
 const FRONT_DOORS = ['electron/main.ts', 'electron/ipc.ts', 'electron/preload.ts', 'electron/web.ts', 'electron/web', 'electron/cli.ts', 'electron/cli'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.vite/', 'out/', 'dist/', 'test-output/', 'bench/results/', 'renderer/dist/', '.lab-state/', 'test/unit/lint/fixtures/'] },
+  { ignores: ['node_modules/', '.vite/', 'out/', 'dist/', 'test-output/', 'bench/results/', 'renderer/dist/', '.lab-state/', 'eslint-rules/fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -21,10 +21,10 @@ export default defineConfig({
             'lab/**/*.test.ts',
             'bench/**/*.test.ts',
             'scripts/**/*.test.ts',
-            // Beside the project's own config files: forge.config.test.ts, electron-builder.test.ts.
+            // Beside the project's own config files: forge.config.test.ts, electron-builder.test.ts, eslint.config.test.ts.
             '*.test.ts',
-            // The lint rules' proofs (test/unit/lint) until they move beside eslint.config.js.
-            'test/unit/**/*.test.ts',
+            // The test helpers' own tests (test/fixtures/needs.test.ts).
+            'test/fixtures/**/*.test.ts',
             // The renderer against a real core, in-process: it needs no lab, and renderer/ may not import electron/.
             'test/integration/renderer/**/*.test.ts',
           ],

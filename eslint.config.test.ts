@@ -10,9 +10,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
  * import beside it is not. Fixture sources are linted as if they sat at the given path (lintText);
  * the cycle fixtures are real files under fixtures/ (cycles are found by reading the imported files).
  */
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const REPO = path.dirname(fileURLToPath(import.meta.url));
 /** eslint.config.js ignores this folder: its files break the rules on purpose. */
-const FIXTURES = path.join(REPO, 'test', 'unit', 'lint', 'fixtures');
+const FIXTURES = path.join(REPO, 'eslint-rules', 'fixtures');
 
 let MESSAGES: Record<'rendererNode' | 'rendererElectron' | 'renderer' | 'coreElectron' | 'coreFrontDoor' | 'shared', string>;
 /** Boundaries need no types: typed linting is switched off here so the suite stays quick. */
@@ -150,7 +150,7 @@ describe('nothing but the renderer imports renderer/', () => {
 
 describe('cycles', () => {
   it('reports two files that import each other', async () => {
-    const found = await lint('test/unit/lint/fixtures/cycle/a.ts', "import { b } from './b.ts';\n\nexport const a = (): string => `a${b.name}`;\n");
+    const found = await lint('eslint-rules/fixtures/cycle/a.ts', "import { b } from './b.ts';\n\nexport const a = (): string => `a${b.name}`;\n");
     expect(found).toEqual([{ ruleId: 'import-x/no-cycle', message: 'Dependency cycle detected' }]);
   });
 
@@ -160,23 +160,23 @@ describe('cycles', () => {
       ignore: false,
       overrideConfig: [
         { files: ['**/*.ts'], ...(tseslint.configs.disableTypeChecked as Linter.Config) },
-        { files: ['test/unit/lint/fixtures/layer/**'], rules: { 'fieldlink/no-folder-cycle': ['error', { roots: [path.relative(REPO, path.join(FIXTURES, 'layer'))] }] } },
+        { files: ['eslint-rules/fixtures/layer/**'], rules: { 'fieldlink/no-folder-cycle': ['error', { roots: [path.relative(REPO, path.join(FIXTURES, 'layer'))] }] } },
       ],
     });
     const source = "// x\nimport { two } from '../two/two.ts';\n\nexport const one = (): number => two() + 1;\n";
-    const found = await lint('test/unit/lint/fixtures/layer/one/uses-two.ts', source, eslint);
+    const found = await lint('eslint-rules/fixtures/layer/one/uses-two.ts', source, eslint);
     expect(found).toEqual([
       {
         ruleId: 'fieldlink/no-folder-cycle',
         message: expect.stringContaining(
-          'Folder cycle test/unit/lint/fixtures/layer/one -> test/unit/lint/fixtures/layer/two -> test/unit/lint/fixtures/layer/one: test/unit/lint/fixtures/layer/two/two.ts imports back',
+          'Folder cycle eslint-rules/fixtures/layer/one -> eslint-rules/fixtures/layer/two -> eslint-rules/fixtures/layer/one: eslint-rules/fixtures/layer/two/two.ts imports back',
         ) as unknown as string,
       },
     ]);
   });
 
   it('finds no cycle in a one-way import', async () => {
-    await expectAllowed('test/unit/lint/fixtures/cycle/c.ts', "import { a } from './a.ts';\nexport const c = a;\n");
+    await expectAllowed('eslint-rules/fixtures/cycle/c.ts', "import { a } from './a.ts';\nexport const c = a;\n");
   });
 });
 
