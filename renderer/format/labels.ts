@@ -1,4 +1,4 @@
-import type { Box, BoxState, HealthWord, Reach, TrustLevel } from '../../shared/model.ts';
+import type { AuditAction, Box, BoxState, HealthWord, Reach, TrustLevel } from '../../shared/model.ts';
 
 /**
  * The words a technician reads for each status. Status is never colour alone: every dot carries
@@ -72,14 +72,18 @@ export function needsAttention(box: Pick<Box, 'state' | 'health' | 'trust'>): bo
 }
 
 /** Audit actions in words; an action this UI does not know yet is shown as the core wrote it. */
-const ACTIONS: Record<string, string> = {
+const ACTIONS: Record<AuditAction, string> = {
   'trust.pin': 'Host key pinned',
   'trust.refused': 'Host key refused',
+  'trust.import': 'known_hosts imported',
+  'credentials.remember': 'Password remembered',
+  'credentials.forget': 'Password forgotten',
+  'keys.install': 'Technician key installed',
   'provision.step': 'Provisioning step',
   'provision.run': 'Provisioned',
   'logs.collect': 'Logs collected',
   'sync.upload': 'Logs uploaded',
 };
 export function actionLabel(action: string): string {
-  return ACTIONS[action] ?? action;
+  return (ACTIONS as Record<string, string>)[action] ?? action;
 }
