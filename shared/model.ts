@@ -47,6 +47,8 @@ export const Box = z.object({
   trust: TrustLevel,
   health: HealthWord,
   k3sVersion: z.string().nullable(),
+  /** Set when sightings disagree and were not merged (two boxes claiming one serial number). */
+  conflict: z.string().nullable(),
   firstSeen: Iso,
   lastSeen: Iso,
 });

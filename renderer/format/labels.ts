@@ -66,9 +66,9 @@ export function mainAction(box: Pick<Box, 'state'>): 'provision' | 'open' {
   return box.state === 'new' ? 'provision' : 'open';
 }
 
-/** Needs a look: the core says so, the box is down or unreachable, or its key changed. */
-export function needsAttention(box: Pick<Box, 'state' | 'health' | 'trust'>): boolean {
-  return box.state === 'attention' || box.state === 'unreachable' || box.health === 'attention' || box.health === 'down' || box.trust === 'changed';
+/** Needs a look: the core says so, the box is down or unreachable, its key changed, or its sightings disagree. */
+export function needsAttention(box: Pick<Box, 'state' | 'health' | 'trust'> & { conflict?: string | null }): boolean {
+  return box.state === 'attention' || box.state === 'unreachable' || box.health === 'attention' || box.health === 'down' || box.trust === 'changed' || Boolean(box.conflict);
 }
 
 /** Audit actions in words; an action this UI does not know yet is shown as the core wrote it. */

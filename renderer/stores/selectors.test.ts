@@ -4,7 +4,7 @@ import { countsSentence, fleetCounts, matchesQuery, sortForFleet } from './selec
 import { mergeJobs } from './status.ts';
 
 const mk = (p: Partial<Box> & { id: string }): Box => ({
-  hostname: p.id, serial: null, model: null, vendor: null, arch: null, addresses: [], consolePath: null, reach: 'lan', state: 'provisioned', trust: 'cable', health: 'healthy', k3sVersion: null, firstSeen: '', lastSeen: '', ...p,
+  hostname: p.id, serial: null, model: null, vendor: null, arch: null, addresses: [], consolePath: null, reach: 'lan', state: 'provisioned', trust: 'cable', health: 'healthy', k3sVersion: null, conflict: null, firstSeen: '', lastSeen: '', ...p,
 });
 
 describe('fleet selectors', () => {

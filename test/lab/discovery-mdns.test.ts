@@ -10,23 +10,37 @@ import { labStatus, REPO } from './helpers.ts';
  * The browser on the technician's real interfaces in fl-tech, against the lab boxes' real avahi,
  * with a second avahi-daemon running beside it in fl-tech, as on a Linux laptop: both share 5353.
  */
+/**
+ * avahi-daemon in fl-tech, as on a Linux laptop, in a mount namespace of its own: its pid file and
+ * service folder never touch this machine's /run or /etc. `services` are avahi service files to publish.
+ */
+function startAvahi(services: Record<string, string> = {}): { proc: ChildProcess; stop: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-avahi-'));
+  const conf = path.join(dir, 'avahi-daemon.conf');
+  fs.writeFileSync(conf, '[server]\nuse-ipv4=yes\nuse-ipv6=no\nenable-dbus=no\nallow-interfaces=eth0\n[publish]\npublish-workstation=no\n');
+  fs.mkdirSync(path.join(dir, 'services'));
+  for (const [name, xml] of Object.entries(services)) fs.writeFileSync(path.join(dir, 'services', `${name}.service`), xml);
+  const script = `mkdir -p ${dir}/run && mount --bind ${dir}/run /run && mount --bind ${dir}/services /etc/avahi/services && mkdir -p /run/avahi-daemon && exec avahi-daemon --no-drop-root --no-chroot -f ${conf}`;
+  const proc = spawn('unshare', ['-m', 'sh', '-c', script], { stdio: 'ignore' });
+  return {
+    proc,
+    stop: () => {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('mDNS discovery from the technician namespace', () => {
   let avahi: ChildProcess | undefined;
-  let dir: string;
+  let stop = () => undefined as void;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-avahi-'));
-    const conf = path.join(dir, 'avahi-daemon.conf');
-    fs.writeFileSync(conf, '[server]\nuse-ipv4=yes\nuse-ipv6=no\nenable-dbus=no\nallow-interfaces=eth0\n[publish]\npublish-workstation=no\n');
-    // A private /run/avahi-daemon, so its pid file never lands in this machine's own /run.
-    avahi = spawn('unshare', ['-m', 'sh', '-c', `mkdir -p ${dir}/run && mount --bind ${dir}/run /run && mkdir -p /run/avahi-daemon && exec avahi-daemon --no-drop-root --no-chroot -f ${conf}`], { stdio: 'ignore' });
+    ({ proc: avahi, stop } = startAvahi());
     await new Promise((r) => setTimeout(r, 800));
   });
 
-  afterAll(() => {
-    if (avahi?.pid && avahi.exitCode === null) avahi.kill('SIGTERM');
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stop());
 
   it('finds every powered box with its serial, hostname and address while avahi runs beside it', async () => {
     const s = await labStatus();
@@ -78,6 +92,31 @@ describe('mDNS discovery from the technician namespace', () => {
       }
       expect(cli('boxes')).toMatch(new RegExp(s.boxes[0]!.serial));
     } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a second box claiming a serial number already on the LAN', () => {
+  it('is kept apart and both are flagged, never merged', async () => {
+    const s = await labStatus();
+    const real = s.boxes[0]!;
+    // A rogue announcement from the laptop's namespace: box-01's serial number on another host.
+    const rogue = startAvahi({
+      rogue: `<?xml version="1.0" standalone='no'?><service-group><name>rogue-${real.serial}</name><service><type>_ssh._tcp</type><port>22</port><txt-record>serial=${real.serial}</txt-record><txt-record>model=&lt;b&gt;EB-200&lt;/b&gt;</txt-record><txt-record>state=factory</txt-record></service></service-group>`,
+    });
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-conflict-'));
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      const out = execFileSync(path.join(REPO, 'node_modules', '.bin', 'node'), [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', dataDir, 'discover', '--json', '--timeout', '3s'], { encoding: 'utf8', timeout: 30_000 });
+      const found = JSON.parse(out) as Array<{ id: string; serial: string; addresses: string[]; conflict: string | null; model: string | null }>;
+      const claimants = found.filter((b) => b.serial === real.serial);
+      expect(claimants.map((b) => b.addresses[0]).sort(), 'both claimants listed, apart').toEqual(['10.77.0.2', real.ip].sort());
+      for (const b of claimants) expect(b.conflict, `${b.id} flagged`).toMatch(new RegExp(`serial number ${real.serial}`, "i"));
+      // Box-supplied text stays text: the TXT model's markup arrives as characters.
+      expect(claimants.find((b) => b.addresses[0] === '10.77.0.2')!.model).toBe('<b>EB-200</b>');
+    } finally {
+      rogue.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -37,6 +37,7 @@ interface BoxRow {
   last_seen: string;
   key_changed_at: string | null;
   trust_source: string | null;
+  conflict: string | null;
   lan_seen: number;
   cable_seen: number;
 }
@@ -125,6 +126,12 @@ export class Inventory {
     this.#changed(boxId);
   }
 
+  /** Flags (or, with null, clears) a disagreement between sightings, shown with the box. */
+  setConflict(boxId: string, conflict: string | null): void {
+    this.#db.prepare('UPDATE boxes SET conflict = ? WHERE id = ?').run(conflict?.slice(0, 500) ?? null, boxId);
+    this.#changed(boxId);
+  }
+
   /** Marks that the box showed a host key other than its pin; cleared when a new key is pinned. */
   markKeyChanged(boxId: string, changed: boolean): void {
     this.#db.prepare('UPDATE boxes SET key_changed_at = ? WHERE id = ?').run(changed ? new Date().toISOString() : null, boxId);
@@ -188,6 +195,7 @@ function toBox(r: BoxRow): Box {
     trust: trustOf(r.key_changed_at, r.trust_source),
     health: r.health as HealthWord,
     k3sVersion: r.k3s_version,
+    conflict: r.conflict,
     firstSeen: r.first_seen,
     lastSeen: r.last_seen,
   };

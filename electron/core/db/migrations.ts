@@ -86,6 +86,9 @@ export const migrations: readonly string[] = [
 
   // 6: when a box's serial cable was last pulled: cable sightings before it no longer count.
   `ALTER TABLE boxes ADD COLUMN cable_gone_at TEXT;`,
+
+  // 7: sightings that disagree and were kept apart (two boxes claiming one serial number).
+  `ALTER TABLE boxes ADD COLUMN conflict TEXT;`,
 ];
 
 export const latestVersion = migrations.length;

@@ -76,6 +76,22 @@ describe('discovery merges sightings into one box per device', () => {
     expect(only().reach).toBe('lan');
   });
 
+  it('a second host claiming a serial already announced is its own box; both are flagged', async () => {
+    mdns.onSighting(sighting({ serial: 'FL1' }));
+    await settle();
+    mdns.onSighting({ ...sighting({ serial: 'FL1', label: 'clone', hostname: 'clone', addresses: ['10.77.0.99'] }) });
+    await settle();
+    const all = inventory.list();
+    expect(all.map((b) => b.id).sort()).toEqual(['FL1', 'key:SHA256:probed']);
+    expect(inventory.get('FL1')!.addresses).toEqual(['10.77.0.11']);
+    expect(inventory.get('FL1')!.conflict).toMatch(/also claimed by clone at 10\.77\.0\.99/);
+    expect(inventory.get('key:SHA256:probed')!.conflict).toMatch(/Claims serial number FL1/);
+    // The same box on a second service (same host) is no conflict.
+    mdns.onSighting({ ...sighting({ serial: 'FL1' }), instance: 'box-01._workstation._tcp.local', service: '_workstation._tcp' });
+    await settle();
+    expect(inventory.list()).toHaveLength(2);
+  });
+
   it('a box that announces no serial is known by the host key it offers (probed without login)', async () => {
     mdns.onSighting(sighting({ txt: { model: 'x' } }));
     await settle();

@@ -37,6 +37,8 @@ export class Discovery {
   #cables: Pick<SerialWatcher, 'start' | 'stop'> | undefined;
   /** mDNS instance -> box id, so a goodbye finds its box. */
   readonly #instances = new Map<string, string>();
+  /** serial number -> the present announcements claiming it (instance -> SRV host). */
+  readonly #claims = new Map<string, Map<string, string | null>>();
   readonly #pending = new Set<Promise<unknown>>();
   #firstAnswers: Promise<unknown> = Promise.resolve();
 
@@ -77,7 +79,12 @@ export class Discovery {
     // A link-local IPv6 address cannot be dialled without its interface; the box's others can.
     const usable = s.addresses.filter((a) => !/^fe[89ab][0-9a-f]:/i.test(a));
     const address = usable.find((a) => !a.includes(':')) ?? usable[0] ?? null;
-    let boxId = s.txt.serial ? s.txt.serial.slice(0, 128) : this.#instances.get(s.instance);
+    const serial = s.txt.serial ? s.txt.serial.slice(0, 128) : undefined;
+    let boxId = serial ?? this.#instances.get(s.instance);
+    // Another box already announces this serial number: flagged, never merged.
+    const rival = serial ? this.#rivalOf(serial, s) : undefined;
+    if (rival) return this.#conflicting(s, serial!, rival, address);
+    if (serial) this.#claim(serial, s);
     if (boxId && address && !this.#instances.has(s.instance) && !this.#deps.inventory.get(boxId)) {
       // A sweep may have found this box first and known it by its host key: when the key at this
       // address is that one, the announcement is the same box, not a second one.
@@ -112,6 +119,40 @@ export class Discovery {
       });
     } catch (err) {
       this.#deps.log?.warn({ err, boxId }, 'mdns: recording a sighting failed');
+      return undefined;
+    }
+  }
+
+  /** Another present announcement of this serial number from a different host, if any. */
+  #rivalOf(serial: string, s: MdnsSighting): { instance: string; host: string | null } | undefined {
+    for (const [instance, host] of this.#claims.get(serial) ?? []) if (instance !== s.instance && host !== s.hostname) return { instance, host };
+    return undefined;
+  }
+
+  #claim(serial: string, s: MdnsSighting): void {
+    const claims = this.#claims.get(serial) ?? new Map<string, string | null>();
+    claims.set(s.instance, s.hostname);
+    this.#claims.set(serial, claims);
+  }
+
+  /**
+   * A second box claims a serial number that a box on the LAN already announces (a cloned image, a
+   * typo at the factory, or a box pretending to be another). It is kept as a box of its own, known
+   * by its host key, and both are flagged for the technician to look at.
+   */
+  async #conflicting(s: MdnsSighting, serial: string, rival: { instance: string; host: string | null }, address: string | null): Promise<Box | undefined> {
+    const { inventory } = this.#deps;
+    const fp = address ? await (this.#deps.probeKey ?? probeFirstKey)(address, s.port ?? 22).catch(() => null) : null;
+    const boxId = fp ? `key:${fp}` : `dup:${s.instance}`;
+    this.#instances.set(s.instance, boxId);
+    const where = (host: string | null, at: string | null) => `${host ?? 'a box'}${at ? ` at ${at}` : ''}`;
+    try {
+      inventory.recordSighting({ boxId, source: 'mdns', address, hostname: s.hostname ?? (s.label || undefined), serial, model: s.txt.model ?? null, vendor: s.txt.vendor ?? null, arch: s.txt.arch ?? null, facts: { instance: s.instance, ...s.txt } });
+      inventory.setConflict(boxId, `Claims serial number ${serial}, which ${where(rival.host, inventory.get(serial)?.addresses[0] ?? null)} announces too. Not merged: check both labels.`);
+      if (inventory.get(serial)) inventory.setConflict(serial, `Serial number ${serial} is also claimed by ${where(s.hostname, address)}. Not merged: check both labels.`);
+      return inventory.get(boxId);
+    } catch (err) {
+      this.#deps.log?.warn({ err, boxId }, 'mdns: recording a conflicting sighting failed');
       return undefined;
     }
   }
@@ -156,6 +197,7 @@ export class Discovery {
   }
 
   #gone(instance: string): void {
+    for (const [serial, claims] of this.#claims) if (claims.delete(instance) && claims.size === 0) this.#claims.delete(serial);
     const boxId = this.#instances.get(instance);
     this.#instances.delete(instance);
     if (boxId && ![...this.#instances.values()].includes(boxId)) this.#deps.inventory.markGone(boxId, 'lan');

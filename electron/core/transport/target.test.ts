@@ -5,7 +5,7 @@ import { parseTarget, serialByIdDirs, serialDeviceProblem, serialPathProblem } f
 const box = (over: Partial<Box>): Box => ({
   id: 'SN1', hostname: 'edge-1', serial: 'SN1', model: null, vendor: null, arch: null, addresses: ['10.77.0.11'],
   consolePath: '/dev/serial/by-id/usb-FTDI-SN1', reach: 'lan', state: 'new', trust: 'unknown', health: 'unknown',
-  k3sVersion: null, firstSeen: '', lastSeen: '', ...over,
+  k3sVersion: null, conflict: null, firstSeen: '', lastSeen: '', ...over,
 });
 const none = () => undefined;
 

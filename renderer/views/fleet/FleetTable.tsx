@@ -69,7 +69,13 @@ const FleetRow = memo(function FleetRow({ box, index, top, checked }: { box: Box
       </span>
       <span role="cell" className="cell-two" title={safeText(box.hostname, 1000)}>
         <span className="cell-strong">{safeText(box.hostname, 64)}</span>
-        <span className="cell-sub">{safeText([box.vendor, box.model].filter(Boolean).join(' '), 48) || 'Model not reported'}</span>
+        {box.conflict ? (
+          <span className="cell-conflict" title={safeText(box.conflict, 500)} data-testid="conflict">
+            <StatusWord label={{ word: 'Conflict', tone: 'bad' }} /> {safeText(box.conflict, 60)}
+          </span>
+        ) : (
+          <span className="cell-sub">{safeText([box.vendor, box.model].filter(Boolean).join(' '), 48) || 'Model not reported'}</span>
+        )}
       </span>
       <span role="cell" className="mono" title={safeText(box.serial, 1000)}>
         {safeText(box.serial, 40) || '—'}
