@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -128,7 +129,7 @@ describe('Console password login on a factory lab box, in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     // Leave box-05 as it was: without the technician keys these tests installed.
-    for (const blob of installedBlobs) await ssh(box, `sed -i '\\|${blob}|d' /root/.ssh/authorized_keys`);
+    for (const blob of installedBlobs) await ssh(box, `sed -i '\\|${blob}|d' /root/.ssh/authorized_keys; [ -s /root/.ssh/authorized_keys ] || rm -f /root/.ssh/authorized_keys`);
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
@@ -209,6 +210,26 @@ describe('Console password login on a factory lab box, in Chromium', () => {
     await expect.poll(() => screen(p), { timeout: 30_000 }).toContain('serial-login-42');
     // Not remembered: the box was not asked to be.
     expect(c.app.secrets.get(boxPasswordSecret(box.console))).toBeUndefined();
+
+    // The key over the cable: the terminal lets go of the port for the install, then comes back.
+    await p.getByRole('button', { name: 'Install key' }).click();
+    await p.getByText(/The technician key is installed on this box: next time SSH needs no password/).waitFor({ timeout: 60_000 }).catch(async (e) => {
+      await p.screenshot({ path: '/tmp/fl-serial-key-fail.png' });
+      fs.writeFileSync('/tmp/fl-serial-key-fail.txt', c.eventsText().split('\n').filter((l) => !l.startsWith('box.')).join('\n') + '\n----\n' + c.logText());
+      throw e;
+    });
+    await p.getByText('Connected over cable').waitFor({ timeout: 60_000 });
+    await p.screenshot({ path: '/tmp/fl-key-installed-serial.png' });
+    const key = readTechnicianKey(c.app.dataDir)!;
+    installedBlobs.push(key.publicKey.split(' ')[1]!);
+    // Proof over the LAN with that key alone, by the real OpenSSH client: no password allowed.
+    const byKey = spawnSync(
+      'ssh',
+      ['-F', '/dev/null', '-i', key.privateKeyPath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no',
+        '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=error', '-o', 'ConnectTimeout=10', `root@${box.ip}`, 'echo key-ok'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(byKey.stdout.trim(), byKey.stderr).toBe('key-ok');
     expectNoSecrets(c, [box.password, WRONG]);
     // Log out again, so the console is left at its login prompt.
     await typeInTerminal(p, 'exit\r');

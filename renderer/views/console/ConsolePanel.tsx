@@ -248,6 +248,7 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
       generation.current++;
       closeLive();
       setPhase({ kind: 'opening' });
+      await settling.current;
     }
     try {
       const r = await client.call('keys.install', { target: target.target });

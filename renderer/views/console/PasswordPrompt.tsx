@@ -65,7 +65,7 @@ export function PasswordPrompt({
       <h2>
         <Icon name="shield" /> Log in as {safeText(problem.user, 32)} over {where}
       </h2>
-      <p className="muted">No SSH key or agent got in. Type the box password to log in.</p>
+      <p className="muted">{problem.via === 'serial' ? 'The box’s console asks for the password.' : 'No SSH key or agent got in.'} Type the box password to log in.</p>
       {refusal ? (
         <p className="password-refused" role="alert">
           <Icon name="alert" /> {refusal}
@@ -108,7 +108,7 @@ export function PasswordPrompt({
         <button type="submit" className="btn primary" disabled={busy}>
           <Icon name="check" /> {busy ? 'Logging in…' : 'Log in'}
         </button>
-        <button type="button" className="btn ghost" onClick={onCancel} disabled={busy}>
+        <button type="button" className="btn" onClick={onCancel} disabled={busy}>
           Cancel
         </button>
       </div>
@@ -139,14 +139,14 @@ export function InstallKeyOffer({ state, onInstall, onDismiss }: { state: KeyOff
     const text =
       state.verified === false
         ? 'The technician key is on the box, but the box still does not accept it: it may allow passwords only. Ask the site lead.'
-        : `${state.added ? 'The technician key is installed on this box' : 'The technician key was already on this box'}${state.verified ? ' and works' : ''}: next time no password is needed.`;
+        : `${state.added ? 'The technician key is installed on this box' : 'The technician key was already on this box'}${state.verified ? ' and works' : ''}: next time SSH needs no password.`;
     return (
       <div className={`key-offer ${state.verified === false ? 'warn' : 'done'}`} role="status">
         <Icon name={state.verified === false ? 'alert' : 'check'} />
-        <span>
-          {text} <span className="muted mono">{state.fingerprint}</span>
+        <span className="key-offer-text">
+          {text}
+          <span className="muted mono key-offer-fp">{state.fingerprint}</span>
         </span>
-        <span className="spacer" />
         <button type="button" className="btn ghost" onClick={onDismiss}>
           OK
         </button>
@@ -156,8 +156,7 @@ export function InstallKeyOffer({ state, onInstall, onDismiss }: { state: KeyOff
   return (
     <div className="key-offer" role="region" aria-label="Technician key">
       <Icon name="shield" />
-      <span>Install the technician key on this box so you need no password next time.</span>
-      <span className="spacer" />
+      <span className="key-offer-text">Install the technician key on this box so you need no password next time.</span>
       <button type="button" className="btn primary" onClick={onInstall} disabled={state.kind === 'installing'}>
         {state.kind === 'installing' ? 'Installing…' : 'Install key'}
       </button>
