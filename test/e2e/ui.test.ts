@@ -41,17 +41,23 @@ describe('Fieldlink UI in Chromium', () => {
     await shot(h.page, 'fleet-empty');
   });
 
-  it('says honestly that scanning is not built yet, after checking what was typed', async () => {
+  it('scans a subnet the core accepts, after the core refused a /8, with progress to the end', async () => {
     await h.page.locator('.empty-state').getByRole('button', { name: 'Scan subnet' }).click();
     const dialog = h.page.getByRole('dialog', { name: 'Scan subnet' });
+    // The core's one CIDR rule answers while typing; the renderer keeps no copy of it.
     await dialog.getByLabel('Subnet to scan').fill('10.0.0.0/8');
-    await dialog.getByRole('button', { name: 'Scan' }).click();
-    await dialog.locator('[data-code="BAD_REQUEST"]').waitFor();
-    await dialog.getByLabel('Subnet to scan').fill('192.168.1.0/24');
-    await dialog.getByText('254 addresses will be tried once each on port 22.').waitFor();
-    await dialog.getByRole('button', { name: 'Scan' }).click();
-    await dialog.locator('[data-code="NOT_AVAILABLE_YET"]').waitFor();
+    await dialog.locator('#scan-hint.scan-refused').getByText(/16,777,216 addresses, more than the \/16/).waitFor();
+    await expect(dialog.getByRole('button', { name: 'Scan', exact: true }).isDisabled()).resolves.toBe(true);
+    // Only loopback in this namespace: 127/8 is where a scan may go, and nothing answers on 22 there.
+    await dialog.getByLabel('Subnet to scan').fill('127.0.0.0/24');
+    await dialog.getByText('127.0.0.0/24: 254 addresses (127.0.0.1 to 127.0.0.254) will be tried once each on ports 22 and 6443').waitFor();
     await shot(h.page, 'fleet-scan-dialog');
+    const started = Date.now();
+    await dialog.getByRole('button', { name: 'Scan 254 addresses' }).click();
+    await dialog.getByRole('progressbar').waitFor();
+    await dialog.getByText('Scanned 254 addresses · 0 boxes found').waitFor({ timeout: 15_000 });
+    expect(Date.now() - started, 'refused connects on loopback end the scan quickly').toBeLessThan(10_000);
+    await shot(h.page, 'fleet-scan-done');
     await dialog.getByRole('button', { name: 'Close' }).click();
   });
 

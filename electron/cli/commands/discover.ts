@@ -50,7 +50,7 @@ export const discover: Command = {
           })
         : Promise.resolve();
       if (sweeper && plan) {
-        out.progress(`Scanning ${plan.cidr}: ${plan.count.toLocaleString('en-US')} addresses on port ${plan.ports.join(' and ')}, ${plan.concurrency} at a time${plan.normalised ? ` (${cidr!.trim()} is in ${plan.cidr})` : ''}…`);
+        out.progress(`Scanning ${plan.cidr}: ${plan.count.toLocaleString('en-US')} addresses on port${plan.ports.length === 1 ? '' : 's'} ${plan.ports.join(' and ')}, ${plan.concurrency} at a time${plan.normalised ? ` (${cidr!.trim()} is in ${plan.cidr})` : ''}…`);
         const { job, done } = sweeper.start({ cidr: plan.cidr, force: options.force === true }, {
           onOutcome: (o) => {
             if (o.kind === 'key-changed') out.progress(`KEY CHANGED: ${o.address} answered with a host key other than the one pinned${o.boxId ? ` for box ${o.boxId}` : ''}; flagged, not merged.`);

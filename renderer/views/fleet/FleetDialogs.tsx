@@ -1,11 +1,13 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import type { SweepPlan } from '../../../shared/api.ts';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
-import { explain, type Explained } from '../../errors.ts';
+import { Progress } from '../../components/StatusBar.tsx';
+import { asFieldlinkError, explain, type Explained } from '../../errors.ts';
 import { plural } from '../../format/bytes.ts';
 import { useApp } from '../../stores/index.ts';
-import { parseAddress, parseCidr } from './subnet.ts';
+import { parseAddress } from './subnet.ts';
 
 /** "Scan subnet" and "Add by address": ask once, check what was typed, then hand it to the core. */
 export function FleetDialogs() {
@@ -20,32 +22,139 @@ export function FleetDialogs() {
   );
 }
 
-// The core has no discovery calls yet: say so in the same words as any typed error from the core,
+// Adding by address is not built yet: say so in the same words as any typed error from the core,
 // with the next step a technician can take today.
 const MEANWHILE = { NOT_AVAILABLE_YET: 'Meanwhile, take the address from the box label or the site’s DHCP list and use an SSH client, or plug in the USB-serial cable.' };
 const notYet = (what: string) => new FieldlinkError('NOT_AVAILABLE_YET', `${what} is not built into this version of Fieldlink yet. Boxes the core hears about still appear in the Fleet on their own.`);
 
+const portsText = (ports: number[]) => `port${ports.length === 1 ? '' : 's'} ${ports.join(' and ')}`;
+const SCAN_NEXT = { BAD_REQUEST: 'Type the site LAN, like 192.168.1.0/24: Fieldlink scans at most a /16 from here.' };
+
+/**
+ * "Scan subnet": the core offers the laptop's own subnet and checks what is typed (its one CIDR
+ * rule: the count, the range, or why not); the technician confirms once; then the job's progress
+ * with Cancel, while the boxes it finds appear in the Fleet behind.
+ */
 function ScanDialog({ onClose }: { onClose: () => void }) {
-  return (
-    <AskDialog
-      title="Scan subnet"
-      label="Subnet to scan"
-      placeholder="192.168.1.0/24"
-      action="Scan"
-      hint={(cidr) => {
-        try {
-          if (cidr.trim()) return `${plural(parseCidr(cidr).hosts, 'address', 'addresses')} will be tried once each on port 22.`;
-        } catch {
-          // Shown on submit; while typing the hint keeps its general wording.
+  const client = useApp((s) => s.client);
+  const cancelJob = useApp((s) => s.cancelJob);
+  const [cidr, setCidr] = useState('');
+  const [plan, setPlan] = useState<SweepPlan | null>(null);
+  const [checkError, setCheckError] = useState<string | null>(null);
+  const [error, setError] = useState<Explained | null>(null);
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [starting, setStarting] = useState(false);
+  const job = useApp((s) => (jobId ? s.jobs[jobId] : undefined));
+
+  useEffect(() => {
+    let live = true;
+    client.call('discovery.subnets', {}).then(
+      (subnets) => live && subnets[0] && setCidr((c) => c || subnets[0]!.cidr),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [client]);
+
+  useEffect(() => {
+    if (!cidr.trim()) {
+      setPlan(null);
+      setCheckError(null);
+      return;
+    }
+    let live = true;
+    const t = setTimeout(() => {
+      client.call('discovery.checkSweep', { cidr }).then(
+        (p) => live && (setPlan(p), setCheckError(null)),
+        (err: unknown) => live && (setPlan(null), setCheckError(asFieldlinkError(err).message)),
+      );
+    }, 120);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [client, cidr]);
+
+  const start = async () => {
+    setError(null);
+    setStarting(true);
+    try {
+      const r = await client.call('discovery.sweep', { cidr });
+      setJobId(r.jobId);
+      setPlan(r.plan);
+    } catch (err) {
+      setError(explain(err, SCAN_NEXT));
+    } finally {
+      setStarting(false);
+    }
+  };
+
+  const running = job?.state === 'running' || (jobId !== null && !job);
+  if (jobId) {
+    return (
+      <Dialog
+        title="Scan subnet"
+        open
+        onClose={onClose}
+        footer={
+          <>
+            {running ? (
+              <button type="button" className="btn" onClick={() => void cancelJob(jobId)}>
+                Cancel scan
+              </button>
+            ) : null}
+            <button type="button" className="btn primary" onClick={onClose}>
+              {running ? 'Hide' : 'Close'}
+            </button>
+          </>
         }
-        return 'Fieldlink will knock on port 22 of every address in this range once. Only scan a network you were asked to work on.';
-      }}
-      submit={(cidr) => {
-        parseCidr(cidr);
-        throw notYet('Scanning a subnet');
-      }}
+      >
+        <div className="scan-progress" data-state={job?.state ?? 'running'}>
+          <p>
+            Scanning <strong>{plan?.cidr}</strong>: {plan ? `${plural(plan.count, 'address', 'addresses')} on ${portsText(plan.ports)}` : ''}.
+          </p>
+          <Progress value={job?.progress ?? null} />
+          <p className="scan-step" aria-live="polite">
+            {job?.state === 'cancelled' ? 'Cancelled. ' : job?.state === 'failed' ? 'The scan stopped. ' : ''}
+            {job?.step ?? 'Starting…'}
+          </p>
+          {job?.state === 'failed' && job.error ? <p className="error-detail">{job.error}</p> : null}
+          <small>Boxes it finds appear in the Fleet as they answer{running ? '; Hide keeps the scan running in the status bar.' : '.'}</small>
+        </div>
+      </Dialog>
+    );
+  }
+  return (
+    <Dialog
+      title="Scan subnet"
+      open
       onClose={onClose}
-    />
+      footer={
+        <>
+          <button type="button" className="btn ghost" onClick={onClose}>
+            Close
+          </button>
+          <button type="button" className="btn primary" onClick={() => void start()} disabled={starting || !plan}>
+            {plan ? `Scan ${plural(plan.count, 'address', 'addresses')}` : 'Scan'}
+          </button>
+        </>
+      }
+    >
+      <form onSubmit={(e) => (e.preventDefault(), plan && void start())}>
+        <label className="field">
+          <span>Subnet to scan</span>
+          <input autoFocus value={cidr} onChange={(e) => setCidr(e.target.value)} placeholder="192.168.1.0/24" aria-describedby="scan-hint" aria-invalid={checkError ? true : undefined} />
+          <small id="scan-hint" className={checkError ? 'scan-refused' : undefined}>
+            {checkError ??
+              (plan
+                ? `${plan.cidr}: ${plural(plan.count, 'address', 'addresses')} (${plan.first} to ${plan.last}) will be tried once each on ${portsText(plan.ports)}, ${plan.concurrency} at a time. Only scan a network you were asked to work on.`
+                : 'Fieldlink will knock on ports 22 and 6443 of every address in this range once. Only scan a network you were asked to work on.')}
+          </small>
+        </label>
+      </form>
+      {error ? <ErrorNotice error={error} /> : null}
+    </Dialog>
   );
 }
 
