@@ -40,10 +40,15 @@ export function matchesQuery(b: Box, query: string): boolean {
   return q.split(/\s+/).every((word) => hay.some((h) => h !== null && h.toLowerCase().includes(word)));
 }
 
+// One collator each, made once: localeCompare with options builds a collator per call, which was
+// most of the Fleet's first render at 5,000 boxes.
+const NAMES = new Intl.Collator(undefined, { numeric: true });
+const ORDINAL = new Intl.Collator();
+
 /** Worst first, then by name: the boxes that need the technician float to the top. */
 export function sortForFleet(list: Box[]): Box[] {
   const rank = (b: Box) => (b.trust === 'changed' ? 0 : needsAttention(b) ? 1 : b.state === 'new' ? 2 : 3);
-  return [...list].sort((a, b) => rank(a) - rank(b) || a.hostname.localeCompare(b.hostname, undefined, { numeric: true }) || a.id.localeCompare(b.id));
+  return [...list].sort((a, b) => rank(a) - rank(b) || NAMES.compare(a.hostname, b.hostname) || ORDINAL.compare(a.id, b.id));
 }
 
 export const selectBoxList = (s: AppState): Box[] => Object.values(s.boxes);
