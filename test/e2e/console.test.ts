@@ -107,11 +107,7 @@ describeWith(skip, 'Console view on a real sshd', () => {
 
   it('opens a link the box prints only when it is on the https allowlist', async () => {
     // Record what the page asks to open instead of opening it (no traffic leaves 127.0.0.1).
-    await h.page.evaluate(() => {
-      const w = window as unknown as { __opened: string[] };
-      w.__opened = [];
-      window.open = ((url?: string | URL) => (w.__opened.push(String(url)), null)) as typeof window.open;
-    });
+    await h.page.evaluate('window.__opened = []; window.open = (url) => (window.__opened.push(String(url)), null);');
     await h.page.locator('.terminal-host .xterm').click();
     await h.page.keyboard.type(
       "clear; printf '\\033]8;;https://evil.example/x\\033\\\\EVILLINK\\033]8;;\\033\\\\\\n\\033]8;;https://kubernetes.io/docs/\\033\\\\DOCSLINK\\033]8;;\\033\\\\\\n'\n",
@@ -124,7 +120,7 @@ describeWith(skip, 'Console view on a real sshd', () => {
       await h.page.mouse.move(at.x + 30, at.y + at.height / 2);
       await h.page.mouse.click(at.x + 30, at.y + at.height / 2);
     };
-    const opened = () => h.page.evaluate(() => (window as unknown as { __opened: string[] }).__opened);
+    const opened = () => h.page.evaluate('window.__opened');
     await click('EVILLINK');
     await click('DOCSLINK');
     await expect.poll(opened, { timeout: 5000 }).toEqual(['https://kubernetes.io/docs/']);
