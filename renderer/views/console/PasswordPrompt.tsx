@@ -138,7 +138,7 @@ export function InstallKeyOffer({ state, onInstall, onDismiss }: { state: KeyOff
   if (state.kind === 'done') {
     const text =
       state.verified === false
-        ? 'The technician key is on the box, but the box still does not accept it: it may allow passwords only. Ask the site lead.'
+        ? 'The technician key is on the box, but the box still does not accept it (its SSH may read keys from elsewhere, or allow passwords only). The password is still needed; ask the site lead.'
         : `${state.added ? 'The technician key is installed on this box' : 'The technician key was already on this box'}${state.verified ? ' and works' : ''}: next time SSH needs no password.`;
     return (
       <div className={`key-offer ${state.verified === false ? 'warn' : 'done'}`} role="status">
