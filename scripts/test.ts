@@ -62,7 +62,7 @@ if (await run('build renderer', node, [bin('vite'), 'build', '-c', 'vite.rendere
 if (canRunLab) {
   const lab = [node, path.join(root, 'bin', 'fieldlink-lab.js')];
   try {
-    if (await run('lab up', lab[0]!, [lab[1]!, 'up', '--boxes', '3', '--provisioned', '1'])) {
+    if (await run('lab up', lab[0]!, [lab[1]!, 'up', '--boxes', '5', '--provisioned', '2'])) {
       await vitest('lab', ['ip', 'netns', 'exec', 'fl-tech']);
     }
   } finally {

@@ -13,7 +13,7 @@ import { createDispatch, type Dispatch, type HandlersOf } from './rpc/index.ts';
 import { SecretStore, keyFileSealer, type Sealer } from './secrets/index.ts';
 import { Connections } from './connections/index.ts';
 import { ConsoleSessions, consoleHandlers } from './console/index.ts';
-import { boxHandlers } from './boxes/index.ts';
+import { boxHandlers, identifyBox } from './boxes/index.ts';
 import { Discovery, discoveryHandlers } from './discovery/index.ts';
 import { jobHandlers } from './jobs/index.ts';
 import { PublicKeyBook, Trust, trustHandlers } from './trust/index.ts';
@@ -80,7 +80,18 @@ export function createApp(opts: AppOptions): App {
   const secrets = new SecretStore(db, opts.sealer ?? keyFileSealer(dataDir));
   const hostTrust = new Trust({ store: trust, audit, book: new PublicKeyBook(dataDir) });
   const connections = new Connections({ dataDir, inventory, trust, hostTrust, audit, secrets, log });
-  const discovery = new Discovery({ inventory, log });
+  const discovery = new Discovery({
+    inventory,
+    log,
+    // Only over a pinned key (strict): an unknown box is never logged in to by discovery.
+    identify: async (boxId) => {
+      try {
+        return await identifyBox(await connections.shell(boxId, { mode: 'strict', timeoutMs: 8000 }), { timeoutMs: 8000 });
+      } catch {
+        return null; // no login (no key or remembered password): the TXT facts stand
+      }
+    },
+  });
   // The Console view connects strictly: an unknown key comes back to the UI as a trust prompt.
   const consoles = new ConsoleSessions(bus, (target, size, opts) => connections.terminal(target, size, opts));
 

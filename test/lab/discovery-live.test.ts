@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../electron/core/app.ts';
+import { boxPasswordSecret } from '../../electron/core/connections/index.ts';
 import { labSerialEnv } from '../../lab/config.ts';
 import type { Box } from '../../shared/model.ts';
 import { lab, labStatus } from './helpers.ts';
@@ -71,5 +72,22 @@ describe('discovery follows cables and reboots', () => {
     } finally {
       off();
     }
+  });
+
+  it('a box whose key is pinned (over its cable) and whose password is remembered is identified: k3s version and arch from the box', async () => {
+    const s = await labStatus();
+    const b = s.boxes[0]!;
+    await app.discovery.stop();
+    await app.connections.trustOverSerial(`serial:${b.console}`, { password: b.password });
+    app.secrets.set(boxPasswordSecret(b.serial), b.password);
+    // Pinned earlier, facts not known yet: what follows comes from discovery's own probe.
+    app.db.prepare('UPDATE boxes SET k3s_version = NULL, arch = NULL WHERE id = ?').run(b.serial);
+    app.discovery.start();
+    const ms = await becomes(b.serial, (x) => x.k3sVersion !== null && x.trust === 'cable', 'identified over SSH', 20_000);
+    const box = app.inventory.get(b.serial)!;
+    expect(box.k3sVersion).toMatch(/^v1\.\d+\.\d+/);
+    expect(box.arch).toBe(b.arch);
+    expect(box.conflict).toBeNull();
+    process.stdout.write(`discovery: ${b.name} identified (k3s ${box.k3sVersion}) ${ms} ms after discovery started\n`);
   });
 });

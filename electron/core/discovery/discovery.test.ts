@@ -92,6 +92,30 @@ describe('discovery merges sightings into one box per device', () => {
     expect(inventory.list()).toHaveLength(2);
   });
 
+  it('a box with a pinned key is asked who it is, once; a serial that disagrees with its TXT is flagged', async () => {
+    const asked: string[] = [];
+    await d.stop();
+    d = new Discovery({
+      inventory,
+      browser: (o) => ((mdns = o), { start: () => undefined, stop: () => undefined, requery: () => undefined }),
+      serialWatcher: (o) => ((serial = o), { start: () => undefined, stop: () => undefined }),
+      firstAnswersMs: 0,
+      identify: async (id) => (asked.push(id), { serial: 'FL1-REAL', machineId: null, hostname: 'box-01', arch: 'arm64', model: null, vendor: null, addresses: [], k3sVersion: 'v1.30.4+k3s1' }),
+    });
+    d.start();
+    mdns.onSighting(sighting({}));
+    await settle();
+    expect(asked).toEqual([]); // no pin: never logged in to
+    const db = openDatabase(path.join(dir, 'db'));
+    db.prepare(`INSERT INTO trust_pins (host, port, key_type, fingerprint, box_id, source, pinned_at) VALUES ('10.77.0.11', 22, 'ssh-ed25519', 'SHA256:x', 'FL1', 'serial', '2026-01-01T00:00:00Z')`).run();
+    mdns.onSighting(sighting({ addresses: ['10.77.0.11', '10.77.0.60'] }));
+    await settle();
+    mdns.onSighting(sighting({ addresses: ['10.77.0.11', '10.77.0.61'] }));
+    await settle();
+    expect(asked).toEqual(['FL1']);
+    expect(only()).toMatchObject({ k3sVersion: 'v1.30.4+k3s1', conflict: expect.stringMatching(/itself reports FL1-REAL/) });
+  });
+
   it('a box that announces no serial is known by the host key it offers (probed without login)', async () => {
     mdns.onSighting(sighting({ txt: { model: 'x' } }));
     await settle();

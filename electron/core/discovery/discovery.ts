@@ -1,4 +1,5 @@
 import type { Box, BoxState } from '../../../shared/model.ts';
+import type { BoxFacts } from '../boxes/index.ts';
 import type { Inventory } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
 import { probeHostKeys } from '../transport/index.ts';
@@ -17,10 +18,19 @@ export interface DiscoveryDeps {
   readBanner?: (path: string) => Promise<{ hostname: string | null }>;
   /** How long cables found at start wait for the LAN's first answers (tests: 0). */
   firstAnswersMs?: number;
+  /**
+   * The short read-only probe over a trusted connection (facts: DMI serial, machine-id, arch, k3s),
+   * for boxes whose host key is pinned; null when it cannot log in. Never run for an unknown key.
+   */
+  identify?: (boxId: string) => Promise<BoxFacts | null>;
 }
 
 /** How long after start the first mDNS answers are in: the first query goes out at 20-120 ms. */
 const FIRST_ANSWERS_MS = 1000;
+
+/** A console busy with someone else is asked again this often, this many times. */
+const BANNER_RETRY_MS = 2000;
+const BANNER_TRIES = 4;
 
 /** TXT `state` as the lab and our factory images publish it. */
 const STATES: Record<string, BoxState> = { factory: 'new', new: 'new', provisioned: 'provisioned' };
@@ -40,6 +50,8 @@ export class Discovery {
   /** serial number -> the present announcements claiming it (instance -> SRV host). */
   readonly #claims = new Map<string, Map<string, string | null>>();
   readonly #pending = new Set<Promise<unknown>>();
+  /** Boxes probed this session: once each, however often they announce themselves. */
+  readonly #identified = new Set<string>();
   #firstAnswers: Promise<unknown> = Promise.resolve();
 
   constructor(deps: DiscoveryDeps) {
@@ -104,7 +116,7 @@ export class Discovery {
     }
     this.#instances.set(s.instance, boxId);
     try {
-      return this.#deps.inventory.recordSighting({
+      const box = this.#deps.inventory.recordSighting({
         boxId,
         source: 'mdns',
         address,
@@ -117,10 +129,29 @@ export class Discovery {
         state: STATES[s.txt.state ?? ''],
         facts: { instance: s.instance, ...s.txt },
       });
+      this.#maybeIdentify(box, address);
+      return box;
     } catch (err) {
       this.#deps.log?.warn({ err, boxId }, 'mdns: recording a sighting failed');
       return undefined;
     }
+  }
+
+  /** A box whose key is pinned is asked who it is, once a session; what it says beats its TXT. */
+  #maybeIdentify(box: Box, address: string | null): void {
+    const identify = this.#deps.identify;
+    if (!identify || this.#identified.has(box.id) || box.trust === 'unknown' || box.trust === 'changed') return;
+    this.#identified.add(box.id);
+    this.#track(
+      identify(box.id).catch(() => null).then((facts) => {
+        if (!facts) return;
+        const { inventory } = this.#deps;
+        inventory.recordSighting({ boxId: box.id, source: 'mdns', address, arch: facts.arch, model: facts.model, vendor: facts.vendor, k3sVersion: facts.k3sVersion, facts: { identified: 'ssh', ...(facts.machineId ? { machineId: facts.machineId } : {}) } });
+        if (facts.serial && box.serial && facts.serial !== box.serial) {
+          inventory.setConflict(box.id, `It announces serial number ${box.serial}, but the box itself reports ${facts.serial}. Check its label.`);
+        }
+      }),
+    );
   }
 
   /** Another present announcement of this serial number from a different host, if any. */
@@ -167,10 +198,7 @@ export class Discovery {
     // Cables found at start are matched once the LAN has had its first answers (about 0.2 s).
     await this.#firstAnswers;
     const [info] = await withOsDetails([port]);
-    const banner = await (this.#deps.readBanner ?? readLoginBanner)(port.path).catch((err: unknown) => {
-      log?.debug({ err, path: port.path }, 'serial: no login prompt read');
-      return { hostname: null };
-    });
+    const banner = await this.#banner(port.path);
     const boxes = inventory.list();
     const named = banner.hostname ? boxes.filter((b) => b.hostname === banner.hostname) : [];
     const box = boxes.find((b) => b.consolePath === port.path) ?? (named.length === 1 ? named[0] : undefined);
@@ -189,6 +217,23 @@ export class Discovery {
     } catch (err) {
       log?.warn({ err, path: port.path }, 'serial: recording a cable failed');
       return undefined;
+    }
+  }
+
+  /**
+   * The login prompt's hostname. A console that someone else holds right now (a terminal program,
+   * a command) is asked again a few times, a few seconds apart, while the cable stays plugged in.
+   */
+  async #banner(p: string): Promise<{ hostname: string | null }> {
+    const read = this.#deps.readBanner ?? readLoginBanner;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await read(p);
+      } catch (err) {
+        this.#deps.log?.debug({ err, path: p, attempt }, 'serial: no login prompt read');
+        if (attempt >= BANNER_TRIES || !this.#cables) return { hostname: null };
+        await new Promise((r) => setTimeout(r, BANNER_RETRY_MS).unref());
+      }
     }
   }
 
