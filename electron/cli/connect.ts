@@ -1,5 +1,6 @@
 import readline from 'node:readline';
 import { FieldlinkError } from '../../shared/errors.ts';
+import type { PasswordNeeded } from '../../shared/api.ts';
 import type { ConnectOptions } from '../core/connections/index.ts';
 import type { CommandContext, OptionSpec } from './command.ts';
 
@@ -21,9 +22,12 @@ export function parseDuration(text: string, what: string): number {
 }
 
 export async function connectOptions(ctx: CommandContext): Promise<ConnectOptions> {
+  const fromStdin = Boolean(ctx.options['password-stdin']);
   return {
     mode: ctx.options['accept-new'] ? 'accept-new' : 'strict',
-    password: ctx.options['password-stdin'] ? await readPasswordLine(ctx.stdin) : undefined,
+    password: fromStdin ? await readPasswordLine(ctx.stdin) : undefined,
+    // As ssh does: no key got in and a person is at the terminal, so ask them (never echoed).
+    askPassword: fromStdin ? undefined : (p) => askPasswordOnTerminal(p, { stdin: ctx.stdin, stderr: process.stderr }),
     signal: ctx.signal,
     timeoutMs: typeof ctx.options.timeout === 'string' ? parseDuration(ctx.options.timeout, '--timeout') : undefined,
   };
@@ -42,6 +46,39 @@ async function readPasswordLine(stdin: NodeJS.ReadableStream): Promise<string> {
     rl.close();
   }
   throw new FieldlinkError('BAD_REQUEST', '--password-stdin read no password (an empty first line, or nothing at all).');
+}
+
+/**
+ * The box password from the technician's terminal, echo off; undefined without a terminal (scripts
+ * never hang on it), on an empty line, or on Ctrl+C / Ctrl+D.
+ */
+export async function askPasswordOnTerminal(p: PasswordNeeded, io: { stdin: NodeJS.ReadableStream; stderr: NodeJS.WritableStream }): Promise<string | undefined> {
+  const input = io.stdin as NodeJS.ReadStream;
+  if (!input.isTTY || typeof input.setRawMode !== 'function') return undefined;
+  const where = p.via === 'serial' ? `the console ${p.target}` : p.target;
+  if (p.wrong) io.stderr.write(p.remembered ? 'The password remembered on this laptop did not work.\n' : 'That password did not work. Check the label and try again.\n');
+  io.stderr.write(`Password for ${p.user} on ${where} (on the box label): `);
+  return new Promise((resolve) => {
+    let typed = '';
+    const finish = (value: string | undefined) => {
+      input.off('data', onData);
+      input.setRawMode(false);
+      input.pause();
+      io.stderr.write('\n');
+      resolve(value ? value : undefined);
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of chunk.toString()) {
+        if (ch === '\r' || ch === '\n') return finish(typed);
+        if (ch === '\u0003' || ch === '\u0004') return finish(undefined);
+        if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
+        else if (typed.length < 1024) typed += ch;
+      }
+    };
+    input.setRawMode(true);
+    input.resume();
+    input.on('data', onData);
+  });
 }
 
 /** A yes/no question on the technician's terminal; false without a terminal (scripts never hang on it). */

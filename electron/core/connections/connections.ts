@@ -18,6 +18,11 @@ export interface ConnectOptions {
   remember?: boolean;
   /** Called when this call logged in with a password (given or remembered): the moment to offer the technician key. */
   onPasswordLogin?: () => void;
+  /**
+   * Where the technician can be asked (the CLI on a terminal): called when a password would get in,
+   * or the last one was refused; undefined gives up. At most three tries, as OpenSSH allows.
+   */
+  askPassword?: (problem: PasswordNeeded) => Promise<string | undefined>;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -221,7 +226,31 @@ export class Connections {
   }
 
   /** A pooled SSH connection held for the caller; a refused login comes back as a password prompt where one would help. */
-  async #sshAcquire(t: Extract<Target, { kind: 'ssh' }>, opts: ConnectOptions, text: string) {
+  #sshAcquire(t: Extract<Target, { kind: 'ssh' }>, opts: ConnectOptions, text: string) {
+    return this.#asking(opts, (o) => this.#sshAcquireOnce(t, o, text));
+  }
+
+  #serial(t: Extract<Target, { kind: 'serial' }>, opts: ConnectOptions, text = `serial:${t.path}`) {
+    return this.#asking(opts, (o) => this.#serialOnce(t, o, text));
+  }
+
+  /** Runs one login, and again with the password the technician types when the caller can ask them. */
+  async #asking<T>(opts: ConnectOptions, attempt: (o: ConnectOptions) => Promise<T>): Promise<T> {
+    let o = opts;
+    for (let tries = 0; ; tries++) {
+      try {
+        return await attempt(o);
+      } catch (err) {
+        const problem = err instanceof FieldlinkError && err.details?.needs === 'password' ? (err.details as PasswordNeeded) : null;
+        if (!problem || !opts.askPassword || tries >= 3 || opts.signal?.aborted) throw err;
+        const password = await opts.askPassword(problem);
+        if (password === undefined) throw err;
+        o = { ...opts, password };
+      }
+    }
+  }
+
+  async #sshAcquireOnce(t: Extract<Target, { kind: 'ssh' }>, opts: ConnectOptions, text: string) {
     const pw = this.#passwordFor(t.boxId, t.host, opts.password);
     const target = this.#ssh(t, opts, pw);
     const user = target.user ?? 'root';
@@ -234,7 +263,7 @@ export class Connections {
     }
   }
 
-  async #serial(t: Extract<Target, { kind: 'serial' }>, opts: ConnectOptions, text = `serial:${t.path}`) {
+  async #serialOnce(t: Extract<Target, { kind: 'serial' }>, opts: ConnectOptions, text: string) {
     const pw = this.#passwordFor(t.boxId, t.path, opts.password);
     // Login automation reads the password only at a password prompt: the getter tells us it was typed.
     const credentials = {
