@@ -61,6 +61,9 @@ export function PasswordPrompt({
         e.preventDefault();
         submit();
       }}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && !busy) onCancel();
+      }}
     >
       <h2>
         <Icon name="shield" /> Log in as {safeText(problem.user, 32)} over {where}
