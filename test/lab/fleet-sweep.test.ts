@@ -43,10 +43,16 @@ describe('Scan subnet in Chromium against the lab', () => {
     expect(h.offences.foreignRequests).toEqual([]);
   });
 
-  it('Cancel scan stops it and says so', async () => {
+  it('a hidden scan keeps running and is followed again; Cancel scan stops it and says so', async () => {
     await h.page.getByRole('button', { name: 'Scan subnet' }).first().click();
     const dialog = h.page.getByRole('dialog', { name: 'Scan subnet' });
     await dialog.getByRole('button', { name: 'Scan 254 addresses' }).click();
+    await dialog.getByRole('button', { name: 'Hide' }).click();
+    await h.page.getByText('1 job running: Scanning 10.77.0.0/24').waitFor();
+    // Asked again while it runs: the dialog follows the running scan rather than refusing.
+    await h.page.getByRole('button', { name: 'Scan subnet' }).first().click();
+    await dialog.getByRole('button', { name: 'Scan 254 addresses' }).click();
+    await dialog.getByText('Scanning 10.77.0.0/24').waitFor();
     await dialog.getByRole('button', { name: 'Cancel scan' }).click();
     await dialog.getByText(/^Cancelled\./).waitFor({ timeout: 3000 });
     await expect(dialog.getByRole('button', { name: 'Cancel scan' }).count()).resolves.toBe(0);

@@ -73,7 +73,9 @@ export const discover: Command = {
       }
       await listening;
     } finally {
-      if (mdns) await core.discovery.stop();
+      // Bounded, and with a timer that holds the process: a cable still being read when listening
+      // ends must not leave the command waiting on nothing (node then exits mid-await, status 13).
+      if (mdns) await Promise.race([core.discovery.stop(), new Promise((r) => setTimeout(r, 3000))]);
       off();
     }
     const boxes = [...seen.values()].map((b) => core.inventory.get(b.id) ?? b).sort((a, b) => a.hostname.localeCompare(b.hostname));

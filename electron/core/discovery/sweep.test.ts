@@ -132,3 +132,42 @@ describe('the sweep as a job', () => {
     await sweeper.start({ cidr: '127.0.0.1/32' }).done;
   });
 });
+
+describe('sweep first, mDNS second', () => {
+  it('the announcement of a box the sweep knows by its host key at that address is the same box, serial added', async () => {
+    const { Discovery } = await import('./discovery.ts');
+    const db = openDatabase(':memory:');
+    const inventory = new Inventory(db);
+    const trust = new TrustStore(db);
+    recordSwept({ inventory, trust }, { address: '10.77.0.11', open: [22], banner: 'SSH-2.0-OpenSSH_9.2', hostKeys: [KEY_A], probeError: null });
+    let mdns: { onSighting: (s: import('./mdns.ts').MdnsSighting) => void } | undefined;
+    const d = new Discovery({
+      inventory,
+      browser: (o) => ((mdns = o), { start: () => undefined, stop: () => undefined, requery: () => undefined }),
+      serialWatcher: () => ({ start: () => undefined, stop: () => undefined }),
+      probeKey: async () => KEY_A.fingerprint,
+      firstAnswersMs: 0,
+    });
+    d.start();
+    mdns!.onSighting({ instance: 'edge-01._ssh._tcp.local', label: 'edge-01', service: '_ssh._tcp', hostname: 'edge-01', port: 22, addresses: ['10.77.0.11'], txt: { serial: 'FL123', arch: 'arm64', state: 'provisioned' } });
+    await d.stop();
+    expect(inventory.list()).toEqual([expect.objectContaining({ id: `key:${KEY_A.fingerprint}`, serial: 'FL123', hostname: 'edge-01', arch: 'arm64', state: 'provisioned' })]);
+  });
+});
+
+describe('the subnets offered to scan', () => {
+  it("are the laptop's own IPv4 networks, a big one cut to the /24 around its address, loopback and IPv6 left out", async () => {
+    const { localSubnets } = await import('./sweeper.ts');
+    const i = (address: string, cidr: string, family: 'IPv4' | 'IPv6' = 'IPv4', internal = false) => ({ address, cidr, family, internal, netmask: '', mac: '', scopeid: 0 }) as import('node:os').NetworkInterfaceInfo;
+    expect(
+      localSubnets({
+        lo: [i('127.0.0.1', '127.0.0.1/8', 'IPv4', true)],
+        eth0: [i('10.77.0.2', '10.77.0.2/24'), i('fe80::1', 'fe80::1/64', 'IPv6')],
+        wlan0: [i('10.20.30.40', '10.20.30.40/8')],
+      }),
+    ).toEqual([
+      { cidr: '10.77.0.0/24', interface: 'eth0', address: '10.77.0.2' },
+      { cidr: '10.20.30.0/24', interface: 'wlan0', address: '10.20.30.40' },
+    ]);
+  });
+});

@@ -84,7 +84,13 @@ function ScanDialog({ onClose }: { onClose: () => void }) {
       setJobId(r.jobId);
       setPlan(r.plan);
     } catch (err) {
-      setError(explain(err, SCAN_NEXT));
+      // A scan already running (e.g. hidden earlier): follow that one instead of refusing.
+      const running = asFieldlinkError(err);
+      const other = running.code === 'CONFLICT' ? running.details?.jobId : undefined;
+      if (typeof other === 'string') {
+        setPlan(null);
+        setJobId(other);
+      } else setError(explain(err, SCAN_NEXT));
     } finally {
       setStarting(false);
     }
@@ -112,7 +118,13 @@ function ScanDialog({ onClose }: { onClose: () => void }) {
       >
         <div className="scan-progress" data-state={job?.state ?? 'running'}>
           <p>
-            Scanning <strong>{plan?.cidr}</strong>: {plan ? `${plural(plan.count, 'address', 'addresses')} on ${portsText(plan.ports)}` : ''}.
+            {plan ? (
+              <>
+                Scanning <strong>{plan.cidr}</strong>: {plural(plan.count, 'address', 'addresses')} on {portsText(plan.ports)}.
+              </>
+            ) : (
+              <strong>{job?.title ?? 'Scanning'}</strong>
+            )}
           </p>
           <Progress value={job?.progress ?? null} />
           <p className="scan-step" aria-live="polite">
