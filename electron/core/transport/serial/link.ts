@@ -43,6 +43,7 @@ export function resolveIdentity(p: string, byIdDirs: string[] = serialByIdDirs()
 }
 
 const APPEAR_MS = 2000;
+const CLOSE_WAIT_MS = 2000;
 
 /**
  * Devices this process has open: a second opener inside Fieldlink is refused before the OS lock is
@@ -61,6 +62,7 @@ export class SerialLink {
   #port: SerialPort;
   #closing = false;
   #closed: Promise<void> | undefined;
+  #portClosed: Promise<void> | undefined;
   #downListeners = new Set<(err: FieldlinkError) => void>();
 
   private constructor(identity: SerialIdentity, baud: number, port: SerialPort) {
@@ -154,8 +156,26 @@ export class SerialLink {
   async #close(): Promise<void> {
     this.#closing = true;
     this.rx.fail(new FieldlinkError('LINK_DOWN', `The serial console ${this.identity.target} was closed.`));
-    if (this.#port.isOpen) await new Promise<void>((resolve) => this.#port.close(() => resolve()));
+    await this.#closePort();
     openDevices.delete(this.identity.device);
+  }
+
+  /**
+   * Closes the port once, however many ask: a second close while the first is under way can leave
+   * the binding's promise unsettled for good (seen after a cable bounced right after opening), so
+   * everyone waits on the first, and never longer than CLOSE_WAIT_MS.
+   */
+  #closePort(): Promise<void> {
+    this.#portClosed ??= this.#port.isOpen
+      ? new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+          this.#port.close(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        })
+      : Promise.resolve();
+    return this.#portClosed;
   }
 
   #down(): void {
@@ -164,7 +184,7 @@ export class SerialLink {
       this.rx.fail(err);
       for (const l of [...this.#downListeners]) l(err);
       // A write error leaves the fd open: release it so a replugged cable can be opened again.
-      if (this.#port.isOpen) this.#port.close(() => undefined);
+      void this.#closePort();
     }
     openDevices.delete(this.identity.device);
   }

@@ -52,7 +52,9 @@ export async function openSerial(opts: SerialOpenOptions): Promise<SerialShell> 
       const bounced = err instanceof FieldlinkError && err.code === 'LINK_DOWN' && Date.now() - started < BOUNCE_MS;
       if (!bounced || attempt > 0) throw err;
       opts.log?.info({ path: opts.path }, 'serial device went away right after opening; opening it again');
-      await sleep(300);
+      // A held timer, not sleep(): with the port closed it is the only thing keeping a CLI process
+      // alive, and an unref'd one let `fieldlink exec serial:…` exit mid-retry with no answer at all.
+      await new Promise((r) => setTimeout(r, 300));
     }
   }
 }
@@ -297,6 +299,7 @@ function transferBudgetMs(bytes: number, baud: number): number {
   return Math.ceil(((bytes * 1.4) / (baud / 10)) * 3 * 1000) + 60_000;
 }
 
+/** A wait that never keeps the process alive by itself (for races beside real work). */
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref?.());
 }
