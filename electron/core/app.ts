@@ -66,7 +66,7 @@ export function createApp(opts: AppOptions): App {
   const dataDir = resolveDataDir(opts.dataDir);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const log = opts.logger ?? createLogger();
-  const db = openDatabase(path.join(dataDir, 'fieldlink.db'));
+  const db = openDatabase(path.join(dataDir, 'fieldlink.db'), undefined, log);
   const bus = new EventBus();
   const settings = new SettingsStore(db);
   const jobs = new JobRegistry(bus);
@@ -77,7 +77,7 @@ export function createApp(opts: AppOptions): App {
   );
   const trust = new TrustStore(db);
   const audit = new AuditLog(db, () => settings.get().technician);
-  const secrets = new SecretStore(db, opts.sealer ?? keyFileSealer(dataDir));
+  const secrets = new SecretStore(db, opts.sealer ?? keyFileSealer(dataDir, log));
   const hostTrust = new Trust({ store: trust, audit, book: new PublicKeyBook(dataDir) });
   const connections = new Connections({ dataDir, inventory, trust, hostTrust, audit, secrets, log });
   const discovery = new Discovery({
