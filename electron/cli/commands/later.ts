@@ -5,8 +5,6 @@ import type { Command } from '../command.ts';
  * --help with their real synopsis, and say plainly that they are not built yet (exit 2).
  */
 export const later: Command[] = [
-  { name: 'health', usage: 'TARGET [--watch]', summary: 'node and pod health of a box, worst first', comingIn: 'health' },
   { name: 'provision', usage: 'TARGET… --profile FILE [--dry-run] [--parallel N]', summary: 'bring boxes to a profile', comingIn: 'provisioning' },
   { name: 'logs', usage: 'collect TARGET… [--since TIME] | list | sync [--collector URL]', summary: 'collect logs and ship them to the collector', comingIn: 'log collection and sync' },
-  { name: 'kubeconfig', usage: 'TARGET', summary: 'a kubeconfig that reaches the box through the tunnel', comingIn: 'health' },
 ];

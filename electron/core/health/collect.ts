@@ -1,0 +1,320 @@
+import { gunzipSync } from 'node:zlib';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  ServerConfiguration,
+  createConfiguration,
+  type RequestContext,
+  type ResponseContext,
+  type SecurityAuthentication,
+} from '@kubernetes/client-node';
+import { FieldlinkError } from '../../../shared/errors.ts';
+import type { Logger } from '../log/index.ts';
+import type { Shell } from '../transport/index.ts';
+import { diagnose } from './diagnosis.ts';
+import { K3S_KUBECONFIG, asRoot, certInfo, parseClock, readKubeconfig, type BoxClock, type BoxKubeconfig } from './kubeconfig.ts';
+import { MAX_EVENTS, MAX_PODS, buildModel, type HealthSnapshot, type RawHealth } from './model.ts';
+import { canForward, openTunnel, type Forwarding, type Tunnel } from './tunnel.ts';
+
+/** Pods per list page: as kubectl asks (500), so the box's API does the same work for both. */
+export const PAGE = 500;
+/** Compressed output kept from `k3s kubectl … -o json` over the serial console. */
+const MAX_SERIAL_BYTES = 32 * 1024 * 1024;
+/** And what it may inflate to before it is parsed. */
+const MAX_JSON_BYTES = 256 * 1024 * 1024;
+
+export interface HealthOptions {
+  /** The target as the technician named it, for the snapshot. */
+  target?: string;
+  signal?: AbortSignal;
+  /** For the whole snapshot (default 60 s over the API, 10 min over serial). */
+  timeoutMs?: number;
+  progress?: (message: string) => void;
+  log?: Logger;
+}
+
+/** The cluster as KubeConfig options, reached at `server` (the tunnel), checked against the box's own CA and server name. */
+export function kubeConfigFor(kc: BoxKubeconfig, server: string, name = 'fieldlink'): KubeConfig {
+  const k = new KubeConfig();
+  k.loadFromOptions({
+    clusters: [{ name, server, caData: Buffer.from(kc.ca).toString('base64'), tlsServerName: kc.serverName, skipTLSVerify: false }],
+    users: [{ name, certData: Buffer.from(kc.cert).toString('base64'), keyData: Buffer.from(kc.key).toString('base64') }],
+    contexts: [{ name, cluster: name, user: name }],
+    currentContext: name,
+  });
+  return k;
+}
+
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/**
+ * One box's API through its tunnel: the kubeconfig read once, one TLS connection pool (client-node
+ * would otherwise open a fresh connection, and a fresh tunnel channel, for every request).
+ */
+export class ApiSession {
+  readonly kubeconfig: BoxKubeconfig;
+  readonly clock: BoxClock | null;
+  readonly tunnel: Tunnel;
+  readonly #shell: Shell;
+  readonly #core: CoreV1Api;
+  readonly #custom: CustomObjectsApi;
+  #dispatcher: Promise<Dispatcher | undefined> | null = null;
+  #signal: AbortSignal | undefined;
+
+  private constructor(shell: Shell, kubeconfig: BoxKubeconfig, clock: BoxClock | null, tunnel: Tunnel) {
+    this.#shell = shell;
+    this.kubeconfig = kubeconfig;
+    this.clock = clock;
+    this.tunnel = tunnel;
+    const kc = kubeConfigFor(kubeconfig, this.server);
+    const auth: SecurityAuthentication = {
+      getName: () => 'fieldlink-tunnel',
+      applySecurityAuthentication: async (ctx: RequestContext) => {
+        // The first request builds the dispatcher from the kubeconfig (CA, client cert, server name); the rest share it.
+        this.#dispatcher ??= kc.applySecurityAuthentication(ctx).then(() => ctx.getDispatcher());
+        const d = await this.#dispatcher;
+        if (d) ctx.setDispatcher(d);
+        if (this.#signal) ctx.setSignal(this.#signal);
+      },
+    };
+    const config = createConfiguration({
+      baseServer: new ServerConfiguration(this.server, {}),
+      authMethods: { default: auth },
+      promiseMiddleware: [{ pre: async (c: RequestContext) => c, post: async (r: ResponseContext) => r }],
+    });
+    this.#core = new CoreV1Api(config);
+    this.#custom = new CustomObjectsApi(config);
+  }
+
+  get server(): string {
+    return `https://127.0.0.1:${this.tunnel.port}`;
+  }
+
+  /** Reads the box's kubeconfig and opens the tunnel to its API over the pooled SSH connection. */
+  static async open(shell: Shell & Forwarding, opts: HealthOptions & { localPort?: number } = {}): Promise<ApiSession> {
+    opts.progress?.(`reading ${K3S_KUBECONFIG} on ${shell.target}`);
+    const { kubeconfig, clock } = await readKubeconfig(shell, { signal: opts.signal, timeoutMs: opts.timeoutMs });
+    const tunnel = await openTunnel(shell, { host: kubeconfig.host, port: kubeconfig.port }, { localPort: opts.localPort, log: opts.log });
+    return new ApiSession(shell, kubeconfig, clock, tunnel);
+  }
+
+  /** Nodes, pods (paged), warning events and metrics, as one snapshot with its diagnosis. */
+  async snapshot(opts: HealthOptions = {}): Promise<HealthSnapshot> {
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    this.#signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    opts.progress?.(`listing nodes, pods and events through the tunnel (127.0.0.1:${this.tunnel.port})`);
+    try {
+      const [nodes, pods, events, nodeMetrics, podMetrics] = await Promise.all([
+        this.#core.listNode(),
+        this.#pods(opts),
+        this.#core.listEventForAllNamespaces({ fieldSelector: 'type=Warning', limit: MAX_EVENTS }),
+        this.#metrics('nodes'),
+        this.#metrics('pods'),
+      ]);
+      const raw: RawHealth = { nodes: nodes.items, pods: pods.items, podTotal: pods.total, events: events.items, nodeMetrics, podMetrics };
+      const warningTotal = events.items.length + (events.metadata?.remainingItemCount ?? 0);
+      return await finish(raw, {
+        target: opts.target ?? this.#shell.target,
+        via: 'api',
+        clock: this.clock,
+        certPem: this.kubeconfig.cert,
+        shell: this.#shell,
+        warningTotal,
+        signal: this.#signal,
+      });
+    } catch (err) {
+      throw apiError(err, this.#shell.target, timeout.aborted ? timeoutMs : null, opts.signal);
+    } finally {
+      this.#signal = undefined;
+    }
+  }
+
+  async #pods(opts: HealthOptions): Promise<{ items: unknown[]; total: number }> {
+    const items: unknown[] = [];
+    let cont: string | undefined;
+    let total = 0;
+    for (let page = 1; ; page++) {
+      const r = await this.#core.listPodForAllNamespaces({ limit: PAGE, _continue: cont });
+      for (const p of r.items) if (items.length < MAX_PODS) items.push(p);
+      total += r.items.length;
+      cont = r.metadata?._continue || undefined;
+      if (!cont) break;
+      if (items.length >= MAX_PODS) {
+        // The rest is only counted: the server says how many remain when it knows.
+        total += r.metadata?.remainingItemCount ?? 0;
+        break;
+      }
+      if (page % 4 === 0) opts.progress?.(`${items.length} pods so far`);
+    }
+    return { items, total };
+  }
+
+  /** metrics.k8s.io when it answers (k3s ships metrics-server; a box may have it off): null otherwise. */
+  async #metrics(plural: 'nodes' | 'pods'): Promise<unknown[] | null> {
+    try {
+      const r = (await this.#custom.listClusterCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', plural, limit: MAX_PODS })) as { items?: unknown[] };
+      return Array.isArray(r.items) ? r.items : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async close(): Promise<void> {
+    const d = await this.#dispatcher?.catch(() => undefined);
+    await (d as { destroy?: () => Promise<void> } | undefined)?.destroy?.().catch(() => undefined);
+    await this.tunnel.close();
+  }
+}
+
+/** A failure of the API through the tunnel, in words with a next step. */
+function apiError(err: unknown, target: string, timedOutAfter: number | null, signal: AbortSignal | undefined): unknown {
+  if (err instanceof FieldlinkError) return err;
+  if (signal?.aborted) return new FieldlinkError('ABORTED', `Reading health from ${target} was cancelled.`, { target });
+  if (timedOutAfter !== null)
+    return new FieldlinkError('TIMEOUT', `The k3s API on ${target} did not answer within ${timedOutAfter / 1000} s. Is k3s running (systemctl status k3s)?`, { target });
+  const e = err as { code?: number; message?: string; cause?: { code?: string; message?: string } };
+  const cause = e?.cause?.code ?? '';
+  if (/CERT|SELF_SIGNED|ERR_TLS|UNABLE_TO_VERIFY/.test(cause) || /certificate|altname/i.test(e?.cause?.message ?? '')) {
+    return new FieldlinkError(
+      'PROTOCOL',
+      `The k3s API on ${target} presented a certificate its own CA does not vouch for (${cause || 'TLS'}). Nothing was read; the kubeconfig on the box may belong to another cluster.`,
+      { target },
+    );
+  }
+  if (e?.code === 401 || e?.code === 403)
+    return new FieldlinkError(
+      'AUTH_FAILED',
+      `The k3s API on ${target} refused the box's admin certificate (HTTP ${e.code}). Is it expired or from an older install? Restart k3s on the box to renew it.`,
+      { target },
+    );
+  if (typeof e?.code === 'number') return new FieldlinkError('REMOTE_FAILED', `The k3s API on ${target} answered HTTP ${e.code}.`, { target, status: e.code });
+  return new FieldlinkError(
+    'LINK_DOWN',
+    `Could not reach the k3s API on ${target} through the tunnel (${(cause || e?.message || 'no answer').slice(0, 120)}). Is k3s running (systemctl status k3s)?`,
+    { target },
+    { cause: err },
+  );
+}
+
+interface FinishContext {
+  target: string;
+  via: 'api' | 'shell';
+  clock: BoxClock | null;
+  certPem: string | null;
+  shell: Shell | null;
+  warningTotal?: number;
+  signal?: AbortSignal;
+}
+
+/** Model, clock, certificate and (under disk pressure) df, then the diagnosis. */
+async function finish(raw: RawHealth, c: FinishContext): Promise<HealthSnapshot> {
+  const m = buildModel(raw);
+  const cert = c.certPem ? certInfo(c.certPem) : null;
+  const disk = c.shell && m.nodes.some((n) => n.pressure.includes('DiskPressure')) ? await diskUse(c.shell, c.signal) : null;
+  const snap: HealthSnapshot = {
+    target: c.target,
+    via: c.via,
+    link: c.shell?.kind ?? 'ssh',
+    takenAt: new Date().toISOString(),
+    ...m,
+    warningCount: Math.max(m.warningCount, c.warningTotal ?? 0),
+    clock: c.clock ? { skewMs: c.clock.boxMs - c.clock.laptopMs, uncertaintyMs: c.clock.uncertaintyMs } : null,
+    clientCert: cert,
+    disk,
+    diagnosis: [],
+  };
+  snap.diagnosis = diagnose(snap);
+  return snap;
+}
+
+/** `df` of the places k3s fills, for "how full" under disk pressure; null when the box will not say. */
+export async function diskUse(shell: Shell, signal?: AbortSignal): Promise<HealthSnapshot['disk']> {
+  try {
+    const r = await shell.exec('df -P -k /var/lib/rancher /var/lib/kubelet /var/log / 2>/dev/null', { signal, timeoutMs: 15_000, maxOutputBytes: 16 * 1024 });
+    return parseDf(Buffer.from(r.stdout).toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+export function parseDf(text: string): NonNullable<HealthSnapshot['disk']> {
+  const seen = new Map<string, { mount: string; usedPct: number; availBytes: number }>();
+  for (const line of text.split('\n').slice(1, 20)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 6) continue;
+    const pct = Number(f[4]!.replace('%', ''));
+    const avail = Number(f[3]) * 1024;
+    const mount = f.slice(5).join(' ').slice(0, 200);
+    if (Number.isFinite(pct) && Number.isFinite(avail) && !seen.has(mount)) seen.set(mount, { mount, usedPct: pct, availBytes: avail });
+  }
+  return [...seen.values()];
+}
+
+/** Health through the k3s API over an SSH tunnel (the pooled connection): kubeconfig, tunnel, lists, closed after. */
+export async function healthOverApi(shell: Shell & Forwarding, opts: HealthOptions = {}): Promise<HealthSnapshot> {
+  const session = await ApiSession.open(shell, opts);
+  try {
+    return await session.snapshot(opts);
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * Health over any Shell, with no network: `k3s kubectl get nodes,pods,events -A -o json` on the box
+ * (compressed with gzip where the box has it: a console moves ~11 KB/s), bounded, into the same model.
+ */
+export async function healthOverShell(shell: Shell, opts: HealthOptions = {}): Promise<HealthSnapshot> {
+  const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
+  opts.progress?.(`reading the box's clock over ${shell.target}`);
+  const t0 = Date.now();
+  const d = await shell.exec('date -u +%s%N', { signal: opts.signal, timeoutMs: 30_000, maxOutputBytes: 1024 });
+  const clock = parseClock(Buffer.from(d.stdout).toString('utf8'), t0, Date.now());
+  opts.progress?.(`running k3s kubectl get nodes,pods,events -A -o json on the box`);
+  const script = asRoot(
+    `{ k3s kubectl get nodes,pods,events -A -o json --request-timeout=60s; printf '\\n@@FL-CERT@@ '; sed -n 's/^ *client-certificate-data: *//p' ${K3S_KUBECONFIG}; } | if command -v gzip >/dev/null 2>&1; then gzip -c; else cat; fi`,
+  );
+  const r = await shell.exec(script, { signal: opts.signal, timeoutMs, maxOutputBytes: MAX_SERIAL_BYTES });
+  if (r.truncated)
+    throw new FieldlinkError(
+      'PROTOCOL',
+      `The box's answer is over ${MAX_SERIAL_BYTES >> 20} MiB compressed: too big for the console. Use the network (health over SSH) for a box this size.`,
+      { target: shell.target },
+    );
+  let text: string;
+  try {
+    const buf = Buffer.from(r.stdout);
+    text = (buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf, { maxOutputLength: MAX_JSON_BYTES }) : buf).toString('utf8');
+  } catch (err) {
+    throw new FieldlinkError(
+      'PROTOCOL',
+      `The box's kubectl output did not decompress (over ${MAX_JSON_BYTES >> 20} MiB, or damaged on the line).`,
+      { target: shell.target },
+      { cause: err },
+    );
+  }
+  const cut = text.lastIndexOf('\n@@FL-CERT@@ ');
+  const json = cut >= 0 ? text.slice(0, cut) : text;
+  const certB64 = cut >= 0 ? text.slice(cut + '\n@@FL-CERT@@ '.length).trim() : '';
+  let list: { items?: unknown[] };
+  try {
+    list = JSON.parse(json) as { items?: unknown[] };
+  } catch {
+    const why = Buffer.from(r.stderr).toString('utf8').trim().slice(0, 300);
+    throw new FieldlinkError('REMOTE_FAILED', `k3s kubectl on ${shell.target} gave no usable answer${why ? `: ${why}` : ''}. Is k3s running (systemctl status k3s)?`, {
+      target: shell.target,
+    });
+  }
+  const items = Array.isArray(list?.items) ? list.items : [];
+  const kind = (o: unknown) => (typeof o === 'object' && o !== null ? (o as { kind?: unknown }).kind : undefined);
+  const raw: RawHealth = { nodes: items.filter((o) => kind(o) === 'Node'), pods: items.filter((o) => kind(o) === 'Pod'), events: items.filter((o) => kind(o) === 'Event') };
+  const certPem = /^[A-Za-z0-9+/=]{100,20000}$/.test(certB64) ? Buffer.from(certB64, 'base64').toString('utf8') : null;
+  return finish(raw, { target: opts.target ?? shell.target, via: 'shell', clock, certPem, shell, signal: opts.signal });
+}
+
+/** Health by the best way the shell allows: the API through a tunnel over SSH, `kubectl -o json` over a console. */
+export function healthOf(shell: Shell, opts: HealthOptions = {}): Promise<HealthSnapshot> {
+  return canForward(shell) ? healthOverApi(shell, opts) : healthOverShell(shell, opts);
+}

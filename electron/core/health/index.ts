@@ -1,0 +1,17 @@
+export { ApiSession, healthOf, healthOverApi, healthOverShell, kubeConfigFor, parseDf, PAGE, type HealthOptions } from './collect.ts';
+export { diagnose, bytes, duration, type DiagnosisInput } from './diagnosis.ts';
+export { K3S_KUBECONFIG, K3S_SERVER_NAME, parseKubeconfig, readKubeconfig, tunnelKubeconfig, certInfo, type BoxKubeconfig, type BoxClock } from './kubeconfig.ts';
+export {
+  buildModel,
+  quantity,
+  MAX_PODS,
+  MAX_EVENTS,
+  type HealthSnapshot,
+  type Diagnosis,
+  type NodeHealth,
+  type PodHealth,
+  type ContainerHealth,
+  type EventHealth,
+  type RawHealth,
+} from './model.ts';
+export { openTunnel, canForward, type Tunnel, type Forwarding } from './tunnel.ts';
