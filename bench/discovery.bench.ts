@@ -180,7 +180,7 @@ async function measure(progress: (m: string) => void): Promise<BenchResult> {
       `rounds mDNS + sweep, identified: ${both.map((r) => r.identifiedMs.toFixed(0)).join('/')} ms; keys: ${both.map((r) => r.keysMs?.toFixed(0)).join('/')} ms; sweep done: ${both.map((r) => r.sweepDoneMs?.toFixed(0)).join('/')} ms`,
       `rounds mDNS alone, first query to last box: ${alone.map((r) => r.firstQueryToLastMs.toFixed(0)).join('/')} ms (goal <= 500: ${mdnsAlone <= 500 ? 'MET' : 'NOT MET'})`,
       `identified / nmap -n: ${(ours / nmapN.ms).toFixed(3)}`,
-      `sweep / nmap: ${(sweepDone / nmap.ms).toFixed(3)}; sweep / nmap -n: ${(sweepDone / nmapN.ms).toFixed(3)}; the sweep's 1 s connect timeout on silent addresses, 64 at a time, sets its length`,
+      `sweep / nmap: ${(sweepDone / nmap.ms).toFixed(3)}; sweep / nmap -n: ${(sweepDone / nmapN.ms).toFixed(3)}; silent addresses set the sweep's length: 1 s each in the first wave of 64, then 8x the slowest answer seen (at least 0.3 s)`,
       'nmap without -n spends most of its time on reverse DNS that fl-tech cannot answer; -n is shown for a fair reading',
       'at 50 boxes: sudo npm run lab -- up --boxes 50 --provisioned 5, then npm run bench -- discovery',
     ],

@@ -43,19 +43,28 @@ describe('Scan subnet in Chromium against the lab', () => {
     expect(h.offences.foreignRequests).toEqual([]);
   });
 
-  it('a hidden scan keeps running and is followed again; Cancel scan stops it and says so', async () => {
+  it('Cancel scan stops it and says so', async () => {
+    await h.page.getByRole('button', { name: 'Scan subnet' }).first().click();
+    const dialog = h.page.getByRole('dialog', { name: 'Scan subnet' });
+    await dialog.getByRole('button', { name: 'Scan 254 addresses' }).click();
+    // The first wave of silent addresses holds for 1 s: Cancel lands while it runs.
+    await dialog.getByRole('button', { name: 'Cancel scan' }).click();
+    await dialog.getByText(/^Cancelled\./).waitFor({ timeout: 3000 });
+    await expect(dialog.getByRole('button', { name: 'Cancel scan' }).count()).resolves.toBe(0);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+  });
+
+  it('a hidden scan runs on in the status bar, and asking again follows it to the end', async () => {
     await h.page.getByRole('button', { name: 'Scan subnet' }).first().click();
     const dialog = h.page.getByRole('dialog', { name: 'Scan subnet' });
     await dialog.getByRole('button', { name: 'Scan 254 addresses' }).click();
     await dialog.getByRole('button', { name: 'Hide' }).click();
     await h.page.getByText('1 job running: Scanning 10.77.0.0/24').waitFor();
-    // Asked again while it runs: the dialog follows the running scan rather than refusing.
+    // While it runs the core answers CONFLICT with its job id and the dialog follows that job.
     await h.page.getByRole('button', { name: 'Scan subnet' }).first().click();
     await dialog.getByRole('button', { name: 'Scan 254 addresses' }).click();
-    await dialog.getByText('Scanning 10.77.0.0/24').waitFor();
-    await dialog.getByRole('button', { name: 'Cancel scan' }).click();
-    await dialog.getByText(/^Cancelled\./).waitFor({ timeout: 3000 });
-    await expect(dialog.getByRole('button', { name: 'Cancel scan' }).count()).resolves.toBe(0);
+    await dialog.getByText(/Scanned 254 addresses · \d+ boxes found/).waitFor({ timeout: 20_000 });
     await dialog.getByRole('button', { name: 'Close' }).click();
+    expect(h.offences.pageErrors).toEqual([]);
   });
 });

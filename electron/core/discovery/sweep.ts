@@ -12,8 +12,13 @@ export const SWEEP_DEFAULTS = {
   concurrency: 64,
   /** New TCP connections per second, at most (both ports count). */
   ratePerSecond: 1000,
-  /** How long a connect may take before the address counts as silent. A box on the LAN answers in ms. */
+  /** How long a connect may take before the address counts as silent, until the LAN's pace is known. */
   timeoutMs: 1000,
+  /**
+   * Once addresses have answered (a connect or a refusal), silent ones are given up after 8 times the
+   * slowest answer seen, but never sooner than this: a box on the LAN answers in a few ms.
+   */
+  minTimeoutMs: 300,
   /** How long an open port 22 may take to say its identification line. */
   bannerTimeoutMs: 2000,
   /** Host-key probes (SSH handshakes stopped at the key) at once. */
@@ -49,6 +54,7 @@ export interface SweepOptions {
   concurrency?: number;
   ratePerSecond?: number;
   timeoutMs?: number;
+  minTimeoutMs?: number;
   bannerTimeoutMs?: number;
   probeConcurrency?: number;
   probeTimeoutMs?: number;
@@ -79,6 +85,10 @@ export async function sweep(range: SweepRange, o: SweepOptions = {}): Promise<Sw
   const sshPort = ports[0]!;
   const concurrency = Math.max(1, Math.min(o.concurrency ?? SWEEP_DEFAULTS.concurrency, 1024));
   const timeoutMs = o.timeoutMs ?? SWEEP_DEFAULTS.timeoutMs;
+  const minTimeoutMs = Math.min(timeoutMs, o.minTimeoutMs ?? SWEEP_DEFAULTS.minTimeoutMs);
+  // Adaptive, as nmap's timing is: the slowest answer so far sets how long silence is waited for.
+  let slowestAnswerMs = -1;
+  const currentTimeout = () => (slowestAnswerMs < 0 ? timeoutMs : Math.min(timeoutMs, Math.max(minTimeoutMs, slowestAnswerMs * 8)));
   const bannerTimeoutMs = o.bannerTimeoutMs ?? SWEEP_DEFAULTS.bannerTimeoutMs;
   const probe = o.probe ?? probeHostKeys;
   const probeSlots = new Slots(o.probeConcurrency ?? SWEEP_DEFAULTS.probeConcurrency);
@@ -99,9 +109,10 @@ export async function sweep(range: SweepRange, o: SweepOptions = {}): Promise<Sw
       const answers = await Promise.all(
         ports.map(async (port) => {
           await rate.take(signal);
-          return knock(address, port, { timeoutMs, bannerTimeoutMs: port === sshPort ? bannerTimeoutMs : 0, signal });
+          return knock(address, port, { timeoutMs: currentTimeout(), bannerTimeoutMs: port === sshPort ? bannerTimeoutMs : 0, signal });
         }),
       );
+      for (const a of answers) if (a.answeredMs !== null) slowestAnswerMs = Math.max(slowestAnswerMs, a.answeredMs);
       if (signal.aborted) return;
       progress.done++;
       const open = ports.filter((_, i) => answers[i]!.open);
@@ -147,6 +158,8 @@ const ipOrder = (ip: string) => ip.split('.').reduce((n, p) => n * 256 + Number(
 interface Knock {
   open: boolean;
   banner: string | null;
+  /** How long the address took to answer (connected or refused), or null when it stayed silent. */
+  answeredMs: number | null;
 }
 
 /**
@@ -155,7 +168,9 @@ interface Knock {
  */
 export function knock(host: string, port: number, o: { timeoutMs: number; bannerTimeoutMs: number; signal: AbortSignal }): Promise<Knock> {
   return new Promise((resolve) => {
-    if (o.signal.aborted) return resolve({ open: false, banner: null });
+    if (o.signal.aborted) return resolve({ open: false, banner: null, answeredMs: null });
+    const t0 = performance.now();
+    let answeredMs: number | null = null;
     let open = false;
     let settled = false;
     let buf = Buffer.alloc(0);
@@ -166,14 +181,18 @@ export function knock(host: string, port: number, o: { timeoutMs: number; banner
       clearTimeout(timer);
       o.signal.removeEventListener('abort', onAbort);
       sock.destroy();
-      resolve({ open, banner });
+      resolve({ open, banner, answeredMs });
     };
     const onAbort = () => finish(null);
     let timer = setTimeout(() => finish(null), o.timeoutMs);
     o.signal.addEventListener('abort', onAbort, { once: true });
-    sock.on('error', () => finish(null));
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED' && answeredMs === null) answeredMs = performance.now() - t0;
+      finish(null);
+    });
     sock.on('connect', () => {
       open = true;
+      answeredMs = performance.now() - t0;
       if (!o.bannerTimeoutMs) return finish(null);
       clearTimeout(timer);
       timer = setTimeout(() => finish(buf.length ? bannerOf(buf) : null), o.bannerTimeoutMs);
