@@ -43,6 +43,12 @@ describe('subnet sweep (loopback only)', () => {
     expect(probed.sort()).toEqual(['127.0.0.1', '127.0.0.5']);
   });
 
+  it('keeps a banner as plain text: terminal escapes and control characters go', async () => {
+    const port = await listen((s) => s.end('SSH-2.0-\x1b[31mEvil\x1b]0;title\x07\x00Box\r\n'));
+    const scan = await sweep(checkSweepRange('127.0.0.1/32'), { ports: [port], timeoutMs: 300, probe: async () => [KEY_A] });
+    expect(scan.hosts[0]!.banner).toMatch(/^SSH-2\.0-Evil\s?Box$/);
+  });
+
   it('does not probe a port that does not speak SSH, and counts closed ports as silent', async () => {
     const port = await listen((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
     const scan = await sweep(checkSweepRange('127.0.0.1/32'), { ports: [port, 1], timeoutMs: 300, probe: async () => [KEY_A] });
