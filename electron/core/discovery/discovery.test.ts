@@ -41,7 +41,6 @@ describe('discovery merges sightings into one box per device', () => {
       serialWatcher: (o) => ((serial = o), { start: () => undefined, stop: () => undefined }),
       readBanner: async () => ({ hostname: banner }),
       probeKey: async () => 'SHA256:probed',
-      firstAnswersMs: 0,
     });
     d.start();
   });
@@ -99,7 +98,6 @@ describe('discovery merges sightings into one box per device', () => {
       inventory,
       browser: (o) => ((mdns = o), { start: () => undefined, stop: () => undefined, requery: () => undefined }),
       serialWatcher: (o) => ((serial = o), { start: () => undefined, stop: () => undefined }),
-      firstAnswersMs: 0,
       identify: async (id) => (asked.push(id), { serial: 'FL1-REAL', machineId: null, hostname: 'box-01', arch: 'arm64', model: null, vendor: null, addresses: [], k3sVersion: 'v1.30.4+k3s1' }),
     });
     d.start();
@@ -122,10 +120,22 @@ describe('discovery merges sightings into one box per device', () => {
     expect(only().id).toBe('key:SHA256:probed');
   });
 
-  it('a cable whose prompt names a known box joins it (reach both); pulling it leaves LAN only', async () => {
+  it('a cable whose prompt shows a known box\'s name is named so, not merged: any console can print any name', async () => {
     mdns.onSighting(sighting({}));
     await settle();
     banner = 'box-01';
+    serial.onPlugged(cable('/dev/serial/by-id/usb-FTDI_X-if00-port0'));
+    await settle();
+    expect(inventory.get('FL1')).toMatchObject({ reach: 'lan', consolePath: null });
+    expect(inventory.get('cable:/dev/serial/by-id/usb-FTDI_X-if00-port0')).toMatchObject({ hostname: 'box-01', reach: 'cable' });
+    serial.onUnplugged(cable('/dev/serial/by-id/usb-FTDI_X-if00-port0'));
+    expect(inventory.get('cable:/dev/serial/by-id/usb-FTDI_X-if00-port0')!.reach).toBe('none');
+  });
+
+  it('a cable on the port a login identified joins that box (reach both); pulling it leaves LAN only', async () => {
+    mdns.onSighting(sighting({}));
+    await settle();
+    inventory.recordSighting({ boxId: 'FL1', source: 'serial', address: '/dev/serial/by-id/usb-FTDI_X-if00-port0', serial: 'FL1' });
     serial.onPlugged(cable('/dev/serial/by-id/usb-FTDI_X-if00-port0'));
     await settle();
     expect(only()).toMatchObject({ id: 'FL1', consolePath: '/dev/serial/by-id/usb-FTDI_X-if00-port0', reach: 'both' });
@@ -197,5 +207,17 @@ describe('serial ports', () => {
     now = [];
     w.scan();
     expect(events).toEqual(['+/dev/serial/by-id/a@/dev/ttyUSB0', '+/dev/serial/by-id/a@/dev/ttyUSB1', '-/dev/serial/by-id/a']);
+  });
+});
+
+describe('a cable names its box from what the console shows', () => {
+  it('reads agetty prompts and shells left logged in; nothing else counts', async () => {
+    const { promptHost } = await import('./serial.ts');
+    expect(promptHost('\r\nUbuntu 24.04 LTS\r\n\r\nedge-03 login: ')).toBe('edge-03');
+    expect(promptHost('\r\nroot@edge-01:~# ')).toBe('edge-01');
+    expect(promptHost('[root@box-7 ~]# ')).toBe('box-7');
+    expect(promptHost('fieldlink# ')).toBeNull();
+    expect(promptHost('<script>@x login: ')).toBeNull();
+    expect(promptHost('[  12.3] eth0: link up\r\n')).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import type { Box, BoxState } from '../../../shared/model.ts';
 import type { BoxFacts } from '../boxes/index.ts';
-import type { Inventory } from '../db/index.ts';
+import { CABLE_ONLY, type Inventory } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
 import { probeHostKeys } from '../transport/index.ts';
 import { MdnsBrowser, type MdnsBrowserOptions, type MdnsSighting } from './mdns.ts';
@@ -16,17 +16,12 @@ export interface DiscoveryDeps {
   /** Cables: the watcher (tests pass their own listing) and how a cable's box is named. */
   serialWatcher?: (o: Pick<SerialWatcherOptions, 'onPlugged' | 'onUnplugged'>) => Pick<SerialWatcher, 'start' | 'stop'>;
   readBanner?: (path: string) => Promise<{ hostname: string | null }>;
-  /** How long cables found at start wait for the LAN's first answers (tests: 0). */
-  firstAnswersMs?: number;
   /**
    * The short read-only probe over a trusted connection (facts: DMI serial, machine-id, arch, k3s),
    * for boxes whose host key is pinned; null when it cannot log in. Never run for an unknown key.
    */
   identify?: (boxId: string) => Promise<BoxFacts | null>;
 }
-
-/** How long after start the first mDNS answers are in: the first query goes out at 20-120 ms. */
-const FIRST_ANSWERS_MS = 1000;
 
 /** A console busy with someone else is asked again this often, this many times. */
 const BANNER_RETRY_MS = 2000;
@@ -52,7 +47,8 @@ export class Discovery {
   readonly #pending = new Set<Promise<unknown>>();
   /** Boxes probed this session: once each, however often they announce themselves. */
   readonly #identified = new Set<string>();
-  #firstAnswers: Promise<unknown> = Promise.resolve();
+  /** Aborted by stop(): every wait of a running discovery ends at once. */
+  #running = new AbortController();
 
   constructor(deps: DiscoveryDeps) {
     this.#deps = deps;
@@ -68,7 +64,7 @@ export class Discovery {
     const make = this.#deps.browser ?? ((o) => new MdnsBrowser({ ...o, log: this.#deps.log }));
     this.#browser = make({ onSighting: (s) => this.#track(this.#sighted(s)), onGone: (i) => this.#gone(i) });
     this.#browser.start();
-    this.#firstAnswers = new Promise((r) => setTimeout(r, this.#deps.firstAnswersMs ?? FIRST_ANSWERS_MS).unref());
+    this.#running = new AbortController();
     const watch = this.#deps.serialWatcher ?? ((o) => new SerialWatcher(o));
     this.#cables = watch({ onPlugged: (p) => this.#track(this.#plugged(p)), onUnplugged: (p) => this.#unplugged(p) });
     this.#cables.start();
@@ -79,7 +75,26 @@ export class Discovery {
     this.#browser = undefined;
     this.#cables?.stop();
     this.#cables = undefined;
+    this.#running.abort();
     await Promise.allSettled([...this.#pending]);
+  }
+
+  /**
+   * A pause that holds the process (an unref'd timer let a CLI exit in the middle of a wait, with
+   * work still awaited) and ends early when discovery stops.
+   */
+  #wait(ms: number): Promise<void> {
+    const signal = this.#running.signal;
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   #track(p: Promise<unknown>): void {
@@ -189,24 +204,22 @@ export class Discovery {
   }
 
   /**
-   * A cable appeared: the box it leads to is the one already recorded on that port, else the one
-   * whose hostname its login prompt shows (if exactly one box has it), else a cable-only box of its
-   * own until a login identifies it.
+   * A cable appeared: the box it leads to is the one a login already identified on that port, else a
+   * cable-only box named from its prompt until a login identifies it. The prompt's hostname names
+   * the row and is never a reason to merge: any console can print any name, and boxes merge only
+   * by serial number, machine-id or host key.
    */
   async #plugged(port: SerialPortInfo): Promise<Box | undefined> {
     const { inventory, log } = this.#deps;
-    // Cables found at start are matched once the LAN has had its first answers (about 0.2 s).
-    await this.#firstAnswers;
     const [info] = await withOsDetails([port]);
     const banner = await this.#banner(port.path);
     const boxes = inventory.list();
-    const named = banner.hostname ? boxes.filter((b) => b.hostname === banner.hostname) : [];
-    const box = boxes.find((b) => b.consolePath === port.path) ?? (named.length === 1 ? named[0] : undefined);
+    const box = boxes.find((b) => b.consolePath === port.path && !b.id.startsWith(CABLE_ONLY));
     const facts: Record<string, string> = {};
     for (const [k, v] of Object.entries({ chip: info?.chip, adapterSerial: info?.adapterSerial, manufacturer: info?.manufacturer, vendorId: info?.vendorId, productId: info?.productId })) if (v) facts[k] = v;
     try {
       return inventory.recordSighting({
-        boxId: box?.id ?? `cable:${(port.adapterSerial ?? port.path).slice(0, 200)}`,
+        boxId: box?.id ?? `${CABLE_ONLY}${(port.adapterSerial ?? port.path).slice(0, 200)}`,
         source: 'serial',
         address: port.path,
         consolePath: port.path,
@@ -232,7 +245,8 @@ export class Discovery {
       } catch (err) {
         this.#deps.log?.debug({ err, path: p, attempt }, 'serial: no login prompt read');
         if (attempt >= BANNER_TRIES || !this.#cables) return { hostname: null };
-        await new Promise((r) => setTimeout(r, BANNER_RETRY_MS).unref());
+        await this.#wait(BANNER_RETRY_MS);
+        if (this.#running.signal.aborted) return { hostname: null };
       }
     }
   }

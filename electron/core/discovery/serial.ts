@@ -158,10 +158,22 @@ export class SerialWatcher {
   }
 }
 
-const LOGIN_PROMPT = /(?:^|\n)\s*([A-Za-z0-9][A-Za-z0-9._-]{0,62}) login:\s*$/;
+const HOST = '([A-Za-z0-9][A-Za-z0-9._-]{0,62})';
+/** agetty's "edge-03 login: ", or a shell left logged in: "root@edge-03:~# ", "[root@edge-03 ~]# ". */
+const PROMPTS = [new RegExp(`(?:^|\\n)\\s*${HOST} login:\\s*$`), new RegExp(`(?:^|\\n)\\[?[\\w.-]{1,32}@${HOST}[: ][^\\n]{0,200}[#$]\\s*$`)];
+const promptHost = (text: string): string | null => {
+  for (const re of PROMPTS) {
+    const m = re.exec(text);
+    if (m) return m[1]!;
+  }
+  return null;
+};
+
+export { promptHost };
 
 /**
- * Names the box on a cable from its login prompt ("edge-03 login:"), without logging in: one Enter,
+ * Names the box on a cable from its login prompt ("edge-03 login:"), or the prompt of a shell someone
+ * left logged in ("root@edge-03:~#"), without logging in: one Enter,
  * then whatever the console prints for a moment. Console text is untrusted: only a prompt of the
  * exact shape counts, and the hostname must look like one.
  */
@@ -179,7 +191,7 @@ export async function readLoginBanner(p: string, o: { baud?: number; timeoutMs?:
     const until = started + (o.timeoutMs ?? 2500);
     await link.write('\r').catch(() => undefined);
     let nudged = false;
-    while (Date.now() < until && !o.signal?.aborted && !link.down && !LOGIN_PROMPT.test(readable(text))) {
+    while (Date.now() < until && !o.signal?.aborted && !link.down && promptHost(readable(text)) === null) {
       if (!nudged && text.length === 0 && Date.now() - started > 1000) {
         nudged = true;
         await link.write('\r').catch(() => undefined);
@@ -190,7 +202,7 @@ export async function readLoginBanner(p: string, o: { baud?: number; timeoutMs?:
     link.rx.setTap(null);
     await link.close();
   }
-  return { hostname: LOGIN_PROMPT.exec(readable(text))?.[1] ?? null };
+  return { hostname: promptHost(readable(text)) };
 }
 
 function readdir(dir: string): string[] {

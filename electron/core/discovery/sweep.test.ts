@@ -152,7 +152,6 @@ describe('sweep first, mDNS second', () => {
       browser: (o) => ((mdns = o), { start: () => undefined, stop: () => undefined, requery: () => undefined }),
       serialWatcher: () => ({ start: () => undefined, stop: () => undefined }),
       probeKey: async () => KEY_A.fingerprint,
-      firstAnswersMs: 0,
     });
     d.start();
     mdns!.onSighting({ instance: 'edge-01._ssh._tcp.local', label: 'edge-01', service: '_ssh._tcp', hostname: 'edge-01', port: 22, addresses: ['10.77.0.11'], txt: { serial: 'FL123', arch: 'arm64', state: 'provisioned' } });
