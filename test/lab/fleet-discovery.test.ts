@@ -26,7 +26,9 @@ describe('Fleet fills itself from mDNS in Chromium', () => {
       await expect(row.textContent()).resolves.toContain(b.state === 'factory' ? 'New from factory' : 'Provisioned');
     }
     process.stdout.write(`fleet: ${s.boxes.length} lab boxes on screen ${Date.now() - started} ms after the page was opened\n`);
-    await shot(h.page, 'fleet-lab-discovered');
+    // Cables are named from their prompts a moment later (cable-only rows until a login).
+    await h.page.waitForTimeout(3000);
+    await shot(h.page, "fleet-lab-discovered");
     expect(h.offences.pageErrors).toEqual([]);
     expect(h.offences.foreignRequests).toEqual([]);
   });

@@ -194,20 +194,26 @@ describe('serial ports', () => {
     }
   });
 
-  it('the watcher reports a cable plugged, replugged on another device, and pulled', () => {
+  it('the watcher reports a cable plugged and pulled; a link re-made for a moment is the same cable', () => {
     let now: SerialPortInfo[] = [];
     const events: string[] = [];
-    const w = new SerialWatcher({ list: () => now, onPlugged: (p) => events.push(`+${p.path}@${p.device}`), onUnplugged: (p) => events.push(`-${p.path}`), pollMs: 60_000 });
-    w.scan();
+    const w = new SerialWatcher({ list: () => now, onPlugged: (p) => events.push(`+${p.path}`), onUnplugged: (p) => events.push(`-${p.path}`), pollMs: 60_000 });
+    w.scan(0);
     now = [{ ...cable('/dev/serial/by-id/a'), device: '/dev/ttyUSB0' }];
-    w.scan();
-    w.scan();
-    now = [{ ...cable('/dev/serial/by-id/a'), device: '/dev/ttyUSB1' }];
-    w.scan();
+    w.scan(100);
     now = [];
-    w.scan();
-    expect(events).toEqual(['+/dev/serial/by-id/a@/dev/ttyUSB0', '+/dev/serial/by-id/a@/dev/ttyUSB1', '-/dev/serial/by-id/a']);
+    w.scan(200);
+    now = [{ ...cable('/dev/serial/by-id/a'), device: '/dev/ttyUSB1' }];
+    w.scan(400);
+    expect(events).toEqual(['+/dev/serial/by-id/a']);
+    now = [];
+    w.scan(500);
+    w.scan(900);
+    expect(events).toEqual(['+/dev/serial/by-id/a']);
+    w.scan(1300);
+    expect(events).toEqual(['+/dev/serial/by-id/a', '-/dev/serial/by-id/a']);
   });
+
 });
 
 describe('a cable names its box from what the console shows', () => {

@@ -224,7 +224,7 @@ export class Discovery {
         address: port.path,
         consolePath: port.path,
         // A cable-only box is named from its prompt; a known box keeps its name.
-        hostname: box ? undefined : (banner.hostname ?? undefined),
+        hostname: box ? undefined : (banner.hostname ?? `Box on ${info?.chip ?? 'a USB-serial'} cable`),
         facts,
       });
     } catch (err) {

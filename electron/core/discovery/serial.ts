@@ -28,6 +28,8 @@ const CHIPS_BY_NAME: Array<[RegExp, string]> = [
 /** udev's by-id form: usb-<vendor>_<product>_<serial>-if<NN>[-port<N>]. */
 const BY_ID_NAME = /^usb-(.+)_([A-Za-z0-9]{4,64})-if\d+(?:-port\d+)?$/;
 const MAX_PORTS = 256;
+/** How long a cable's link must stay gone to count as pulled (well inside the 2 s the issue names). */
+const GONE_AFTER_MS = 700;
 
 /** The chip behind an adapter, from its USB vendor id or, failing that, its by-id name. */
 export function chipOf(o: { vendorId?: string | null; name?: string | null }): string | null {
@@ -123,6 +125,7 @@ export interface SerialWatcherOptions {
 export class SerialWatcher {
   readonly #o: SerialWatcherOptions;
   #known = new Map<string, SerialPortInfo>();
+  #missingSince = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #watchers: fs.FSWatcher[] = [];
 
@@ -150,11 +153,24 @@ export class SerialWatcher {
   }
 
   /** Compares what is there now with what was; reports the difference. */
-  scan(): void {
-    const now = new Map((this.#o.list ?? listSerialPorts)().map((p) => [p.path, p]));
-    for (const [p, info] of now) if (this.#known.get(p)?.device !== info.device) this.#o.onPlugged(info);
-    for (const [p, info] of this.#known) if (!now.has(p)) this.#o.onUnplugged(info);
-    this.#known = now;
+  scan(now = Date.now()): void {
+    const present = new Map((this.#o.list ?? listSerialPorts)().map((p) => [p.path, p]));
+    for (const [p, info] of present) {
+      this.#missingSince.delete(p);
+      // A link re-made for the same cable (a driver or relay re-creating it) is the same cable.
+      if (!this.#known.has(p)) this.#o.onPlugged(info);
+      this.#known.set(p, info);
+    }
+    for (const [p, info] of this.#known) {
+      if (present.has(p)) continue;
+      // Gone for a moment is not pulled: udev and the lab's relay re-make a link after a close.
+      const since = this.#missingSince.get(p) ?? now;
+      this.#missingSince.set(p, since);
+      if (now - since < GONE_AFTER_MS) continue;
+      this.#missingSince.delete(p);
+      this.#known.delete(p);
+      this.#o.onUnplugged(info);
+    }
   }
 }
 

@@ -74,7 +74,7 @@ const FleetRow = memo(function FleetRow({ box, index, top, checked }: { box: Box
             <StatusWord label={{ word: 'Conflict', tone: 'bad' }} /> {safeText(box.conflict, 60)}
           </span>
         ) : (
-          <span className="cell-sub">{safeText([box.vendor, box.model].filter(Boolean).join(' '), 48) || 'Model not reported'}</span>
+          <span className="cell-sub">{safeText([box.vendor, box.model].filter(Boolean).join(' '), 48) || (box.serial === null && box.consolePath ? 'Not identified: log in on its console' : 'Model not reported')}</span>
         )}
       </span>
       <span role="cell" className="mono" title={safeText(box.serial, 1000)}>
