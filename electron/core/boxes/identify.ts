@@ -1,4 +1,4 @@
-import type { Shell } from '../transport/shell.ts';
+import type { Shell } from '../transport/index.ts';
 import { FieldlinkError } from '../../../shared/errors.ts';
 
 /** What a box says about itself when asked over any Shell. Every field is untrusted box text. */

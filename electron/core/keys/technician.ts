@@ -5,7 +5,7 @@ import ssh2 from 'ssh2';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import { ensurePrivateDir, ensurePrivateFile } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
-import { fingerprintOf } from '../trust/fingerprint.ts';
+import { fingerprintOf } from '../transport/index.ts';
 
 /** The per-laptop key a technician's boxes trust; the private half never leaves the data dir. */
 export interface TechnicianKey {

@@ -1,6 +1,5 @@
 import type { FieldlinkError } from '../../../shared/errors.ts';
-import type { AuditLog } from '../db/audit.ts';
-import type { TrustStore } from '../db/trust.ts';
+import type { AuditLog, TrustStore } from '../db/index.ts';
 import { fingerprintOf, keyTypeOf, type HostKeyId } from './fingerprint.ts';
 import type { KnownHostKey, PublicKeyBook } from './knownhosts.ts';
 import type { HostKeyCheck } from '../transport/index.ts';

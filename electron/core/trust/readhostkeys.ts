@@ -1,5 +1,5 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
-import type { Shell } from '../transport/shell.ts';
+import type { Shell } from '../transport/index.ts';
 import { hostKeyIdOf, type HostKeyId } from './fingerprint.ts';
 
 export interface BoxHostKey extends HostKeyId {

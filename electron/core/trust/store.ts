@@ -1,5 +1,4 @@
-import type { AuditLog } from '../db/audit.ts';
-import type { TrustStore } from '../db/trust.ts';
+import type { AuditLog, TrustStore } from '../db/index.ts';
 import type { PublicKeyBook } from './knownhosts.ts';
 import { Trust } from './trust.ts';
 

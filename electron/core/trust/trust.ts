@@ -1,7 +1,6 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
 import type { TrustPin, TrustSource } from '../../../shared/model.ts';
-import type { AuditLog } from '../db/audit.ts';
-import type { TrustStore } from '../db/trust.ts';
+import type { AuditLog, TrustStore } from '../db/index.ts';
 import { connectSsh, hostKeyAlgorithmsFor, probeHostKeys, type HostKey, type HostKeyCheck, type HostKeyVerdict } from '../transport/index.ts';
 import { fingerprintOf, keyTypeOf, normalizeFingerprint, typedMatches, type HostKeyId } from './fingerprint.ts';
 import { exportKnownHosts, importKnownHosts, type PublicKeyBook } from './knownhosts.ts';
