@@ -1,6 +1,6 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
 import { safeText } from '../../../shared/text.ts';
-import { bytes, healthOf, type Diagnosis, type HealthSnapshot, type PodHealth } from '../../core/health/index.ts';
+import { bytes, healthOf, loadClientNode, type Diagnosis, type HealthSnapshot, type PodHealth } from '../../core/health/index.ts';
 import type { Command } from '../command.ts';
 import { connectOptionSpecs, connectOptions } from '../connect.ts';
 import { table } from '../output.ts';
@@ -18,7 +18,10 @@ export const health: Command = {
     if (!target || extra.length) throw new FieldlinkError('BAD_REQUEST', 'Usage: fieldlink health TARGET [--json]');
     const opts = await connectOptions(ctx);
     ctx.out.progress(`connecting to ${target}`);
-    const shell = await ctx.app().connections.shell(target, opts);
+    const connecting = ctx.app().connections.shell(target, opts);
+    // The Kubernetes client (~300 ms to load) loads once the SSH login is on the wire, in its round trips.
+    setImmediate(() => void loadClientNode().catch(() => undefined));
+    const shell = await connecting;
     try {
       const snap = await healthOf(shell, { target, signal: ctx.signal, timeoutMs: opts.timeoutMs, progress: (m) => ctx.out.progress(m), log: ctx.app().log });
       ctx.out.result(snap, () => renderHealth(snap));

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FieldlinkError } from '../../../shared/errors.ts';
-import { ApiSession, canForward, tunnelKubeconfig } from '../../core/health/index.ts';
+import { ApiSession, canForward, loadClientNode, tunnelKubeconfig } from '../../core/health/index.ts';
 import type { Command } from '../command.ts';
 import { connectOptionSpecs, connectOptions } from '../connect.ts';
 
@@ -20,6 +20,7 @@ export const kubeconfig: Command = {
     const port = typeof ctx.options.port === 'string' ? Number(ctx.options.port) : 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FieldlinkError('BAD_REQUEST', '--port must be a port number (1-65535).');
     const opts = await connectOptions(ctx);
+    loadClientNode().catch(() => undefined);
     const shell = await ctx.app().connections.shell(target, opts);
     if (!canForward(shell)) {
       await shell.close();

@@ -1,4 +1,4 @@
-export { ApiSession, healthOf, healthOverApi, healthOverShell, kubeConfigFor, parseDf, PAGE, type HealthOptions } from './collect.ts';
+export { ApiSession, loadClientNode, healthOf, healthOverApi, healthOverShell, kubeConfigFor, parseDf, PAGE, type HealthOptions } from './collect.ts';
 export { diagnose, bytes, duration, type DiagnosisInput } from './diagnosis.ts';
 export { K3S_KUBECONFIG, K3S_SERVER_NAME, parseKubeconfig, readKubeconfig, tunnelKubeconfig, certInfo, type BoxKubeconfig, type BoxClock } from './kubeconfig.ts';
 export {

@@ -31,6 +31,8 @@ export interface TunnelOptions {
    * closes it under a long watch (kubectl get -w, k9s). Default 60 s; 0 turns it off.
    */
   keepAliveMs?: number;
+  /** Channels to `remote` opened ahead (while the kubeconfig was read): the first connections use them. */
+  spares?: Promise<Duplex>[];
 }
 
 /**
@@ -42,12 +44,18 @@ export interface TunnelOptions {
 export async function openTunnel(shell: Shell & Forwarding, remote: { host: string; port: number }, opts: TunnelOptions = {}): Promise<Tunnel> {
   const sockets = new Set<net.Socket>();
   let closed = false;
+  const spares = [...(opts.spares ?? [])];
+  // A spare that failed (the link dropped meanwhile) falls back to a fresh channel.
+  const channel = () => {
+    const spare = spares.shift();
+    return spare ? spare.catch(() => shell.forwardOut(remote.host, remote.port)) : shell.forwardOut(remote.host, remote.port);
+  };
   const server = net.createServer({ noDelay: true }, (sock) => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => sock.destroy());
     sock.pause();
-    shell.forwardOut(remote.host, remote.port).then(
+    channel().then(
       (ch) => {
         if (closed || sock.destroyed) {
           ch.destroy();
@@ -93,6 +101,11 @@ export async function openTunnel(shell: Shell & Forwarding, remote: { host: stri
       closed = true;
       if (keepAlive) clearInterval(keepAlive);
       for (const s of sockets) s.destroy();
+      for (const s of spares.splice(0))
+        void s.then(
+          (ch) => ch.destroy(),
+          () => undefined,
+        );
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
