@@ -23,6 +23,16 @@ describe('inventory', () => {
     expect(inv.list()).toHaveLength(1);
   });
 
+  it('keeps one row per kind of sighting, with when it was first and last seen', () => {
+    for (let i = 0; i < 100; i++) inv.recordSighting({ boxId: 'SN8', source: 'mdns', address: '10.77.0.18', at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() });
+    inv.recordSighting({ boxId: 'SN8', source: 'sweep', address: '10.77.0.18', at: '2026-01-01T03:00:00.000Z' });
+    const rows = db.prepare('SELECT source, first_at, at FROM sightings WHERE box_id = ? ORDER BY source').all('SN8');
+    expect(rows).toEqual([
+      { source: 'mdns', first_at: '2026-01-01T00:00:00.000Z', at: '2026-01-01T01:39:00.000Z' },
+      { source: 'sweep', first_at: '2026-01-01T03:00:00.000Z', at: '2026-01-01T03:00:00.000Z' },
+    ]);
+  });
+
   it('keeps what it knew when a later sighting says less', () => {
     inv.recordSighting({ boxId: 'SN1', source: 'mdns', address: '10.0.0.1', hostname: 'a', arch: 'arm64' });
     inv.recordSighting({ boxId: 'SN1', source: 'sweep', address: '10.0.0.2' });

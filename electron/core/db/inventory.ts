@@ -96,9 +96,15 @@ export class Inventory {
           k3s: s.k3sVersion ?? null,
           at,
         });
-      this.#db
-        .prepare('INSERT INTO sightings (box_id, source, address, at, facts) VALUES (?, ?, ?, ?, ?)')
-        .run(s.boxId, s.source, s.address ?? null, at, JSON.stringify(s.facts ?? {}));
+      // The latest of each kind of sighting, with when it was first seen.
+      const seen = this.#db
+        .prepare('UPDATE sightings SET at = MAX(at, ?), facts = ? WHERE box_id = ? AND source = ? AND address IS ?')
+        .run(at, JSON.stringify(s.facts ?? {}), s.boxId, s.source, s.address ?? null);
+      if (seen.changes === 0) {
+        this.#db
+          .prepare('INSERT INTO sightings (box_id, source, address, at, first_at, facts) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(s.boxId, s.source, s.address ?? null, at, at, JSON.stringify(s.facts ?? {}));
+      }
       // A cable-only box (known by its port until someone logged in) is this box: it goes.
       const console = s.consolePath ?? (s.source === 'serial' ? s.address : null);
       if (console && !s.boxId.startsWith(CABLE_ONLY)) {

@@ -89,6 +89,14 @@ export const migrations: readonly string[] = [
 
   // 7: sightings that disagree and were kept apart (two boxes claiming one serial number).
   `ALTER TABLE boxes ADD COLUMN conflict TEXT;`,
+
+  // 8: one sighting row per box, source and address, with when it was first and last seen: a box
+  // announcing itself every minute, or a sweep every hour, no longer grows the table without end.
+  `ALTER TABLE sightings ADD COLUMN first_at TEXT;
+   UPDATE sightings SET first_at = (SELECT MIN(o.at) FROM sightings o
+     WHERE o.box_id = sightings.box_id AND o.source = sightings.source AND o.address IS sightings.address);
+   DELETE FROM sightings WHERE id NOT IN (SELECT MAX(id) FROM sightings GROUP BY box_id, source, address);
+   CREATE INDEX sightings_key ON sightings(box_id, source, address);`,
 ];
 
 export const latestVersion = migrations.length;

@@ -227,3 +227,18 @@ describe('a cable names its box from what the console shows', () => {
     expect(promptHost('[  12.3] eth0: link up\r\n')).toBeNull();
   });
 });
+
+describe('the neighbour table', () => {
+  it('reads complete entries of /proc/net/arp and of arp -a on macOS and Windows', async () => {
+    const { parseProcArp, parseArpA } = await import('./neighbours.ts');
+    const proc = [
+      'IP address       HW type     Flags       HW address            Mask     Device',
+      '10.77.0.11       0x1         0x2         02:f1:4b:00:00:01     *        eth0',
+      '10.77.0.99       0x1         0x0         00:00:00:00:00:00     *        eth0',
+      '<b>x</b>         0x1         0x2         02:f1:4b:00:00:02     *        eth0',
+    ].join('\n');
+    expect(parseProcArp(proc)).toEqual([{ address: '10.77.0.11', mac: '02:f1:4b:00:00:01', iface: 'eth0' }]);
+    expect(parseArpA('? (10.77.0.12) at 2:f1:4b:0:0:2 on en0 ifscope [ethernet]\n? (10.77.0.255) at ff:ff:ff:ff:ff:ff on en0')).toEqual([{ address: '10.77.0.12', mac: '02:f1:4b:00:00:02', iface: 'en0' }]);
+    expect(parseArpA('  10.77.0.13            02-f1-4b-00-00-03     dynamic\r\n  224.0.0.22  01-00-5e-00-00-16  static')).toEqual([{ address: '10.77.0.13', mac: '02:f1:4b:00:00:03', iface: null }]);
+  });
+});

@@ -4,6 +4,7 @@ import { CABLE_ONLY, type Inventory } from '../db/index.ts';
 import type { Logger } from '../log/index.ts';
 import { probeHostKeys } from '../transport/index.ts';
 import { MdnsBrowser, type MdnsBrowserOptions, type MdnsSighting } from './mdns.ts';
+import { readNeighbours, type Neighbour } from './neighbours.ts';
 import { SerialWatcher, readLoginBanner, withOsDetails, type SerialPortInfo, type SerialWatcherOptions } from './serial.ts';
 
 export interface DiscoveryDeps {
@@ -21,7 +22,12 @@ export interface DiscoveryDeps {
    * for boxes whose host key is pinned; null when it cannot log in. Never run for an unknown key.
    */
   identify?: (boxId: string) => Promise<BoxFacts | null>;
+  /** The laptop's neighbour table (passive: nothing is sent); tests pass their own. */
+  neighbours?: () => Promise<Neighbour[]>;
 }
+
+/** How often the neighbour table is read while discovery runs. */
+const NEIGHBOURS_MS = 10_000;
 
 /** A console busy with someone else is asked again this often, this many times. */
 const BANNER_RETRY_MS = 2000;
@@ -40,6 +46,7 @@ export class Discovery {
   readonly #deps: DiscoveryDeps;
   #browser: Pick<MdnsBrowser, 'start' | 'stop' | 'requery'> | undefined;
   #cables: Pick<SerialWatcher, 'start' | 'stop'> | undefined;
+  #neighbourTimer: NodeJS.Timeout | undefined;
   /** mDNS instance -> box id, so a goodbye finds its box. */
   readonly #instances = new Map<string, string>();
   /** serial number -> the present announcements claiming it (instance -> SRV host). */
@@ -68,6 +75,8 @@ export class Discovery {
     const watch = this.#deps.serialWatcher ?? ((o) => new SerialWatcher(o));
     this.#cables = watch({ onPlugged: (p) => this.#track(this.#plugged(p)), onUnplugged: (p) => this.#unplugged(p) });
     this.#cables.start();
+    this.#neighbourTimer = setInterval(() => this.#track(this.#readNeighbours()), NEIGHBOURS_MS);
+    this.#neighbourTimer.unref?.();
   }
 
   async stop(): Promise<void> {
@@ -75,6 +84,7 @@ export class Discovery {
     this.#browser = undefined;
     this.#cables?.stop();
     this.#cables = undefined;
+    clearInterval(this.#neighbourTimer);
     this.#running.abort();
     await Promise.allSettled([...this.#pending]);
   }
@@ -248,6 +258,19 @@ export class Discovery {
         await this.#wait(BANNER_RETRY_MS);
         if (this.#running.signal.aborted) return { hostname: null };
       }
+    }
+  }
+
+  /**
+   * The neighbour table adds the MAC address to boxes that are on the LAN now (announcing over
+   * mDNS). It never brings a box back on its own: an ARP entry outlives the box by minutes.
+   */
+  async #readNeighbours(): Promise<void> {
+    const present = new Set(this.#instances.values());
+    for (const n of await (this.#deps.neighbours ?? readNeighbours)()) {
+      const box = this.#deps.inventory.find(n.address);
+      if (!box || !present.has(box.id) || !box.addresses.includes(n.address)) continue;
+      this.#deps.inventory.recordSighting({ boxId: box.id, source: 'neighbour', address: n.address, facts: { mac: n.mac, ...(n.iface ? { iface: n.iface } : {}) } });
     }
   }
 
