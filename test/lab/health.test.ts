@@ -105,9 +105,19 @@ describe('fieldlink health and kubeconfig on a box with the mixed scenario', () 
 
   const check = (s: HealthSnapshot) => {
     const by = (code: string) => s.diagnosis.find((d) => d.code === code)?.subjects ?? [];
-    expect(by('POD_CRASH_LOOP').some((p) => p.startsWith('edge/sensor-gateway-'))).toBe(true);
-    expect(by('POD_OOM_KILLED').some((p) => p.startsWith('edge/video-analytics-'))).toBe(true);
-    expect(by('IMAGE_PULL').some((p) => p.startsWith('edge/firmware-updater-'))).toBe(true);
+    const seen = JSON.stringify(s.diagnosis.map((d) => [d.code, d.subjects]));
+    expect(
+      by('POD_CRASH_LOOP').some((p) => p.startsWith('edge/sensor-gateway-')),
+      seen,
+    ).toBe(true);
+    expect(
+      by('POD_OOM_KILLED').some((p) => p.startsWith('edge/video-analytics-')),
+      seen,
+    ).toBe(true);
+    expect(
+      by('IMAGE_PULL').some((p) => p.startsWith('edge/firmware-updater-')),
+      seen,
+    ).toBe(true);
     expect(s.nodes.map((n) => n.name)).toEqual([box.hostname]);
     expect(s.nodes[0]!.kubeletVersion).toMatch(/^v1\./);
   };

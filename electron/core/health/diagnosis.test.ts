@@ -106,6 +106,22 @@ describe('health diagnosis on fixture objects', () => {
     expect(m.pods.find((p) => p.name === 'logger')!.status).toBe('Evicted');
   });
 
+  it('still names a crash-looping container caught running between two back-offs', () => {
+    const between = pod('edge', 'sensor-gateway', {
+      restartCount: 8,
+      state: { running: { startedAt: ago(2) } },
+      lastState: { terminated: { reason: 'Error', exitCode: 2, finishedAt: ago(12) } },
+    });
+    const settled = pod('edge', 'recovered', {
+      ready: true,
+      restartCount: 8,
+      state: { running: {} },
+      lastState: { terminated: { reason: 'Error', exitCode: 2, finishedAt: ago(86_400) } },
+    });
+    const { d } = snapshot({ nodes: [node('edge-01')], pods: [between, settled], events: [] });
+    expect(d.map((x) => [x.code, x.subjects])).toEqual([['POD_CRASH_LOOP', ['edge/sensor-gateway']]]);
+  });
+
   it('puts a node that is not ready and its pressure before any pod, with how full the disk is', () => {
     const { d } = snapshot(
       { nodes: [node('edge-01', { ready: 'Unknown', pressure: ['DiskPressure'] })], pods: [crash], events: [] },

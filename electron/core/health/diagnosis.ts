@@ -6,6 +6,8 @@ export const CLOCK_BAD_MS = 5 * 60_000;
 /** k3s renews its certificates at start when they are within 90 days of expiry. */
 export const CERT_WARN_DAYS = 90;
 export const CERT_BAD_DAYS = 14;
+/** A container that failed this recently, with restarts behind it, is crash-looping even while it runs. */
+export const CRASH_RECENT_MS = 15 * 60_000;
 /** Subjects named in one diagnosis's evidence; the rest are counted. */
 const MAX_NAMED = 10;
 
@@ -113,8 +115,12 @@ export function diagnose(h: DiagnosisInput, now = Date.now()): Diagnosis[] {
       oom.push({ p, c: killed });
       continue;
     }
+    // Between back-offs a crash-looping container runs for a moment: its restarts and a recent failed exit still say so.
+    const recent = (t: string | null | undefined) => !!t && now - Date.parse(t) < CRASH_RECENT_MS;
     const looping = p.containers.find(
-      (c) => c.waitingReason === 'CrashLoopBackOff' || (c.restarts >= 3 && c.lastTerminated && c.lastTerminated.exitCode !== 0 && c.state !== 'running'),
+      (c) =>
+        c.waitingReason === 'CrashLoopBackOff' ||
+        (c.restarts >= 3 && c.lastTerminated && c.lastTerminated.exitCode !== 0 && (c.state !== 'running' || recent(c.lastTerminated.finishedAt))),
     );
     if (looping) {
       crash.push({ p, c: looping });
