@@ -50,7 +50,8 @@ export async function openTunnel(shell: Shell & Forwarding, remote: { host: stri
     const spare = spares.shift();
     return spare ? spare.catch(() => shell.forwardOut(remote.host, remote.port)) : shell.forwardOut(remote.host, remote.port);
   };
-  const server = net.createServer({ noDelay: true }, (sock) => {
+  // Half-open kept: a client that ends its side still gets the rest of the answer, as with ssh -L.
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (sock) => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => sock.destroy());
