@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Box } from '../../shared/model.ts';
-import { countsSentence, fleetCounts, matchesQuery, sortForFleet } from './selectors.ts';
+import { countsSentence, fleetCounts, matchesFilter, matchesQuery, sortFleet, sortForFleet } from './selectors.ts';
 import { mergeJobs } from './status.ts';
 
 const mk = (p: Partial<Box> & { id: string }): Box => ({
@@ -21,6 +21,19 @@ describe('fleet selectors', () => {
   });
   it('puts a changed key first, then trouble, then new boxes, then the rest by natural name order', () => {
     expect(sortForFleet(boxes).map((b) => b.id)).toEqual(['c', 'd', 'b', 'a']);
+  });
+  it('filters as the technician asks: needs attention, new, on a cable', () => {
+    const more = [...boxes, mk({ id: 'e', reach: 'cable' }), mk({ id: 'f', reach: 'none' })];
+    expect(more.filter((b) => matchesFilter(b, 'attention')).map((b) => b.id)).toEqual(['c', 'd']);
+    expect(more.filter((b) => matchesFilter(b, 'new')).map((b) => b.id)).toEqual(['b']);
+    expect(more.filter((b) => matchesFilter(b, 'cable')).map((b) => b.id)).toEqual(['e']);
+    expect(more.filter((b) => matchesFilter(b, 'unreachable')).map((b) => b.id)).toEqual(['f']);
+  });
+  it('sorts by a column both ways, addresses by their numbers, ties in the worst-first order', () => {
+    const addr = [mk({ id: 'x', addresses: ['10.0.0.10'] }), mk({ id: 'y', addresses: ['10.0.0.9'] }), mk({ id: 'z', addresses: ['10.0.0.9'], trust: 'changed' })];
+    expect(sortFleet(addr, { key: 'address', desc: false }).map((b) => b.id)).toEqual(['z', 'y', 'x']);
+    expect(sortFleet(addr, { key: 'address', desc: true }).map((b) => b.id)).toEqual(['x', 'z', 'y']);
+    expect(sortFleet(boxes, { key: 'hostname', desc: false }).map((b) => b.hostname)).toEqual(['edge-1', 'edge-2', 'edge-3', 'edge-10']);
   });
   it('searches every word across name, serial and address', () => {
     expect(boxes.filter((b) => matchesQuery(b, 'xk 10.9')).map((b) => b.id)).toEqual(['d']);

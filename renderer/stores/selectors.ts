@@ -51,4 +51,53 @@ export function sortForFleet(list: Box[]): Box[] {
   return [...list].sort((a, b) => rank(a) - rank(b) || NAMES.compare(a.hostname, b.hostname) || ORDINAL.compare(a.id, b.id));
 }
 
+/** The Fleet's quick filters, as the technician asks: what needs me, what is new, what is on a cable. */
+export const FLEET_FILTERS = ['all', 'attention', 'new', 'provisioned', 'cable', 'unreachable'] as const;
+export type FleetFilter = (typeof FLEET_FILTERS)[number];
+
+export function matchesFilter(b: Box, f: FleetFilter): boolean {
+  switch (f) {
+    case 'all':
+      return true;
+    case 'attention':
+      return needsAttention(b);
+    case 'new':
+      return b.state === 'new';
+    case 'provisioned':
+      return b.state === 'provisioned';
+    case 'cable':
+      return b.reach === 'cable' || b.reach === 'both';
+    case 'unreachable':
+      return b.reach === 'none' || b.state === 'unreachable';
+  }
+}
+
+/** Columns the Fleet sorts by when their header is pressed; 'worst' is the default order above. */
+export type FleetSortKey = 'worst' | 'hostname' | 'serial' | 'address' | 'reach' | 'state' | 'trust' | 'lastSeen';
+export interface FleetSort {
+  key: FleetSortKey;
+  desc: boolean;
+}
+
+const ADDRESS = (b: Box) => b.addresses[0] ?? b.consolePath ?? '';
+const BY: Record<Exclude<FleetSortKey, 'worst'>, (a: Box, b: Box) => number> = {
+  hostname: (a, b) => NAMES.compare(a.hostname, b.hostname),
+  serial: (a, b) => NAMES.compare(a.serial ?? '', b.serial ?? ''),
+  // 10.0.0.9 before 10.0.0.10: the numeric collator compares the numbers in the text as numbers.
+  address: (a, b) => NAMES.compare(ADDRESS(a), ADDRESS(b)),
+  reach: (a, b) => ORDINAL.compare(a.reach, b.reach),
+  state: (a, b) => ORDINAL.compare(a.state, b.state),
+  trust: (a, b) => ORDINAL.compare(a.trust, b.trust),
+  lastSeen: (a, b) => ORDINAL.compare(a.lastSeen, b.lastSeen),
+};
+
+/** The Fleet in the order asked for; ties fall back to the worst-first order, so the list never jumps. */
+export function sortFleet(list: Box[], sort: FleetSort): Box[] {
+  const base = sortForFleet(list);
+  if (sort.key === 'worst') return sort.desc ? base.reverse() : base;
+  const cmp = BY[sort.key];
+  const index = new Map(base.map((b, i) => [b.id, i]));
+  return base.sort((a, b) => (sort.desc ? cmp(b, a) : cmp(a, b)) || index.get(a.id)! - index.get(b.id)!);
+}
+
 export const selectBoxList = (s: AppState): Box[] => Object.values(s.boxes);

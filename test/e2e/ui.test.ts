@@ -238,6 +238,22 @@ describe('Fieldlink UI in Chromium', () => {
     await expect.poll(() => h.page.locator('.table-scroll [data-box-id]').count()).toBe(1);
     await h.page.getByLabel('Search boxes').fill('');
     await expect.poll(() => h.page.locator('.table-scroll [data-box-id]').count()).toBeGreaterThan(5);
+    // Quick filters: the chip says how many, and the list shows exactly those.
+    const cable = h.page.getByRole('group', { name: 'Show' }).getByRole('button', { name: /^On a cable/ });
+    const n = Number((await cable.locator('.chip-count').textContent()) ?? 'x');
+    expect(n).toBeGreaterThan(0);
+    await cable.click();
+    await expect(cable.getAttribute('aria-pressed')).resolves.toBe('true');
+    await expect.poll(() => h.page.locator('.table-scroll [data-box-id]').count()).toBe(Math.min(n, 40));
+    await shot(h.page, 'fleet-filter-cable');
+    await h.page.getByRole('group', { name: 'Show' }).getByRole('button', { name: /^All/ }).click();
+    // Sorting by a column, both ways.
+    await h.page.getByRole('button', { name: 'Serial' }).click();
+    await expect(h.page.getByRole('columnheader', { name: /Serial/ }).getAttribute('aria-sort')).resolves.toBe('ascending');
+    await h.page.getByRole('button', { name: /Serial/ }).click();
+    await expect(h.page.getByRole('columnheader', { name: /Serial/ }).getAttribute('aria-sort')).resolves.toBe('descending');
+    await expect(h.page.locator('.table-scroll [data-box-id]').first().getAttribute('data-box-id')).resolves.toBe('SN-2200');
+    await h.page.getByRole('button', { name: 'Health' }).click();
   });
 
   it('shows a running job with its progress in the status bar and cancels it from there', async () => {

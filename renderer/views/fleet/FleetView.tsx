@@ -2,10 +2,12 @@ import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { Icon } from '../../components/Icon.tsx';
 import { safeText } from '../../format/text.ts';
-import { countsSentence, fleetCounts, matchesQuery, sortForFleet } from '../../stores/selectors.ts';
+import { FLEET_FILTERS, countsSentence, fleetCounts, matchesFilter, matchesQuery, sortFleet, type FleetFilter, type FleetSort } from '../../stores/selectors.ts';
 import { appStore, useApp } from '../../stores/index.ts';
 import { FleetDialogs } from './FleetDialogs.tsx';
 import { FleetTable } from './FleetTable.tsx';
+
+const FILTER_WORDS: Record<FleetFilter, string> = { all: 'All', attention: 'Needs attention', new: 'New', provisioned: 'Provisioned', cable: 'On a cable', unreachable: 'Unreachable' };
 
 /** Home: the boxes at this site, appearing live as they are found. */
 export function FleetView() {
@@ -26,7 +28,10 @@ export function FleetView() {
 
   const all = useMemo(() => Object.values(boxes), [boxes]);
   const counts = useMemo(() => fleetCounts(all), [all]);
-  const rows = useMemo(() => sortForFleet(all.filter((b) => matchesQuery(b, deferredQuery))), [all, deferredQuery]);
+  const [filter, setFilter] = useState<FleetFilter>('all');
+  const [sort, setSort] = useState<FleetSort>({ key: 'worst', desc: false });
+  const filterCounts = useMemo(() => Object.fromEntries(FLEET_FILTERS.map((f) => [f, all.filter((b) => matchesFilter(b, f)).length])) as Record<FleetFilter, number>, [all]);
+  const rows = useMemo(() => sortFleet(all.filter((b) => matchesFilter(b, filter) && matchesQuery(b, deferredQuery)), sort), [all, filter, deferredQuery, sort]);
 
   const actions = (
     <>
@@ -73,10 +78,17 @@ export function FleetView() {
                 type="search"
                 value={query}
                 onChange={(e) => setQuery(e.target.value)}
-                placeholder="Search name, serial, model, address   (press /)"
+                placeholder="Search name, serial, address  ( / )"
                 aria-label="Search boxes"
               />
             </label>
+            <div className="filter-chips" role="group" aria-label="Show">
+              {FLEET_FILTERS.map((f) => (
+                <button key={f} type="button" className={`chip${filter === f ? ' active' : ''}`} aria-pressed={filter === f} onClick={() => setFilter(f)}>
+                  {FILTER_WORDS[f]} <span className="chip-count">{filterCounts[f]}</span>
+                </button>
+              ))}
+            </div>
             {selected.length > 0 ? (
               <div className="selection-bar" role="status">
                 <span>{selected.length} selected</span>
@@ -92,14 +104,21 @@ export function FleetView() {
             )}
           </div>
           {rows.length === 0 ? (
-            <EmptyState icon="search" title={`No box matches “${safeText(deferredQuery, 60)}”.`}>
+            <EmptyState icon="search" title={deferredQuery ? `No box matches “${safeText(deferredQuery, 60)}”${filter === 'all' ? '' : ` among ${FILTER_WORDS[filter].toLowerCase()}`}.` : `No box is ${FILTER_WORDS[filter].toLowerCase()}.`}>
               <p>Search looks at the name, serial number, model, address and k3s version.</p>
-              <button type="button" className="btn" onClick={() => setQuery('')}>
-                Clear search
+              <button
+                type="button"
+                className="btn"
+                onClick={() => {
+                  setQuery('');
+                  setFilter('all');
+                }}
+              >
+                Show all boxes
               </button>
             </EmptyState>
           ) : (
-            <FleetTable rows={rows} />
+            <FleetTable rows={rows} sort={sort} onSort={setSort} />
           )}
         </>
       )}
