@@ -78,7 +78,7 @@ export function createApp(opts: AppOptions): App {
   const trust = new TrustStore(db);
   const audit = new AuditLog(db, () => settings.get().technician);
   const secrets = new SecretStore(db, opts.sealer ?? keyFileSealer(dataDir, log));
-  const hostTrust = new Trust({ store: trust, audit, book: new PublicKeyBook(dataDir) });
+  const hostTrust = new Trust({ store: trust, audit, book: new PublicKeyBook(dataDir), onKeyChanged: (boxId) => inventory.markKeyChanged(boxId, true) });
   const connections = new Connections({ dataDir, inventory, trust, hostTrust, audit, secrets, log });
   const discovery = new Discovery({
     inventory,

@@ -233,3 +233,16 @@ describe('one place for trust decisions and their audit rows', () => {
     }
   });
 });
+
+describe('a swapped key marks its box for every front door', () => {
+  it('a pinned box that shows another key is refused and flagged "Key changed!" in the inventory', async () => {
+    const a = app();
+    const real = newKey();
+    const swapped = newKey();
+    a.inventory.recordSighting({ boxId: 'SN-SWAP', source: 'mdns', address: '10.77.0.40', serial: 'SN-SWAP', hostname: 'edge-40' });
+    a.trust.pin({ host: '10.77.0.40', port: 22, keyType: real.keyType, fingerprint: real.fingerprint, source: 'serial', boxId: 'SN-SWAP' });
+    const verdict = await a.hostTrust.checkFor({ host: '10.77.0.40', port: 22, mode: 'strict' }).verify('10.77.0.40', 22, swapped.blob);
+    expect(verdict).toMatchObject({ ok: false, error: { code: 'HOST_KEY_CHANGED' } });
+    expect(a.inventory.get('SN-SWAP')!.trust).toBe('changed');
+  });
+});

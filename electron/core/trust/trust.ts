@@ -85,6 +85,8 @@ export interface TrustDeps {
   probe?: typeof probeHostKeys;
   /** How a box is made to prove it holds keys before they are pinned (tests pass a fake). */
   prove?: typeof proveHostKeys;
+  /** A pinned box showed another key: the inventory marks it "Key changed!" for every front door. */
+  onKeyChanged?: (boxId: string) => void;
 }
 
 /**
@@ -144,6 +146,7 @@ export class Trust {
   readonly #audit: AuditLog | undefined;
   readonly #probe: typeof probeHostKeys;
   readonly #prove: typeof proveHostKeys;
+  readonly #onKeyChanged: ((boxId: string) => void) | undefined;
   /** The key each host:port showed in its last handshake refused as unknown: the only key a prompt may pin there. */
   readonly #seen = new Map<string, { key: HostKey; boxId: string | null; at: number }>();
 
@@ -153,6 +156,7 @@ export class Trust {
     this.#audit = deps.audit;
     this.#probe = deps.probe ?? probeHostKeys;
     this.#prove = deps.prove ?? proveHostKeys;
+    this.#onKeyChanged = deps.onKeyChanged;
   }
 
   list(): TrustPin[] {
@@ -389,6 +393,18 @@ export class Trust {
   #refuse(boxId: string | null, err: FieldlinkError): FieldlinkError {
     const d = err.details as { host?: string; port?: number; offered?: HostKeyId[]; pinned?: HostKeyId[] } | undefined;
     this.#audit?.record({ boxId, action: 'trust.refused', outcome: 'refused', detail: `${d?.host}:${d?.port} ${err.code}: offered ${listed(d?.offered ?? [])}; pinned ${listed(d?.pinned ?? [])}` });
+    // A pin exists and the box shows another key: the box it was pinned for is flagged until the
+    // technician decides (a typed fingerprint that matches nothing is a typo, not a changed box).
+    if (err.code === 'HOST_KEY_CHANGED' && d?.pinned?.length && d.host && d.port) {
+      const owner = boxId ?? this.store.forHost(d.host, d.port).find((p) => p.boxId)?.boxId;
+      if (owner) {
+        try {
+          this.#onKeyChanged?.(owner);
+        } catch {
+          // The refusal stands whatever the inventory says.
+        }
+      }
+    }
     return err;
   }
 
