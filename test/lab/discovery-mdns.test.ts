@@ -14,10 +14,10 @@ import { labStatus, REPO } from './helpers.ts';
  * avahi-daemon in fl-tech, as on a Linux laptop, in a mount namespace of its own: its pid file and
  * service folder never touch this machine's /run or /etc. `services` are avahi service files to publish.
  */
-function startAvahi(services: Record<string, string> = {}): { proc: ChildProcess; stop: () => void } {
+function startAvahi(services: Record<string, string> = {}, server = 'use-ipv4=yes\nuse-ipv6=no'): { proc: ChildProcess; stop: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-avahi-'));
   const conf = path.join(dir, 'avahi-daemon.conf');
-  fs.writeFileSync(conf, '[server]\nuse-ipv4=yes\nuse-ipv6=no\nenable-dbus=no\nallow-interfaces=eth0\n[publish]\npublish-workstation=no\n');
+  fs.writeFileSync(conf, `[server]\n${server}\nenable-dbus=no\nallow-interfaces=eth0\n[publish]\npublish-workstation=no\npublish-aaaa-on-ipv4=no\n`);
   fs.mkdirSync(path.join(dir, 'services'));
   for (const [name, xml] of Object.entries(services)) fs.writeFileSync(path.join(dir, 'services', `${name}.service`), xml);
   const script = `mkdir -p ${dir}/run && mount --bind ${dir}/run /run && mount --bind ${dir}/services /etc/avahi/services && mkdir -p /run/avahi-daemon && exec avahi-daemon --no-drop-root --no-chroot -f ${conf}`;
@@ -86,7 +86,7 @@ describe('mDNS discovery from the technician namespace', () => {
         const b = found.find((x) => x.serial === w.serial);
         expect(b, `${w.name} (${w.serial}) missing from discover --json`).toBeDefined();
         expect(b!.addresses[0]).toBe(w.ip);
-        expect(b!.addresses.some((a) => a.startsWith('fe80:')), 'link-local IPv6 needs an interface to dial; not listed').toBe(false);
+        expect(b!.addresses.some((a) => a.startsWith('fe80:')), 'a link-local IPv6 address heard over IPv4 has no interface to dial it by; not listed').toBe(false);
         expect(b!.state).toBe(w.state === 'factory' ? 'new' : 'provisioned');
         expect(b!.reach).toBe('lan');
       }
@@ -118,6 +118,25 @@ describe('a second box claiming a serial number already on the LAN', () => {
     } finally {
       rogue.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('mDNS over IPv6', () => {
+  it('a box that answers only over IPv6 is found, its link-local address with the interface to dial it by', async () => {
+    const v6 = startAvahi(
+      { v6: `<?xml version="1.0" standalone='no'?><service-group><name>v6-only</name><service><type>_ssh._tcp</type><port>22</port><txt-record>serial=FLV6ONLY</txt-record></service></service-group>` },
+      'use-ipv4=no\nuse-ipv6=yes',
+    );
+    const seen: MdnsSighting[] = [];
+    const b = new MdnsBrowser({ services: ['_ssh._tcp.local'], onSighting: (x) => seen.push(x), onGone: () => undefined });
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      b.start();
+      await expect.poll(() => seen.find((x) => x.txt.serial === 'FLV6ONLY')?.addresses ?? [], { timeout: 5000 }).toEqual([expect.stringMatching(/^fe80:[0-9a-f:]+%eth0$/)]);
+    } finally {
+      b.stop();
+      v6.stop();
     }
   });
 });

@@ -113,8 +113,9 @@ export class Discovery {
   }
 
   async #sighted(s: MdnsSighting): Promise<Box | undefined> {
-    // A link-local IPv6 address cannot be dialled without its interface; the box's others can.
-    const usable = s.addresses.filter((a) => !/^fe[89ab][0-9a-f]:/i.test(a));
+    // A link-local IPv6 address is dialled through the interface it was heard on (fe80::…%eth0);
+    // one heard on an IPv4 socket has none and cannot be dialled at all.
+    const usable = s.addresses.filter((a) => !/^fe[89ab][0-9a-f]:/i.test(a) || a.includes('%'));
     const address = usable.find((a) => !a.includes(':')) ?? usable[0] ?? null;
     const serial = s.txt.serial ? s.txt.serial.slice(0, 128) : undefined;
     let boxId = serial ?? this.#instances.get(s.instance);
