@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BoxStatus, LabStatus } from '../../lab/index.ts';
-import type { HealthSnapshot } from '../../electron/core/health/index.ts';
+import { createApp } from '../../electron/core/app.ts';
+import { parseKubeconfig, type HealthSnapshot } from '../../electron/core/health/index.ts';
 import { REPO, labStatus, until } from './helpers.ts';
 
 /**
@@ -149,6 +150,26 @@ describe('fieldlink health and kubeconfig on a box with the mixed scenario', () 
     expect(at(/^PROBLEM: /m)).toBeLessThan(at(/^NODES$/m));
     expect(at(/^NODES$/m)).toBeLessThan(at(/^PODS \(/m));
     expect(human.stderr).toMatch(/tunnel/);
+  });
+
+  it('keeps the credentials for the next call, and reads them afresh when the box refuses the kept ones', async () => {
+    const again = await fieldlink(['health', `ssh://root@${box.ip}`, '--password-stdin', '--json'], { input: `${box.password}\n`, dataDir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/using the k3s credentials kept/);
+    // Another box's CA and certificate (read, not changed) stand for a box reinstalled since.
+    const other = lab.boxes.find((b) => b.name !== BOX && b.state === 'provisioned');
+    if (!other) return;
+    const app = createApp({ host: 'cli', dataDir });
+    try {
+      const foreign = parseKubeconfig(fs.readFileSync(path.join(lab.dir, 'boxes', other.name, 'etc', 'rancher', 'k3s', 'k3s.yaml'), 'utf8'));
+      app.secrets.set(`k3s-admin:root@${box.ip}:22`, JSON.stringify(foreign));
+    } finally {
+      await app.close();
+    }
+    const r = await fieldlink(['health', `ssh://root@${box.ip}`, '--password-stdin', '--json'], { input: `${box.password}\n`, dataDir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/using the k3s credentials kept[\s\S]*reading \/etc\/rancher\/k3s\/k3s\.yaml/);
+    expect((JSON.parse(r.stdout) as HealthSnapshot).nodes.map((n) => n.name)).toEqual([box.hostname]);
   });
 
   it('over the serial console gives the same answer, with no network', async () => {

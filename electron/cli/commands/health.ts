@@ -1,6 +1,6 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
 import { safeText } from '../../../shared/text.ts';
-import { bytes, healthOf, loadClientNode, type Diagnosis, type HealthSnapshot, type PodHealth } from '../../core/health/index.ts';
+import { bytes, canForward, healthOf, keptCredentials, loadClientNode, type Diagnosis, type HealthSnapshot, type PodHealth } from '../../core/health/index.ts';
 import type { Command } from '../command.ts';
 import { connectOptionSpecs, connectOptions } from '../connect.ts';
 import { table } from '../output.ts';
@@ -23,7 +23,9 @@ export const health: Command = {
     setImmediate(() => void loadClientNode().catch(() => undefined));
     const shell = await connecting;
     try {
-      const snap = await healthOf(shell, { target, signal: ctx.signal, timeoutMs: opts.timeoutMs, progress: (m) => ctx.out.progress(m), log: ctx.app().log });
+      const { secrets, log } = ctx.app();
+      const credentials = canForward(shell) ? keptCredentials(secrets, shell.target, log) : undefined;
+      const snap = await healthOf(shell, { target, signal: ctx.signal, timeoutMs: opts.timeoutMs, progress: (m) => ctx.out.progress(m), log, credentials });
       ctx.out.result(snap, () => renderHealth(snap));
       return 0;
     } finally {

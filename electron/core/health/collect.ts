@@ -1,9 +1,9 @@
 import { gunzipSync } from 'node:zlib';
-import type { CoreV1Api, CustomObjectsApi, KubeConfig, RequestContext, SecurityAuthentication } from '@kubernetes/client-node';
+import type { CoreV1Api, CustomObjectsApi, KubeConfig, RequestContext, ResponseContext, SecurityAuthentication } from '@kubernetes/client-node';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import type { Logger } from '../log/index.ts';
 import type { Shell } from '../transport/index.ts';
-import { diagnose } from './diagnosis.ts';
+import { CERT_WARN_DAYS, diagnose } from './diagnosis.ts';
 import { K3S_KUBECONFIG, asRoot, certInfo, parseClock, readKubeconfig, type BoxClock, type BoxKubeconfig } from './kubeconfig.ts';
 import { MAX_EVENTS, MAX_PODS, buildModel, type HealthSnapshot, type RawHealth } from './model.ts';
 import { canForward, openTunnel, type Forwarding, type Tunnel } from './tunnel.ts';
@@ -19,6 +19,40 @@ const MAX_SERIAL_BYTES = 32 * 1024 * 1024;
 /** And what it may inflate to before it is parsed. */
 const MAX_JSON_BYTES = 256 * 1024 * 1024;
 
+/**
+ * Where a box's API credentials (CA, admin certificate and key) are kept between calls: the
+ * secret store, so a later `fieldlink health` skips reading the kubeconfig (a command's round
+ * trips). A kept credential the box no longer accepts is forgotten and read afresh.
+ */
+export interface CredentialCache {
+  get(): string | undefined;
+  set(value: string): void;
+  forget(): void;
+}
+
+/** The box's API credentials kept in the secret store (sealed: keychain or 0600 key file), under the SSH target. */
+export function keptCredentials(
+  secrets: { get(name: string): string | undefined; set(name: string, value: string): void; delete(name: string): boolean },
+  sshTarget: string,
+  log?: Logger,
+): CredentialCache {
+  const name = `k3s-admin:${sshTarget}`;
+  const quietly = <T>(what: string, fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      // A keychain that cannot be opened only costs the kubeconfig read; the key itself is never logged.
+      log?.warn({ err: (err as Error)?.message, target: sshTarget }, `the kept k3s credentials could not be ${what}`);
+      return undefined;
+    }
+  };
+  return {
+    get: () => quietly('read', () => secrets.get(name)),
+    set: (v) => void quietly('kept', () => secrets.set(name, v)),
+    forget: () => void quietly('forgotten', () => secrets.delete(name)),
+  };
+}
+
 export interface HealthOptions {
   /** The target as the technician named it, for the snapshot. */
   target?: string;
@@ -27,6 +61,8 @@ export interface HealthOptions {
   timeoutMs?: number;
   progress?: (message: string) => void;
   log?: Logger;
+  /** Keep the box's API credentials between calls (see CredentialCache). */
+  credentials?: CredentialCache;
 }
 
 type ClientNode = typeof import('@kubernetes/client-node');
@@ -67,8 +103,14 @@ export class ApiSession {
   readonly #custom: CustomObjectsApi;
   #dispatcher: Promise<Dispatcher | undefined> | null = null;
   #signal: AbortSignal | undefined;
+  /** The credentials came from the cache, not from the box just now. */
+  readonly fromCache: boolean;
+  /** Box time from the API's HTTP Date header (1 s resolution), when no command read it. */
+  #dateClock: BoxClock | null = null;
+  #startedAt = 0;
 
-  private constructor(k8s: ClientNode, shell: Shell, kubeconfig: BoxKubeconfig, clock: BoxClock | null, tunnel: Tunnel) {
+  private constructor(k8s: ClientNode, shell: Shell, kubeconfig: BoxKubeconfig, clock: BoxClock | null, tunnel: Tunnel, fromCache: boolean) {
+    this.fromCache = fromCache;
     this.#shell = shell;
     this.kubeconfig = kubeconfig;
     this.clock = clock;
@@ -84,7 +126,18 @@ export class ApiSession {
         if (this.#signal) ctx.setSignal(this.#signal);
       },
     };
-    const config = k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(this.server, {}), authMethods: { default: auth } });
+    const onResponse = async (r: ResponseContext) => {
+      const date = Date.parse(r.headers.date ?? r.headers.Date ?? '');
+      const at = Date.now();
+      // The first answer is the tightest bound: the box stamped it at most this long after we asked.
+      if (Number.isFinite(date) && !this.#dateClock) this.#dateClock = { boxMs: date + 500, laptopMs: at, uncertaintyMs: 500 + Math.max(0, at - this.#startedAt) };
+      return r;
+    };
+    const config = k8s.createConfiguration({
+      baseServer: new k8s.ServerConfiguration(this.server, {}),
+      authMethods: { default: auth },
+      promiseMiddleware: [{ pre: async (c: RequestContext) => c, post: onResponse }],
+    });
     this.#core = new k8s.CoreV1Api(config);
     this.#custom = new k8s.CustomObjectsApi(config);
   }
@@ -96,7 +149,6 @@ export class ApiSession {
   /** Reads the box's kubeconfig and opens the tunnel to its API over the pooled SSH connection. */
   static async open(shell: Shell & Forwarding, opts: HealthOptions & { localPort?: number } = {}): Promise<ApiSession> {
     const k8s = loadClientNode();
-    opts.progress?.(`reading ${K3S_KUBECONFIG} on ${shell.target}`);
     // While the kubeconfig is read, open the channels the first requests will use to k3s's usual
     // 127.0.0.1:6443: a round trip saved at 100 ms per trip; dropped if the kubeconfig says otherwise.
     const spares = Array.from({ length: SPARE_CHANNELS }, () => shell.forwardOut(K3S_DEFAULT.host, K3S_DEFAULT.port));
@@ -105,10 +157,13 @@ export class ApiSession {
     k8s.catch(() => undefined);
     let tunnel: Tunnel | undefined;
     try {
-      const { kubeconfig, clock } = await readKubeconfig(shell, { signal: opts.signal, timeoutMs: opts.timeoutMs });
+      const kept = opts.credentials ? fromCache(opts.credentials) : null;
+      opts.progress?.(kept ? `using the k3s credentials kept for ${shell.target}` : `reading ${K3S_KUBECONFIG} on ${shell.target}`);
+      const { kubeconfig, clock } = kept ? { kubeconfig: kept, clock: null } : await readKubeconfig(shell, { signal: opts.signal, timeoutMs: opts.timeoutMs });
+      if (!kept) opts.credentials?.set(JSON.stringify(kubeconfig));
       const usual = kubeconfig.host === K3S_DEFAULT.host && kubeconfig.port === K3S_DEFAULT.port;
       tunnel = await openTunnel(shell, { host: kubeconfig.host, port: kubeconfig.port }, { localPort: opts.localPort, log: opts.log, spares: usual ? spares.splice(0) : [] });
-      return new ApiSession(await k8s, shell, kubeconfig, clock, tunnel);
+      return new ApiSession(await k8s, shell, kubeconfig, clock, tunnel, !!kept);
     } catch (err) {
       await tunnel?.close();
       throw err;
@@ -126,6 +181,8 @@ export class ApiSession {
     const timeoutMs = opts.timeoutMs ?? 60_000;
     const timeout = AbortSignal.timeout(timeoutMs);
     this.#signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    this.#startedAt = Date.now();
+    if (this.fromCache) this.#dateClock = null;
     opts.progress?.(`listing nodes, pods and events through the tunnel (127.0.0.1:${this.tunnel.port})`);
     try {
       const [nodes, pods, events, nodeMetrics, podMetrics] = await Promise.all([
@@ -140,7 +197,7 @@ export class ApiSession {
       return await finish(raw, {
         target: opts.target ?? this.#shell.target,
         via: 'api',
-        clock: this.clock,
+        clock: this.clock ?? this.#dateClock,
         certPem: this.kubeconfig.cert,
         shell: this.#shell,
         warningTotal,
@@ -279,8 +336,41 @@ export async function healthOverApi(shell: Shell & Forwarding, opts: HealthOptio
   const session = await ApiSession.open(shell, opts);
   try {
     return await session.snapshot(opts);
+  } catch (err) {
+    // Only a refusal of the credentials themselves is worth a second try; a box that does not answer will not answer twice.
+    const refused = err instanceof FieldlinkError && (err.code === 'AUTH_FAILED' || err.code === 'PROTOCOL');
+    if (!session.fromCache || !refused || opts.signal?.aborted) throw err;
+    // Kept credentials the box no longer takes (reinstalled, rotated): forget them, read the box's own.
+    opts.log?.info({ target: shell.target, err: (err as Error)?.message }, 'kept k3s credentials refused; reading the kubeconfig again');
+    opts.credentials?.forget();
   } finally {
     await session.close();
+  }
+  const fresh = await ApiSession.open(shell, { ...opts, credentials: opts.credentials && { ...opts.credentials, get: () => undefined } });
+  try {
+    return await fresh.snapshot(opts);
+  } finally {
+    await fresh.close();
+  }
+}
+
+/** Kept credentials, if they parse and the certificate is not close to expiry (then the box's own, maybe renewed, is read). */
+function fromCache(cache: CredentialCache): BoxKubeconfig | null {
+  try {
+    const v = cache.get();
+    if (!v) return null;
+    const kc = JSON.parse(v) as BoxKubeconfig;
+    const ok =
+      typeof kc.ca === 'string' &&
+      typeof kc.cert === 'string' &&
+      typeof kc.key === 'string' &&
+      typeof kc.host === 'string' &&
+      typeof kc.port === 'number' &&
+      typeof kc.serverName === 'string';
+    const until = kc.certNotAfter ? Date.parse(kc.certNotAfter) : NaN;
+    return ok && Number.isFinite(until) && until - Date.now() > CERT_WARN_DAYS * 86_400_000 ? kc : null;
+  } catch {
+    return null;
   }
 }
 

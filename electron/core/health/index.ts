@@ -1,4 +1,16 @@
-export { ApiSession, loadClientNode, healthOf, healthOverApi, healthOverShell, kubeConfigFor, parseDf, PAGE, type HealthOptions } from './collect.ts';
+export {
+  ApiSession,
+  keptCredentials,
+  loadClientNode,
+  healthOf,
+  healthOverApi,
+  healthOverShell,
+  kubeConfigFor,
+  parseDf,
+  PAGE,
+  type HealthOptions,
+  type CredentialCache,
+} from './collect.ts';
 export { diagnose, bytes, duration, type DiagnosisInput } from './diagnosis.ts';
 export { K3S_KUBECONFIG, K3S_SERVER_NAME, parseKubeconfig, readKubeconfig, tunnelKubeconfig, certInfo, type BoxKubeconfig, type BoxClock } from './kubeconfig.ts';
 export {
