@@ -19,15 +19,14 @@ export const kubeconfig: Command = {
     if (!target || extra.length) throw new FieldlinkError('BAD_REQUEST', 'Usage: fieldlink kubeconfig TARGET [--write FILE] [--port P]');
     const port = typeof ctx.options.port === 'string' ? Number(ctx.options.port) : 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FieldlinkError('BAD_REQUEST', '--port must be a port number (1-65535).');
+    // Refused before anything is opened: a console cannot carry a tunnel.
+    if (ctx.app().connections.resolve(target).kind === 'serial') throw notOverSerial();
     const opts = await connectOptions(ctx);
     loadClientNode().catch(() => undefined);
     const shell = await ctx.app().connections.shell(target, opts);
     if (!canForward(shell)) {
       await shell.close();
-      throw new FieldlinkError(
-        'BAD_REQUEST',
-        'A kubeconfig needs a network tunnel: use the box over SSH (its id, hostname or ssh://), not the serial console. Over the cable, `fieldlink health serial:…` still works.',
-      );
+      throw notOverSerial();
     }
     const session = await ApiSession.open(shell, {
       signal: ctx.signal,
@@ -64,3 +63,10 @@ export const kubeconfig: Command = {
     }
   },
 };
+
+function notOverSerial(): FieldlinkError {
+  return new FieldlinkError(
+    'BAD_REQUEST',
+    'A kubeconfig needs a network tunnel: use the box over SSH (its id, hostname or ssh://), not the serial console. Over the cable, `fieldlink health serial:…` still works.',
+  );
+}
