@@ -6,7 +6,8 @@ import { createApp, type App } from '../../electron/core/app.ts';
 import { boxPasswordSecret } from '../../electron/core/connections/index.ts';
 import { labSerialEnv } from '../../lab/config.ts';
 import type { Box } from '../../shared/model.ts';
-import { lab, labStatus } from './helpers.ts';
+import { execFileSync } from 'node:child_process';
+import { lab, labStatus, REPO } from './helpers.ts';
 
 /**
  * The live inventory against the lab's real faults: a console cable pulled and plugged back, a box
@@ -101,5 +102,25 @@ describe('discovery follows cables and reboots', () => {
     expect(box.arch).toBe(b.arch);
     expect(box.conflict).toBeNull();
     process.stdout.write(`discovery: ${b.name} identified (k3s ${box.k3sVersion}) ${ms} ms after discovery started\n`);
+  });
+
+  it('fieldlink discover --no-mdns --serial lists the cables, each named from its console', async () => {
+    const s = await labStatus();
+    await app.discovery.stop();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-discover-serial-'));
+    try {
+      const out = execFileSync(path.join(REPO, 'node_modules', '.bin', 'node'), [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', dataDir, 'discover', '--no-mdns', '--serial', '--json', '--timeout', '4s'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: labSerialEnv(),
+      });
+      const found = JSON.parse(out) as Array<{ hostname: string; consolePath: string | null; reach: string }>;
+      const b = s.boxes[1]!;
+      expect(found.find((x) => x.consolePath === b.console), `${b.name}'s cable`).toMatchObject({ hostname: b.hostname, reach: 'cable' });
+      expect(found.every((x) => x.reach === 'cable')).toBe(true);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      app.discovery.start();
+    }
   });
 });

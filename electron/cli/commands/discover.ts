@@ -15,16 +15,14 @@ export const discover: Command = {
     'no-mdns': { type: 'boolean', description: 'do not listen for mDNS announcements' },
     sweep: { type: 'string', description: 'also knock on port 22 and 6443 of every address in CIDR (at most a /16), reading SSH host keys without logging in' },
     force: { type: 'boolean', description: 'with --sweep: allow a range bigger than a /16 (up to a /8)' },
-    serial: { type: 'boolean', description: 'also look for boxes on USB-serial cables (not built yet)' },
+    serial: { type: 'boolean', description: 'also look for boxes on USB-serial cables: lists them, and names each box from its console prompt (one Enter, no login)' },
   },
   async run({ app, out, options, signal }) {
-    if (options.serial) {
-      throw new FieldlinkError('BAD_REQUEST', 'Serial-port discovery is not built yet; run `fieldlink discover` for mDNS, or `fieldlink trust serial:PATH` for a cable.');
-    }
     if (options.force && options.sweep === undefined) throw new FieldlinkError('BAD_REQUEST', '--force goes with --sweep CIDR.');
     const cidr = typeof options.sweep === 'string' ? options.sweep : options.sweep === undefined ? null : '';
     const mdns = !options['no-mdns'];
-    if (!mdns && cidr === null) throw new FieldlinkError('BAD_REQUEST', 'With --no-mdns there is nothing to discover: add --sweep CIDR (serial comes next).');
+    const serial = options.serial === true;
+    if (!mdns && !serial && cidr === null) throw new FieldlinkError('BAD_REQUEST', 'With --no-mdns there is nothing to discover: add --sweep CIDR or --serial.');
     const ms = typeof options.timeout === 'string' ? parseDuration(options.timeout, '--timeout') : 3000;
     const core = app();
     const sweeper = cidr === null ? null : new Sweeper({ jobs: core.jobs, inventory: core.inventory, trust: core.trust, log: core.log });
@@ -36,13 +34,15 @@ export const discover: Command = {
       seen.set(box.id, box);
       if (options.watch || sweeper) out.progress(`${first ? 'found' : 'changed'}: ${box.hostname} ${box.serial ?? ''} ${box.addresses[0] ?? ''} (${box.reach})`);
     });
-    if (mdns) {
-      out.progress(options.watch ? 'Listening for mDNS announcements; Ctrl-C to stop.' : `Listening for mDNS announcements for ${ms / 1000} s…`);
-      core.discovery.start();
+    const listen = mdns || serial;
+    if (listen) {
+      const what = [mdns ? 'mDNS announcements' : '', serial ? 'serial cables' : ''].filter(Boolean).join(' and ');
+      out.progress(options.watch ? `Listening for ${what}; Ctrl-C to stop.` : `Listening for ${what} for ${ms / 1000} s…`);
+      core.discovery.start({ mdns, serial });
     }
     let summary: SweepSummary | undefined;
     try {
-      const listening = mdns
+      const listening = listen
         ? new Promise<void>((resolve) => {
             const done = () => resolve();
             signal.addEventListener('abort', done, { once: true });
@@ -75,7 +75,7 @@ export const discover: Command = {
     } finally {
       // Bounded, and with a timer that holds the process: a cable still being read when listening
       // ends must not leave the command waiting on nothing (node then exits mid-await, status 13).
-      if (mdns) await Promise.race([core.discovery.stop(), new Promise((r) => setTimeout(r, 3000))]);
+      if (listen) await Promise.race([core.discovery.stop(), new Promise((r) => setTimeout(r, 3000))]);
       off();
     }
     const boxes = [...seen.values()].map((b) => core.inventory.get(b.id) ?? b).sort((a, b) => a.hostname.localeCompare(b.hostname));

@@ -62,21 +62,32 @@ export class Discovery {
   }
 
   get running(): boolean {
-    return this.#browser !== undefined;
+    return this.#browser !== undefined || this.#cables !== undefined;
   }
 
   /** Starts browsing (idempotent); a second call asks the LAN again right away. */
-  start(): void {
-    if (this.#browser) return this.#browser.requery();
-    const make = this.#deps.browser ?? ((o) => new MdnsBrowser({ ...o, log: this.#deps.log }));
-    this.#browser = make({ onSighting: (s) => this.#track(this.#sighted(s)), onGone: (i) => this.#gone(i) });
-    this.#browser.start();
+  /**
+   * Starts listening (idempotent; a second call asks the LAN again at once): mDNS and the neighbour
+   * table, and the serial cables (listed, and a new one's console asked for its prompt with one Enter).
+   */
+  start(what: { mdns?: boolean; serial?: boolean } = {}): void {
+    if (this.running) {
+      this.#browser?.requery();
+      return;
+    }
     this.#running = new AbortController();
-    const watch = this.#deps.serialWatcher ?? ((o) => new SerialWatcher(o));
-    this.#cables = watch({ onPlugged: (p) => this.#track(this.#plugged(p)), onUnplugged: (p) => this.#unplugged(p) });
-    this.#cables.start();
-    this.#neighbourTimer = setInterval(() => this.#track(this.#readNeighbours()), NEIGHBOURS_MS);
-    this.#neighbourTimer.unref?.();
+    if (what.mdns !== false) {
+      const make = this.#deps.browser ?? ((o) => new MdnsBrowser({ ...o, log: this.#deps.log }));
+      this.#browser = make({ onSighting: (s) => this.#track(this.#sighted(s)), onGone: (i) => this.#gone(i) });
+      this.#browser.start();
+      this.#neighbourTimer = setInterval(() => this.#track(this.#readNeighbours()), NEIGHBOURS_MS);
+      this.#neighbourTimer.unref?.();
+    }
+    if (what.serial !== false) {
+      const watch = this.#deps.serialWatcher ?? ((o) => new SerialWatcher(o));
+      this.#cables = watch({ onPlugged: (p) => this.#track(this.#plugged(p)), onUnplugged: (p) => this.#unplugged(p) });
+      this.#cables.start();
+    }
   }
 
   async stop(): Promise<void> {
