@@ -136,6 +136,7 @@ export class ApiSession {
     const config = k8s.createConfiguration({
       baseServer: new k8s.ServerConfiguration(this.server, {}),
       authMethods: { default: auth },
+      httpApi: boundedHttp(k8s),
       promiseMiddleware: [{ pre: async (c: RequestContext) => c, post: onResponse }],
     });
     this.#core = new k8s.CoreV1Api(config);
@@ -214,8 +215,19 @@ export class ApiSession {
     const items: unknown[] = [];
     let cont: string | undefined;
     let total = 0;
+    let limit = PAGE;
     for (let page = 1; ; page++) {
-      const r = await this.#core.listPodForAllNamespaces({ limit: PAGE, _continue: cont });
+      let r: Awaited<ReturnType<CoreV1Api['listPodForAllNamespaces']>>;
+      try {
+        r = await this.#core.listPodForAllNamespaces({ limit, _continue: cont });
+      } catch (err) {
+        // A page over the byte bound (pods with huge annotations): ask again for fewer pods per page.
+        if (!(err instanceof FieldlinkError && err.details?.tooBig) || limit === 1) throw err;
+        limit = Math.max(1, Math.floor(limit / 10));
+        opts.progress?.(`the box's pods are large: reading ${limit} per page`);
+        page--;
+        continue;
+      }
       for (const p of r.items) if (items.length < MAX_PODS) items.push(p);
       total += r.items.length;
       cont = r.metadata?._continue || undefined;
@@ -245,6 +257,43 @@ export class ApiSession {
     await (d as { destroy?: () => Promise<void> } | undefined)?.destroy?.().catch(() => undefined);
     await this.tunnel.close();
   }
+}
+
+/** Bytes of one API answer that are read at most: a 500-pod page is ~3 MB, so this leaves room for pods 20 times bigger. */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * client-node's own HTTP library with every answer read through a byte bound: a box that returns
+ * pods with 1 MB annotations (or garbage without end) costs at most MAX_RESPONSE_BYTES per request.
+ */
+export function boundedHttp(k8s: ClientNode): ReturnType<ClientNode['wrapHttpLibrary']> {
+  const inner = k8s.createConfiguration().httpApi;
+  return k8s.wrapHttpLibrary({
+    send: async (req) => {
+      const r = await inner.send(req).toPromise();
+      const read = async (): Promise<Buffer> => {
+        const stream = r.body.stream();
+        if (!stream) return Buffer.alloc(0);
+        const chunks: Uint8Array[] = [];
+        let size = 0;
+        const reader = stream.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          size += value.byteLength;
+          if (size > MAX_RESPONSE_BYTES) {
+            await reader.cancel().catch(() => undefined);
+            throw new FieldlinkError('PROTOCOL', `An answer of the box's k3s API is over ${MAX_RESPONSE_BYTES >> 20} MiB; Fieldlink stopped reading it.`, { tooBig: true });
+          }
+          chunks.push(value);
+        }
+        return Buffer.concat(chunks);
+      };
+      let body: Promise<Buffer> | null = null;
+      const once = () => (body ??= read());
+      return new k8s.ResponseContext(r.httpStatusCode, r.headers, { text: async () => (await once()).toString('utf8'), binary: once, stream: () => null });
+    },
+  });
 }
 
 /** A failure of the API through the tunnel, in words with a next step. */
