@@ -29,6 +29,9 @@ const NUDGES: [string, string][] = [
   ['\r', 'wake'],
   ['\x03', 'interrupt'],
   ['\r', 'wake'],
+  // An editor left open on the console (vi, or its Ex mode's ':' prompt): Escape, ^U to clear the
+  // line, then quit without saving. At a shell it is one 'command not found'.
+  ['\x1b\x15:qa!\r', 'leave-editor'],
   ['\x18'.repeat(10) + '\x08'.repeat(10) + '\r', 'cancel-transfer'],
 ];
 
