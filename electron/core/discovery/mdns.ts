@@ -22,10 +22,9 @@ export interface MdnsSighting {
 
 /** One socket on one local interface; the browser does not care how it is made (tests pass their own). */
 export interface MdnsTransport {
-  /** The interface the socket listens on, for IPv6 link-local addresses (fe80::…%eth0). */
-  readonly ifname?: string;
   query(q: { questions: Array<{ name: string; type: string }>; answers?: RawAnswer[] }): void;
-  onResponse(fn: (packet: { answers?: unknown; additionals?: unknown }) => void): void;
+  /** `from`: the sender's address; a link-local IPv6 one carries the interface it arrived on (fe80::…%eth0). */
+  onResponse(fn: (packet: { answers?: unknown; additionals?: unknown }, from?: string) => void): void;
   /** Queries others send: a probe (a query with authority records) is a responder starting up. */
   onQuery?(fn: (packet: { questions?: unknown; authorities?: unknown }) => void): void;
   close(): void;
@@ -80,7 +79,7 @@ export class MdnsBrowser {
   start(): void {
     this.#transports = this.#opts.transports ?? openTransports(this.#opts.log);
     for (const t of this.#transports) {
-      t.onResponse((p) => this.ingest(p, t.ifname));
+      t.onResponse((p, from) => this.ingest(p, from?.includes('%') ? from.slice(from.indexOf('%') + 1) : undefined));
       t.onQuery?.((q) => this.ingestQuery(q));
     }
     const first = QUERY_BACKOFF.firstMinMs + this.#random() * (QUERY_BACKOFF.firstMaxMs - QUERY_BACKOFF.firstMinMs);
@@ -110,6 +109,8 @@ export class MdnsBrowser {
 
   /** One response packet from the LAN, decoded but unchecked. Public for the fuzz tests. */
   ingest(packet: { answers?: unknown; additionals?: unknown }, ifname?: string): void {
+    // The interface name comes from the OS (the arrival scope of the packet), never from the packet.
+    if (ifname !== undefined && !/^[\w.-]{1,32}$/.test(ifname)) ifname = undefined;
     const now = this.#now();
     const touched = new Set<string>();
     for (const list of [packet?.answers, packet?.additionals]) {
@@ -117,7 +118,8 @@ export class MdnsBrowser {
       for (const raw of list.slice(0, 256)) {
         const r = typeof raw === 'object' && raw !== null ? toRecord(raw as RawAnswer, now) : null;
         if (!r) continue;
-        // A link-local IPv6 address is only reachable through the interface it was heard on.
+        // A link-local IPv6 address is only reachable through the interface the answer arrived on
+        // (not the socket's: every socket on port 5353 hears every interface's packets).
         if (r.type === 'AAAA' && ifname && /^fe[89ab][0-9a-f]:/.test(r.value) && !r.value.includes('%')) r.value = `${r.value}%${ifname}`;
         if (!this.#cache.put(r, now)) this.#dropped++;
         touched.add(r.type === 'PTR' ? r.value : r.name);
@@ -272,16 +274,14 @@ export function openTransports(log?: Logger): MdnsTransport[] {
 }
 
 function socketTransport(m: ReturnType<typeof makeMdns>, iface: string, log?: Logger): MdnsTransport & { iface: string } {
-  const ifname = iface.endsWith('/6') ? iface.slice(0, -2) : undefined;
   // Malformed packets from the LAN are warnings, never crashes; a socket error is logged and the
   // other interfaces go on.
   m.on('warning', (err: Error) => log?.debug({ err: err.message, iface }, 'mdns: malformed packet ignored'));
   m.on('error', (err: Error) => log?.warn({ err: err.message, iface }, 'mdns socket error'));
   return {
     iface,
-    ifname,
     query: (q) => m.query(q as unknown as Parameters<typeof m.query>[0]),
-    onResponse: (fn) => m.on('response', fn),
+    onResponse: (fn) => m.on('response', (packet: { answers?: unknown }, rinfo: { address?: string }) => fn(packet, rinfo?.address)),
     onQuery: (fn) => m.on('query', fn),
     close: () => m.destroy(),
   };
