@@ -1,0 +1,5 @@
+export { startCollector, collectorLogger, type Collector, type CollectorOptions } from './server.ts';
+export { loadTokens, parseTokens, checkAuthorization, TokenFileError, type TokenEntry } from './tokens.ts';
+export { validateSegmentMeta, parseUploadMetadata, MetadataError, type SegmentMeta } from './metadata.ts';
+export { Catalog, type SegmentRow } from './catalog.ts';
+export { main } from './cli.ts';
