@@ -7,7 +7,7 @@ import { Inventory, TrustStore, openDatabase } from '../electron/core/db/index.t
 import { Discovery, MdnsBrowser, Sweeper, openTransports, type MdnsTransport } from '../electron/core/discovery/index.ts';
 import { EventBus } from '../electron/core/events/index.ts';
 import { JobRegistry } from '../electron/core/jobs/index.ts';
-import type { BenchResult, Benchmark, Figure } from './harness.ts';
+import { IN_TECH_NAMESPACE, isInner, measureIfInner, measureInside, type BenchResult, type Benchmark, type Figure } from './harness.ts';
 
 const run = promisify(execFile);
 const here = fileURLToPath(import.meta.url);
@@ -202,17 +202,12 @@ export const bench: Benchmark = {
   },
   async run(progress) {
     // Sweeps and multicast only ever from the technician namespace.
-    if (!process.env.FL_BENCH_INNER) {
+    if (!isInner()) {
       progress('measuring from inside fl-tech');
-      const out = await run('ip', ['netns', 'exec', 'fl-tech', process.execPath, here], { env: { ...process.env, FL_BENCH_INNER: '1' }, maxBuffer: 1 << 20, timeout: 15 * 60_000 });
-      for (const line of out.stderr.split('\n').filter(Boolean)) progress(line);
-      return JSON.parse(out.stdout) as BenchResult;
+      return measureInside(here, IN_TECH_NAMESPACE, progress);
     }
     return measure(progress);
   },
 };
 
-if (process.argv[1] && path.resolve(process.argv[1]) === here && process.env.FL_BENCH_INNER) {
-  const result = await measure((m) => process.stderr.write(`${m}\n`));
-  process.stdout.write(JSON.stringify(result));
-}
+await measureIfInner(here, measure);

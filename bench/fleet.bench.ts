@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
-import type { BenchResult, Benchmark } from './harness.ts';
+import { inLoopbackOnly, measureIfInner, measureInside, type BenchResult, type Benchmark } from './harness.ts';
 
 /**
  * The Fleet in Chromium with 5,000 boxes: the longest main-thread task (PerformanceObserver
@@ -23,13 +22,7 @@ export const bench: Benchmark = {
     if (!isolated()) {
       // The UI harness refuses a namespace with routes: run this same benchmark inside one with only loopback.
       progress('re-running inside a network namespace with only loopback');
-      const r = spawnSync('unshare', [...(process.getuid?.() === 0 ? [] : ['--user', '--map-root-user']), '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, import.meta.filename, '--inner'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-        timeout: 600_000,
-      });
-      if (r.status !== 0) throw new Error(`the isolated run failed (exit ${r.status})`);
-      return JSON.parse(r.stdout) as BenchResult;
+      return measureInside(import.meta.filename, inLoopbackOnly(), progress, 600_000);
     }
     return measure(progress);
   },
@@ -86,8 +79,5 @@ async function measure(progress: (msg: string) => void): Promise<BenchResult> {
   }
 }
 
-if (process.argv.includes('--inner')) {
-  const r = await measure((m) => process.stderr.write(`  … ${m}\n`));
-  process.stdout.write(JSON.stringify(r));
-}
+await measureIfInner(import.meta.filename, measure);
 

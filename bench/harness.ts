@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 /** One measured figure: ours or the anchor's (the tool a technician would use instead). */
 export interface Figure {
@@ -64,4 +66,34 @@ export function report(name: string, result: BenchResult, outDir: string): strin
 function formatNumber(v: number): string {
   if (Number.isInteger(v)) return String(v);
   return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3);
+}
+
+/** The technician's namespace: benches that reach lab boxes or multicast measure from there. */
+export const IN_TECH_NAMESPACE = ['ip', 'netns', 'exec', 'fl-tech'];
+
+/** A network namespace with only loopback (as the e2e suites use): for benches that drive the UI. */
+export function inLoopbackOnly(): string[] {
+  return ['unshare', ...(process.getuid?.() === 0 ? [] : ['--user', '--map-root-user']), '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
+}
+
+const INNER = 'FL_BENCH_INNER';
+/** True in the copy of a bench that measureInside started. */
+export const isInner = (): boolean => Boolean(process.env[INNER]);
+
+/**
+ * Runs the bench file `file` again under `prefix` (a namespace) and returns the result it prints:
+ * its progress lines come back through `progress`, its result as one JSON document on stdout.
+ */
+export async function measureInside(file: string, prefix: string[], progress: (msg: string) => void, timeoutMs = 15 * 60_000): Promise<BenchResult> {
+  const [cmd, ...args] = [...prefix, process.execPath, file];
+  const out = await promisify(execFile)(cmd!, args, { env: { ...process.env, [INNER]: '1' }, maxBuffer: 1 << 20, timeout: timeoutMs });
+  for (const line of out.stderr.split('\n').filter(Boolean)) progress(line);
+  return JSON.parse(out.stdout) as BenchResult;
+}
+
+/** In the copy measureInside started: measures, and prints the result for it. Call at the bottom of a bench file. */
+export async function measureIfInner(file: string, measure: (progress: (msg: string) => void) => Promise<BenchResult>): Promise<void> {
+  if (!isInner() || !process.argv[1] || path.resolve(process.argv[1]) !== file) return;
+  const result = await measure((m) => process.stderr.write(`${m}\n`));
+  process.stdout.write(JSON.stringify(result));
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createApp } from '../electron/core/app.ts';
 import { ApiSession, canForward, healthOf } from '../electron/core/health/index.ts';
-import type { BenchResult, Benchmark } from './harness.ts';
+import { IN_TECH_NAMESPACE, measureIfInner, measureInside, type BenchResult, type Benchmark } from './harness.ts';
 
 /**
  * `fieldlink health TARGET --json` against a lab box with the pods-500 scenario at 100 ms round trip,
@@ -204,9 +204,7 @@ async function outer(progress: (m: string) => void): Promise<BenchResult> {
     await waitFor(SCENARIO);
     progress(`LAN: +${DELAY_MS} ms each way (fieldlink-lab net lan --delay ${DELAY_MS})`);
     await run(process.execPath, [LAB, 'net', 'lan', '--delay', String(DELAY_MS)], { timeout: 60_000 });
-    const out = await run('ip', ['netns', 'exec', 'fl-tech', process.execPath, here], { env: { ...process.env, FL_BENCH_INNER: '1' }, maxBuffer: 1 << 20, timeout: 10 * 60_000 });
-    for (const line of out.stderr.split('\n').filter(Boolean)) progress(line);
-    return JSON.parse(out.stdout) as BenchResult;
+    return await measureInside(here, IN_TECH_NAMESPACE, progress, 10 * 60_000);
   } finally {
     await run(process.execPath, [LAB, 'net', 'lan', '--clear'], { timeout: 60_000 }).catch((e: unknown) => progress(`could not clear the LAN delay: ${String(e)}`));
     write(original);
@@ -227,7 +225,4 @@ export const bench: Benchmark = {
   run: (progress) => outer(progress),
 };
 
-if (process.argv[1] && path.resolve(process.argv[1]) === here && process.env.FL_BENCH_INNER) {
-  const result = await measure((m) => process.stderr.write(`${m}\n`));
-  process.stdout.write(JSON.stringify(result));
-}
+await measureIfInner(here, measure);

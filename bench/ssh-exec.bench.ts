@@ -10,7 +10,7 @@ import type { SshShell } from '../electron/core/transport/ssh/index.ts';
 import { exportKnownHosts, hostKeyCheck } from '../electron/core/trust/index.ts';
 import type { HostKeyId } from '../electron/core/trust/index.ts';
 import { canRunSshd, startSshd } from '../test/fixtures/sshd.ts';
-import type { BenchResult, Benchmark } from './harness.ts';
+import { IN_TECH_NAMESPACE, isInner, measureIfInner, measureInside, type BenchResult, type Benchmark } from './harness.ts';
 
 const run = promisify(execFile);
 const N = 100;
@@ -53,7 +53,7 @@ function labBox(): LabBox | null {
 }
 
 async function targetFor(): Promise<Target> {
-  const box = process.env.FL_BENCH_INNER && !process.env.FL_BENCH_LOCAL ? labBox() : null;
+  const box = isInner() && !process.env.FL_BENCH_LOCAL ? labBox() : null;
   if (box) {
     let installed: string | null = null;
     return {
@@ -176,17 +176,12 @@ export const bench: Benchmark = {
   async run(progress) {
     // The lab's boxes are reachable only from the technician namespace: measure from there.
     // FL_BENCH_LOCAL=1 measures against a private sshd on 127.0.0.1 even when the lab is up.
-    if (!process.env.FL_BENCH_INNER && !process.env.FL_BENCH_LOCAL && labBox()) {
+    if (!isInner() && !process.env.FL_BENCH_LOCAL && labBox()) {
       progress('lab is up: measuring from inside fl-tech against box-01');
-      const out = await run('ip', ['netns', 'exec', 'fl-tech', process.execPath, here], { env: { ...process.env, FL_BENCH_INNER: '1' }, maxBuffer: 1 << 20, timeout: 15 * 60_000 });
-      for (const line of out.stderr.split('\n').filter(Boolean)) progress(line);
-      return JSON.parse(out.stdout) as BenchResult;
+      return measureInside(here, IN_TECH_NAMESPACE, progress);
     }
     return measure(progress);
   },
 };
 
-if (process.argv[1] && path.resolve(process.argv[1]) === here && process.env.FL_BENCH_INNER) {
-  const result = await measure((m) => process.stderr.write(`${m}\n`));
-  process.stdout.write(JSON.stringify(result));
-}
+await measureIfInner(here, measure);
