@@ -5,6 +5,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createApp, type App } from '../../electron/core/app.ts';
 import { createLogger } from '../../electron/core/log/index.ts';
 import { startWebHost, DEFAULT_RENDERER_DIR, type WebHost } from '../../electron/web.ts';
+import { ensureRendererBuilt as buildRendererIfStale } from '../../electron/web/renderer-build.ts';
 import type { Box } from '../../shared/model.ts';
 import type { SightingInput } from '../../electron/core/db/inventory.ts';
 
@@ -16,24 +17,10 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 
 /** The renderer as `npm test` builds it; built here when missing or older than its sources (a test run on its own). */
 export async function ensureRendererBuilt(): Promise<void> {
-  const built = path.join(DEFAULT_RENDERER_DIR, 'index.html');
-  if (fs.existsSync(built) && newestSource() <= fs.statSync(built).mtimeMs) return;
-  const { build } = await import('vite');
-  await build({ configFile: path.join(ROOT, 'vite.renderer.config.ts'), logLevel: 'warn' });
+  const r = await buildRendererIfStale({ outDir: DEFAULT_RENDERER_DIR, progress: (line) => process.stderr.write(`${line}\n`) });
+  if (r === 'failed' || r === 'no-sources') throw new Error(`The UI could not be built for the browser suites (${r}); run npm run build:renderer to see why.`);
 }
 
-function newestSource(): number {
-  let newest = 0;
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (!e.name.includes('.test.')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-    }
-  };
-  for (const d of ['renderer', 'assets', 'shared']) walk(path.join(ROOT, d));
-  return Math.max(newest, fs.statSync(path.join(ROOT, 'vite.renderer.config.ts')).mtimeMs);
-}
 
 /** What the page did that a Fieldlink window must never do, collected for one assertion at the end. */
 export interface Offences {
