@@ -70,7 +70,20 @@ export class Catalog {
         `INSERT OR IGNORE INTO segments (sha256, size, box, source, from_time, to_time, from_ms, to_ms, filename, range_text, technician, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(meta.sha256, size, meta.box, meta.source, meta.from, meta.to, Date.parse(meta.from), Date.parse(meta.to), meta.filename ?? null, meta.range ?? null, technician, receivedAt.toISOString());
+      .run(
+        meta.sha256,
+        size,
+        meta.box,
+        meta.source,
+        meta.from,
+        meta.to,
+        Date.parse(meta.from),
+        Date.parse(meta.to),
+        meta.filename ?? null,
+        meta.range ?? null,
+        technician,
+        receivedAt.toISOString(),
+      );
     return res.changes === 1;
   }
 

@@ -55,14 +55,16 @@ export function validateSegmentMeta(md: Record<string, string | null | undefined
   for (const key of REQUIRED) if (m[key] === undefined || m[key] === null || m[key] === '') throw new MetadataError(`Upload metadata "${key}" is required.`);
   for (const [key, value] of Object.entries(m)) {
     if (value === null || value === undefined) throw new MetadataError(`Upload metadata "${key}" has no value.`);
-    if (value.length === 0 || value.length > MAX[key as keyof SegmentMeta]) throw new MetadataError(`Upload metadata "${key}" must be 1–${MAX[key as keyof SegmentMeta]} characters.`);
+    if (value.length === 0 || value.length > MAX[key as keyof SegmentMeta])
+      throw new MetadataError(`Upload metadata "${key}" must be 1–${MAX[key as keyof SegmentMeta]} characters.`);
     if (!PRINTABLE_RE.test(value)) throw new MetadataError(`Upload metadata "${key}" must be printable ASCII.`);
     if (value.includes('/') || value.includes('\\') || value.includes('..')) throw new MetadataError(`Upload metadata "${key}" may not hold a path separator or "..".`);
   }
   const meta = m as unknown as SegmentMeta;
   if (!SHA256_RE.test(meta.sha256)) throw new MetadataError('Upload metadata "sha256" must be 64 lowercase hex characters.');
   for (const key of ['from', 'to'] as const) {
-    if (!ISO_RE.test(meta[key]) || !Number.isFinite(Date.parse(meta[key]))) throw new MetadataError(`Upload metadata "${key}" must be an ISO 8601 time with a zone, e.g. 2026-01-31T14:02:00Z.`);
+    if (!ISO_RE.test(meta[key]) || !Number.isFinite(Date.parse(meta[key])))
+      throw new MetadataError(`Upload metadata "${key}" must be an ISO 8601 time with a zone, e.g. 2026-01-31T14:02:00Z.`);
   }
   if (Date.parse(meta.from) > Date.parse(meta.to)) throw new MetadataError('Upload metadata "from" is after "to".');
   const out: SegmentMeta = { sha256: meta.sha256, box: meta.box, source: meta.source, from: meta.from, to: meta.to };

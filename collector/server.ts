@@ -32,7 +32,10 @@ const UPLOAD_ID_RE = /^[0-9a-f]{32}$/;
 
 /** The logger: JSON on stderr; tokens and Authorization headers redacted should anything pass them. */
 export function collectorLogger(level = process.env.FIELDLINK_LOG ?? 'info'): Logger {
-  return pino({ level, base: undefined, redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers'], censor: '[redacted]' } }, pino.destination({ fd: 2, sync: true }));
+  return pino(
+    { level, base: undefined, redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers'], censor: '[redacted]' } },
+    pino.destination({ fd: 2, sync: true }),
+  );
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -153,7 +156,10 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
     if (p === '/receipts') {
       const since = url.searchParams.get('since');
       const limit = intParam(url.searchParams.get('limit'), 1000, 10_000);
-      const rows = since && !/^\d+$/.test(since) ? catalog.receivedAfter(new Date(timeParam(since, 'since', 0)).toISOString(), limit) : catalog.since(intParam(since, 0, Number.MAX_SAFE_INTEGER), limit);
+      const rows =
+        since && !/^\d+$/.test(since)
+          ? catalog.receivedAfter(new Date(timeParam(since, 'since', 0)).toISOString(), limit)
+          : catalog.since(intParam(since, 0, Number.MAX_SAFE_INTEGER), limit);
       return json(res, 200, { receipts: rows, next: rows.at(-1)?.seq ?? (since && /^\d+$/.test(since) ? Number(since) : 0) });
     }
     if (p === '/segments') {
@@ -171,7 +177,13 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
       if (!SHA256_RE.test(sha)) return fail(res, 400, 'BAD_REQUEST', 'A segment is named by 64 lowercase hex characters (its sha256).');
       const row = catalog.get(sha);
       if (!row) return fail(res, 404, 'NOT_FOUND', 'No segment with that hash has arrived.');
-      const headers = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(row.size), ETag: `"${sha}"`, 'Fieldlink-Size': String(row.size), ...receiptHeaders(row) };
+      const headers = {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': String(row.size),
+        ETag: `"${sha}"`,
+        'Fieldlink-Size': String(row.size),
+        ...receiptHeaders(row),
+      };
       if (req.method === 'HEAD') {
         res.writeHead(200, headers);
         res.end();

@@ -67,8 +67,10 @@ export function parseTokens(text: string, where = 'the tokens file'): TokenEntry
   const out: TokenEntry[] = [];
   const seen = new Set<string>();
   for (const r of raw) {
-    if (typeof r.technician !== 'string' || !TECHNICIAN_RE.test(r.technician)) throw new TokenFileError(`${where}, ${r.line}: the technician name must be 1–64 of A-Z a-z 0-9 . _ @ -.`);
-    if (typeof r.token !== 'string' || !TOKEN_RE.test(r.token)) throw new TokenFileError(`${where}, ${r.line}: the token for ${r.technician} must be 16–512 base64url/hex characters.`);
+    if (typeof r.technician !== 'string' || !TECHNICIAN_RE.test(r.technician))
+      throw new TokenFileError(`${where}, ${r.line}: the technician name must be 1–64 of A-Z a-z 0-9 . _ @ -.`);
+    if (typeof r.token !== 'string' || !TOKEN_RE.test(r.token))
+      throw new TokenFileError(`${where}, ${r.line}: the token for ${r.technician} must be 16–512 base64url/hex characters.`);
     let expires: number | undefined;
     if (r.expires !== undefined && r.expires !== null) {
       expires = typeof r.expires === 'string' ? Date.parse(r.expires) : NaN;
@@ -97,7 +99,8 @@ export function checkAuthorization(header: string | null | undefined, tokens: re
   const m = /^Bearer +(\S+)$/i.exec(header.trim());
   if (!m) return { ok: false, reason: 'Malformed Authorization header: expected "Bearer <token>".' };
   const token = m[1]!;
-  if (!TOKEN_RE.test(token)) return { ok: false, reason: 'Malformed collector token: not in the token format this collector issues (16–512 base64url/hex characters). Ask for a new token.' };
+  if (!TOKEN_RE.test(token))
+    return { ok: false, reason: 'Malformed collector token: not in the token format this collector issues (16–512 base64url/hex characters). Ask for a new token.' };
   const digest = sha(token);
   let found: TokenEntry | undefined;
   for (const e of tokens) {
