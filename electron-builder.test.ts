@@ -10,7 +10,7 @@ const quiet = { isEnabled: false, add() {}, save() {} } as never;
 
 /** electron-builder cannot make installers here (it fetches fpm and AppImage tools); its own schema check can run. */
 describe('electron-builder.yml', () => {
-  it('passes electron-builder\'s own schema validation', async () => {
+  it("passes electron-builder's own schema validation", async () => {
     const cfg = await getConfig(ROOT, 'electron-builder.yml', null);
     await expect(validateConfiguration(cfg, quiet)).resolves.toBeUndefined();
   });

@@ -21,7 +21,10 @@ export function nativePackageDirs(root = ROOT): string[] {
     const dir = resolvePackageDir(name, from, root);
     if (!dir || seen.has(dir)) return;
     seen.add(dir);
-    const pkg = JSON.parse(fs.readFileSync(path.join(root, dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
     for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) visit(dep, dir);
   };
   for (const name of roots) visit(name, '.');

@@ -27,7 +27,11 @@ interface LabBox {
 
 function labStatus(): { up: boolean; boxes: LabBox[] } | null {
   try {
-    const out = execFileSync(process.execPath, [path.join(path.dirname(here), '..', 'bin', 'fieldlink-lab.js'), 'status', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
+    const out = execFileSync(process.execPath, [path.join(path.dirname(here), '..', 'bin', 'fieldlink-lab.js'), 'status', '--json'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 30_000,
+    });
     return JSON.parse(out) as { up: boolean; boxes: LabBox[] };
   } catch {
     return null;
@@ -36,7 +40,9 @@ function labStatus(): { up: boolean; boxes: LabBox[] } | null {
 
 /** Identified as the issue counts it: address, hostname, serial, arch and state, all as the lab says. */
 function identified(b: Box | undefined, w: LabBox): boolean {
-  return !!b && b.addresses.includes(w.ip) && b.hostname === w.hostname && b.serial === w.serial && b.arch === w.arch && b.state === (w.state === 'factory' ? 'new' : 'provisioned');
+  return (
+    !!b && b.addresses.includes(w.ip) && b.hostname === w.hostname && b.serial === w.serial && b.arch === w.arch && b.state === (w.state === 'factory' ? 'new' : 'provisioned')
+  );
 }
 
 interface Round {
@@ -70,25 +76,31 @@ async function round(want: LabBox[], withSweep: boolean): Promise<Round> {
   const inventory = new Inventory(db, (b) => {
     if (!boxes.has(b.id) && want.some((w) => b.addresses.includes(w.ip))) lastNew = performance.now();
     boxes.set(b.id, b);
-    if (identifiedAt === null && want.every((w) => identified([...boxes.values()].find((x) => x.addresses.includes(w.ip)), w))) {
+    if (
+      identifiedAt === null &&
+      want.every((w) =>
+        identified(
+          [...boxes.values()].find((x) => x.addresses.includes(w.ip)),
+          w,
+        ),
+      )
+    ) {
       identifiedAt = performance.now();
       all();
     }
   });
   const trust = new TrustStore(db);
   const jobs = new JobRegistry(bus);
-  const transports = openTransports().map(
-    (t): MdnsTransport => ({
-      ...t,
-      query: (q) => {
-        firstQuery ??= performance.now();
-        t.query(q);
-      },
-      onResponse: (fn) => t.onResponse(fn),
-      onQuery: t.onQuery ? (fn) => t.onQuery!(fn) : undefined,
-      close: () => t.close(),
-    }),
-  );
+  const transports = openTransports().map((t): MdnsTransport => ({
+    ...t,
+    query: (q) => {
+      firstQuery ??= performance.now();
+      t.query(q);
+    },
+    onResponse: (fn) => t.onResponse(fn),
+    onQuery: t.onQuery ? (fn) => t.onQuery!(fn) : undefined,
+    close: () => t.close(),
+  }));
   const discovery = new Discovery({
     inventory,
     browser: (o) => new MdnsBrowser({ ...o, transports }),
@@ -149,7 +161,9 @@ async function measure(progress: (m: string) => void): Promise<BenchResult> {
     both.push(await round(want, true));
     await rest();
     const b = both.at(-1)!;
-    progress(`round ${i + 1} mDNS + sweep: all identified ${b.identifiedMs.toFixed(0)} ms, host keys of all ${b.keysMs?.toFixed(0)} ms, sweep done ${b.sweepDoneMs?.toFixed(0)} ms`);
+    progress(
+      `round ${i + 1} mDNS + sweep: all identified ${b.identifiedMs.toFixed(0)} ms, host keys of all ${b.keysMs?.toFixed(0)} ms, sweep done ${b.sweepDoneMs?.toFixed(0)} ms`,
+    );
     alone.push(await round(want, false));
     progress(`round ${i + 1} mDNS alone: first query to last box ${alone.at(-1)!.firstQueryToLastMs.toFixed(0)} ms`);
   }

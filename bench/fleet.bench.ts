@@ -29,7 +29,13 @@ export const bench: Benchmark = {
 };
 
 function isolated(): boolean {
-  return fs.readFileSync('/proc/net/route', 'utf8').split('\n').slice(1).filter((l) => l.trim()).length === 0;
+  return (
+    fs
+      .readFileSync('/proc/net/route', 'utf8')
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.trim()).length === 0
+  );
 }
 
 async function measure(progress: (msg: string) => void): Promise<BenchResult> {
@@ -40,7 +46,18 @@ async function measure(progress: (msg: string) => void): Promise<BenchResult> {
     const now = Date.now();
     for (let i = 0; i < BOXES; i++) {
       const id = `SN-${String(i).padStart(5, '0')}`;
-      h.app.inventory.recordSighting({ boxId: id, source: 'mdns', address: `10.${80 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, hostname: `site-box-${i}`, serial: id, model: 'EB-200', vendor: 'Acme', arch: 'arm64', state: i % 3 ? 'provisioned' : 'new', at: new Date(now - i * 1000).toISOString() });
+      h.app.inventory.recordSighting({
+        boxId: id,
+        source: 'mdns',
+        address: `10.${80 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`,
+        hostname: `site-box-${i}`,
+        serial: id,
+        model: 'EB-200',
+        vendor: 'Acme',
+        arch: 'arm64',
+        state: i % 3 ? 'provisioned' : 'new',
+        at: new Date(now - i * 1000).toISOString(),
+      });
     }
     await h.context.addInitScript({
       content: `window.__flTasks = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__flTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });`,
@@ -48,7 +65,10 @@ async function measure(progress: (msg: string) => void): Promise<BenchResult> {
     progress('first render');
     const t0 = performance.now();
     await h.page.goto(h.host.url);
-    await h.page.getByTestId('fleet-counts').getByText(new RegExp(`^${BOXES} boxes`)).waitFor({ timeout: 120_000 });
+    await h.page
+      .getByTestId('fleet-counts')
+      .getByText(new RegExp(`^${BOXES} boxes`))
+      .waitFor({ timeout: 120_000 });
     const firstRenderMs = performance.now() - t0;
     await h.page.waitForTimeout(500);
     const tasks = async () => (await h.page.evaluate('window.__flTasks.splice(0)')) as number[];
@@ -57,7 +77,10 @@ async function measure(progress: (msg: string) => void): Promise<BenchResult> {
     progress(`${BURST} changes in one burst`);
     const t1 = performance.now();
     for (let i = 0; i < BURST; i++) h.app.inventory.setHealth(`SN-${String(i * 7).padStart(5, '0')}`, i % 2 ? 'attention' : 'healthy');
-    await h.page.getByTestId('fleet-counts').getByText(/need attention/).waitFor({ timeout: 60_000 });
+    await h.page
+      .getByTestId('fleet-counts')
+      .getByText(/need attention/)
+      .waitFor({ timeout: 60_000 });
     const burstMs = performance.now() - t1;
     await h.page.waitForTimeout(500);
     const burst = await tasks();
@@ -80,4 +103,3 @@ async function measure(progress: (msg: string) => void): Promise<BenchResult> {
 }
 
 await measureIfInner(import.meta.filename, measure);
-

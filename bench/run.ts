@@ -8,7 +8,11 @@ import { report, type Benchmark } from './harness.ts';
  * side in the same run, printed as a table and written as JSON under bench/results/.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
-const available = fs.readdirSync(here).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace(/\.bench\.ts$/, '')).sort();
+const available = fs
+  .readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .map((f) => f.replace(/\.bench\.ts$/, ''))
+  .sort();
 const name = process.argv[2];
 
 if (!name || name === '--help' || name === '-h') {

@@ -39,7 +39,11 @@ interface LabBox {
 
 function labStatus(): { up: boolean; boxes: LabBox[] } | null {
   try {
-    const out = execFileSync(process.execPath, [path.join(path.dirname(here), '..', 'bin', 'fieldlink-lab.js'), 'status', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
+    const out = execFileSync(process.execPath, [path.join(path.dirname(here), '..', 'bin', 'fieldlink-lab.js'), 'status', '--json'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 30_000,
+    });
     return JSON.parse(out) as { up: boolean; boxes: LabBox[] };
   } catch {
     return null;
@@ -69,13 +73,18 @@ async function targetFor(): Promise<Target> {
       },
       cleanup: async () => {
         if (!installed) return;
-        const sh = await connectSsh({ host: box.ip, user: 'root', agent: '', password: async () => box.password, trust: hostKeyCheck({ pinned: box.hostKeys.map((k) => ({ keyType: k.type, fingerprint: k.fingerprint })), mode: 'strict' }) });
+        const sh = await connectSsh({
+          host: box.ip,
+          user: 'root',
+          agent: '',
+          password: async () => box.password,
+          trust: hostKeyCheck({ pinned: box.hostKeys.map((k) => ({ keyType: k.type, fingerprint: k.fingerprint })), mode: 'strict' }),
+        });
         const body = installed.split(' ')[1]!;
         // Leave the box as found: our line out, the file's mode kept, and no empty file left behind.
-        await sh.exec(
-          `f=~/.ssh/authorized_keys; grep -vF '${body}' "$f" > "$f.fl"; if [ -s "$f.fl" ]; then cat "$f.fl" > "$f"; else rm -f "$f"; fi; rm -f "$f.fl"`,
-          { timeoutMs: 20_000 },
-        );
+        await sh.exec(`f=~/.ssh/authorized_keys; grep -vF '${body}' "$f" > "$f.fl"; if [ -s "$f.fl" ]; then cat "$f.fl" > "$f"; else rm -f "$f"; fi; rm -f "$f.fl"`, {
+          timeoutMs: 20_000,
+        });
         await sh.close();
       },
     };
@@ -101,16 +110,47 @@ async function measure(progress: (m: string) => void): Promise<BenchResult> {
   let ours: SshShell | undefined;
   try {
     progress(`target: ${t.where}`);
-    ours = await connectSsh({ host: t.host, port: t.port, user: t.user, agent: '', password: async () => t.password, trust: hostKeyCheck({ pinned: t.pins, mode: 'strict' }), timeoutMs: 30_000 });
+    ours = await connectSsh({
+      host: t.host,
+      port: t.port,
+      user: t.user,
+      agent: '',
+      password: async () => t.password,
+      trust: hostKeyCheck({ pinned: t.pins, mode: 'strict' }),
+      timeoutMs: 30_000,
+    });
     // Both sides use the same host key check: OpenSSH gets a known_hosts file exported from our pins.
     const kh = path.join(dir, 'known_hosts');
-    fs.writeFileSync(kh, exportKnownHosts(t.pins.map((p) => ({ host: t.host, port: t.port, boxId: null, keyType: p.keyType, fingerprint: p.fingerprint, source: 'typed' as const, pinnedAt: '' })), [ours.hostKey]).text);
+    fs.writeFileSync(
+      kh,
+      exportKnownHosts(
+        t.pins.map((p) => ({ host: t.host, port: t.port, boxId: null, keyType: p.keyType, fingerprint: p.fingerprint, source: 'typed' as const, pinnedAt: '' })),
+        [ours.hostKey],
+      ).text,
+    );
     const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'fieldlink-bench' });
     const keyFile = path.join(dir, 'id_ed25519');
     fs.writeFileSync(keyFile, pair.private, { mode: 0o600 });
     await t.authorize(pair.public, ours);
 
-    const common = ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${kh}`, '-o', 'HostKeyAlias=' + (t.port === 22 ? t.host : `[${t.host}]:${t.port}`), '-i', keyFile, '-o', 'IdentitiesOnly=yes', '-p', String(t.port)];
+    const common = [
+      '-F',
+      '/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${kh}`,
+      '-o',
+      'HostKeyAlias=' + (t.port === 22 ? t.host : `[${t.host}]:${t.port}`),
+      '-i',
+      keyFile,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-p',
+      String(t.port),
+    ];
     const dest = `${t.user}@${t.host}`;
     master = spawn('ssh', [...common, '-o', 'ControlMaster=yes', '-o', 'ControlPersist=120', '-S', sock, '-N', dest], { stdio: 'ignore' });
     const until = Date.now() + 20_000;
@@ -150,7 +190,11 @@ async function measure(progress: (m: string) => void): Promise<BenchResult> {
       ],
       anchor: `ssh -o ControlMaster=yes -o ControlPersist=120 -S SOCK -N ${dest}; then ${N} x: ssh -S SOCK ${dest} true`,
       ratio: { value: o / th, goal: 1.2, better: 'lower', meaning: 'our time / OpenSSH ControlMaster time for the same 100 commands' },
-      notes: [`target: ${t.where}`, `rounds: ours ${oursMs.map((x) => x.toFixed(0)).join('/')} ms, anchor ${theirsMs.map((x) => x.toFixed(0)).join('/')} ms`, "both sides run the command 'true'; ours includes the per-command pid wrapper that makes cancellation real"],
+      notes: [
+        `target: ${t.where}`,
+        `rounds: ours ${oursMs.map((x) => x.toFixed(0)).join('/')} ms, anchor ${theirsMs.map((x) => x.toFixed(0)).join('/')} ms`,
+        "both sides run the command 'true'; ours includes the per-command pid wrapper that makes cancellation real",
+      ],
     };
   } finally {
     await ours?.close().catch(() => undefined);

@@ -36,7 +36,12 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
   if (!command.run) {
     // Its options are not defined yet, so do not judge them: say what is missing.
     if (argv.includes('--help') || argv.includes('-h')) return print(io.stdout, commandHelp(command));
-    out.error(new FieldlinkError('NOT_AVAILABLE_YET', `\`fieldlink ${command.name}\` (${command.summary}) is not available in this version yet; it comes with the ${command.comingIn} work.`));
+    out.error(
+      new FieldlinkError(
+        'NOT_AVAILABLE_YET',
+        `\`fieldlink ${command.name}\` (${command.summary}) is not available in this version yet; it comes with the ${command.comingIn} work.`,
+      ),
+    );
     return 2;
   }
 
@@ -110,8 +115,8 @@ function generalHelp(): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}${c.run ? '' : ' (not available yet)'}`),
     '',
     'targets: a box id or hostname from the inventory, ssh://[user@]host[:port], or serial:PATH[?baud=115200]',
-    'exit status: 0 success, 1 failure, 2 usage; exec exits with the remote command\'s status.',
-    'Run `fieldlink <command> --help` for a command\'s options.',
+    "exit status: 0 success, 1 failure, 2 usage; exec exits with the remote command's status.",
+    "Run `fieldlink <command> --help` for a command's options.",
   ].join('\n');
 }
 

@@ -86,7 +86,15 @@ describe('Electron main process', () => {
     stub.recorded.openedExternally.length = 0;
     wc.windowOpenHandler!({ url: 'https://kubernetes.io/docs/concepts/' } as never);
     wc.navigate('https://docs.k3s.io/installation');
-    for (const url of ['http://kubernetes.io/', 'https://kubernetes.io.evil.example/', 'https://user@kubernetes.io/', 'javascript:alert(1)', 'file:///etc/passwd', 'smb://host/share', 'not a url']) {
+    for (const url of [
+      'http://kubernetes.io/',
+      'https://kubernetes.io.evil.example/',
+      'https://user@kubernetes.io/',
+      'javascript:alert(1)',
+      'file:///etc/passwd',
+      'smb://host/share',
+      'not a url',
+    ]) {
       wc.windowOpenHandler!({ url } as never);
       wc.navigate(url);
     }
@@ -95,7 +103,19 @@ describe('Electron main process', () => {
 
   it('denies permission requests and checks, except clipboard writes from the app page', () => {
     const results: boolean[] = [];
-    for (const perm of ['media', 'geolocation', 'notifications', 'openExternal', 'display-capture', 'clipboard-read', 'serial', 'usb', 'hid', 'local-network-access', 'loopback-network']) {
+    for (const perm of [
+      'media',
+      'geolocation',
+      'notifications',
+      'openExternal',
+      'display-capture',
+      'clipboard-read',
+      'serial',
+      'usb',
+      'hid',
+      'local-network-access',
+      'loopback-network',
+    ]) {
       stub.recorded.permissionRequest!(win.webContents, perm, (g) => results.push(g), {});
       results.push(stub.recorded.permissionCheck!(win.webContents, perm, 'fieldlink://app', {}));
     }
@@ -166,7 +186,10 @@ describe('Electron main process', () => {
 
   it('logs to the rotating file in the data folder (there is no terminal), with what it refused', () => {
     const log = fs.readFileSync(path.join(dataDir, 'logs', 'fieldlink.log'), 'utf8');
-    const records = log.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; component?: string; url?: string });
+    const records = log
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; component?: string; url?: string });
     expect(records).toContainEqual(expect.objectContaining({ component: 'ipc', msg: 'ipc: refused a call from a foreign sender', url: 'https://evil.example' }));
   });
 

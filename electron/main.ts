@@ -55,7 +55,7 @@ function start(dataDir: string, log: Logger): void {
     if (BrowserWindow.getAllWindows().length === 0) win = createWindow(ipc);
   });
   app.on('render-process-gone', (_event, _contents, details) => {
-    log.error({ reason: details.reason, exitCode: details.exitCode }, 'electron: the window\'s renderer process is gone');
+    log.error({ reason: details.reason, exitCode: details.exitCode }, "electron: the window's renderer process is gone");
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();

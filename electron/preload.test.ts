@@ -55,7 +55,10 @@ describe('preload bridge and IPC, end to end as the page sees them', () => {
   });
 
   it('refuses input that is not plain data with BAD_REQUEST', async () => {
-    expect(await bridge.calls['settings.set']({ site: () => 'x' })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: 'The input of settings.set is not plain data.' } });
+    expect(await bridge.calls['settings.set']({ site: () => 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: 'The input of settings.set is not plain data.' },
+    });
   });
 
   it('delivers events as bare payloads (never the IPC event) and unsubscribes', () => {

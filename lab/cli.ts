@@ -149,15 +149,25 @@ function printStatus(s: LabStatus): void {
     process.stdout.write('No lab is up.\n');
     return;
   }
-  process.stdout.write(
-    `Lab ${s.up ? 'up' : 'NOT healthy'} in ${s.dir}: technician ${s.tech.ns} ${s.tech.ip}, collector ${s.collector.ns} ${s.collector.url}\n`,
-  );
+  process.stdout.write(`Lab ${s.up ? 'up' : 'NOT healthy'} in ${s.dir}: technician ${s.tech.ns} ${s.tech.ip}, collector ${s.collector.ns} ${s.collector.url}\n`);
   if (s.links) {
     for (const [n, l] of Object.entries(s.links)) {
-      process.stdout.write(`  ${n}: ${l.up ? 'up' : 'DOWN'}${l.delayMs !== null ? ` delay ${l.delayMs} ms` : ''}${l.lossPct !== null ? ` loss ${l.lossPct}%` : ''}${l.rate ? ` rate ${l.rate}` : ''}\n`);
+      process.stdout.write(
+        `  ${n}: ${l.up ? 'up' : 'DOWN'}${l.delayMs !== null ? ` delay ${l.delayMs} ms` : ''}${l.lossPct !== null ? ` loss ${l.lossPct}%` : ''}${l.rate ? ` rate ${l.rate}` : ''}\n`,
+      );
     }
   }
-  const rows = s.boxes.map((b) => [b.name, b.serial, b.ip, b.password, b.state, b.power, `api ${b.api}`, `${Math.round(b.memoryKiB / 1024)} MiB`, b.consolePlugged ? b.console : '(unplugged)']);
+  const rows = s.boxes.map((b) => [
+    b.name,
+    b.serial,
+    b.ip,
+    b.password,
+    b.state,
+    b.power,
+    `api ${b.api}`,
+    `${Math.round(b.memoryKiB / 1024)} MiB`,
+    b.consolePlugged ? b.console : '(unplugged)',
+  ]);
   const w = rows.length ? rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length))) : [];
   for (const r of rows) process.stdout.write('  ' + r.map((c, i) => c.padEnd(w[i]!)).join('  ') + '\n');
 }

@@ -15,7 +15,15 @@ describe('up options', () => {
   });
 
   it('refuses bad counts, scenarios and baud rates with BAD_REQUEST', () => {
-    for (const o of [{ boxes: 0 }, { boxes: 2.5 }, { boxes: 500 }, { boxes: 3, provisioned: 4 }, { boxes: 3, scenario: 'chaos' }, { boxes: 3, baud: 12345 }, { boxes: 3, consoleNoiseS: -1 }]) {
+    for (const o of [
+      { boxes: 0 },
+      { boxes: 2.5 },
+      { boxes: 500 },
+      { boxes: 3, provisioned: 4 },
+      { boxes: 3, scenario: 'chaos' },
+      { boxes: 3, baud: 12345 },
+      { boxes: 3, consoleNoiseS: -1 },
+    ]) {
       let err: unknown;
       try {
         validateUp(o);
@@ -56,10 +64,7 @@ describe('host key fingerprints', () => {
     try {
       fs.mkdirSync(path.join(dir, 'ssh'));
       // A fixed key, so the expected fingerprint was computed once with ssh-keygen -lf.
-      fs.writeFileSync(
-        path.join(dir, 'ssh', 'ssh_host_ed25519_key.pub'),
-        'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl root@box-01\n',
-      );
+      fs.writeFileSync(path.join(dir, 'ssh', 'ssh_host_ed25519_key.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl root@box-01\n');
       expect(hostKeys(dir)).toEqual([{ type: 'ssh-ed25519', fingerprint: 'SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU' }]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

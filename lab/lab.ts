@@ -179,7 +179,10 @@ async function build(opts: ReturnType<typeof validateUp>, say: (m: string) => vo
   await createTopology(indices, signal);
 
   say('box folders: private /etc, host keys, label passwords');
-  const hashes = await hashPasswords(boxes.map((b) => b.password), signal);
+  const hashes = await hashPasswords(
+    boxes.map((b) => b.password),
+    signal,
+  );
   // In-process file work (no tool runs), so one box after the other.
   boxes.forEach((b, i) => {
     if (signal?.aborted) throw new FieldlinkError('ABORTED', 'Cancelled while making the box folders.');
@@ -205,14 +208,18 @@ async function build(opts: ReturnType<typeof validateUp>, say: (m: string) => vo
   });
   say('serial consoles');
   startDaemon(NODE_BIN, [path.join(LAB_SRC, 'console', 'labd.ts')], { log: paths.labdLog(), pidFile: paths.labdPid(), cwd: REPO_ROOT });
-  await waitFor(async () => {
-    try {
-      await labd({ op: 'ping' }, 2000);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 20_000, 'the lab daemon did not start; see ' + paths.labdLog());
+  await waitFor(
+    async () => {
+      try {
+        await labd({ op: 'ping' }, 2000);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    20_000,
+    'the lab daemon did not start; see ' + paths.labdLog(),
+  );
   await waitFor(async () => boxes.every((b) => fs.existsSync(paths.consoleLink(b.serial))), 20_000, 'serial consoles did not appear');
   say('waiting for every box to answer mDNS in the technician namespace');
   const probe = await mdns;
@@ -220,7 +227,11 @@ async function build(opts: ReturnType<typeof validateUp>, say: (m: string) => vo
   if (fs.existsSync(hub)) {
     // Suites start with kubectl right after up: the provisioned boxes' API must answer by then.
     const servers = boxes.filter((b) => b.provisionedAtUp);
-    await waitFor(() => servers.every((b) => fs.existsSync(path.join(paths.box(b.name), 'k3s', 'api.sock'))), 60_000, 'the Kubernetes API hub did not serve every provisioned box; see ' + paths.hubLog());
+    await waitFor(
+      () => servers.every((b) => fs.existsSync(path.join(paths.box(b.name), 'k3s', 'api.sock'))),
+      60_000,
+      'the Kubernetes API hub did not serve every provisioned box; see ' + paths.hubLog(),
+    );
   }
   writeState({ ...state, phase: 'up' });
 }

@@ -54,6 +54,7 @@ async function vitest(project: string, prefix: string[] = []): Promise<boolean> 
 await run('typecheck', node, [bin('tsc'), '-p', 'tsconfig.json']);
 await run('typecheck renderer', node, [bin('tsc'), '-p', 'renderer/tsconfig.json']);
 await run('lint', node, [bin('eslint'), '.']);
+await run('format', node, [bin('prettier'), '--check', '--log-level', 'warn', '.']);
 await vitest('unit');
 // The UI dials box addresses for real; in a namespace with only loopback nothing can leave the machine.
 const isolated = ['unshare', ...(canRunLab ? [] : ['--user', '--map-root-user']), '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];

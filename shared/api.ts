@@ -82,10 +82,7 @@ export const calls = {
    */
   'discovery.sweep': call(SweepInput, z.object({ jobId: z.string(), plan: SweepPlan })),
 
-  'audit.list': call(
-    z.object({ boxId: z.string().max(200).optional(), limit: z.number().int().min(1).max(1000).default(200) }).strict(),
-    z.array(AuditEntry),
-  ),
+  'audit.list': call(z.object({ boxId: z.string().max(200).optional(), limit: z.number().int().min(1).max(1000).default(200) }).strict(), z.array(AuditEntry)),
 
   'jobs.list': call(none, z.array(Job)),
   'jobs.cancel': call(z.object({ id: z.string().min(1).max(100) }).strict(), Job),
@@ -100,15 +97,17 @@ export const calls = {
    * (HOST_KEY_CHANGED); source 'typed' needs `typed`, what the technician typed, matching `fingerprint`.
    */
   'trust.pin': call(
-    z.object({
-      host: z.string().min(1).max(255),
-      port: z.number().int().min(1).max(65535).default(22),
-      keyType: z.string().min(1).max(64),
-      fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'an OpenSSH SHA256 fingerprint'),
-      source: z.enum(['typed', 'first-use']),
-      typed: z.string().max(200).optional(),
-      boxId: z.string().max(200).optional(),
-    }).strict(),
+    z
+      .object({
+        host: z.string().min(1).max(255),
+        port: z.number().int().min(1).max(65535).default(22),
+        keyType: z.string().min(1).max(64),
+        fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'an OpenSSH SHA256 fingerprint'),
+        source: z.enum(['typed', 'first-use']),
+        typed: z.string().max(200).optional(),
+        boxId: z.string().max(200).optional(),
+      })
+      .strict(),
     TrustPin,
   ),
 
@@ -131,10 +130,7 @@ export const calls = {
     ConsoleSession.extend({ passwordLogin: z.boolean().describe('this open logged in with a password (typed or remembered): offer keys.install') }),
   ),
   'console.write': call(z.object({ sessionId: z.string().max(100), data: z.string().max(1 << 20) }).strict(), z.object({})),
-  'console.resize': call(
-    z.object({ sessionId: z.string().max(100), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(2).max(500) }).strict(),
-    z.object({}),
-  ),
+  'console.resize': call(z.object({ sessionId: z.string().max(100), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(2).max(500) }).strict(), z.object({})),
   'console.close': call(z.object({ sessionId: z.string().max(100) }).strict(), z.object({})),
 
   /** Forgets the box password remembered on this laptop for a target (its box, and its address or port). */

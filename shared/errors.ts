@@ -44,9 +44,7 @@ export class FieldlinkError extends Error {
   }
 
   toJSON(): ApiError {
-    return this.details === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, details: this.details };
+    return this.details === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, details: this.details };
   }
 }
 

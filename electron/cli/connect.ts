@@ -82,7 +82,10 @@ export async function askPasswordOnTerminal(p: PasswordNeeded, io: { stdin: Node
 }
 
 /** A yes/no question on the technician's terminal; false without a terminal (scripts never hang on it). */
-export async function askOnTerminal(question: string, io: { stdin: NodeJS.ReadableStream; stderr: NodeJS.WritableStream } = { stdin: process.stdin, stderr: process.stderr }): Promise<boolean> {
+export async function askOnTerminal(
+  question: string,
+  io: { stdin: NodeJS.ReadableStream; stderr: NodeJS.WritableStream } = { stdin: process.stdin, stderr: process.stderr },
+): Promise<boolean> {
   if (!(io.stdin as NodeJS.ReadStream).isTTY) return false;
   const rl = readline.createInterface({ input: io.stdin, output: io.stderr });
   try {

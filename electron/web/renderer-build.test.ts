@@ -95,7 +95,7 @@ describe('building the UI when it is missing or stale', () => {
     expect(progress[0]).toMatch(/older than its sources; rebuilding/);
   });
 
-  it('reports a failed build with Vite\'s errors instead of throwing', async () => {
+  it("reports a failed build with Vite's errors instead of throwing", async () => {
     const { root, outDir } = fakeProject();
     const progress: string[] = [];
     process.env.FAKE_VITE = 'fail';

@@ -60,7 +60,13 @@ export async function ensureRendererBuilt(opts: RendererBuildOptions): Promise<R
   const root = opts.root ?? PROJECT_ROOT;
   const config = path.join(root, VITE_CONFIG);
   if (!fs.existsSync(config) || !fs.existsSync(path.join(root, 'renderer'))) return 'no-sources';
-  if (!rendererNeedsBuild(opts.outDir, SOURCES.map((s) => path.join(root, s)))) return 'fresh';
+  if (
+    !rendererNeedsBuild(
+      opts.outDir,
+      SOURCES.map((s) => path.join(root, s)),
+    )
+  )
+    return 'fresh';
   const vite = viteBin(root);
   if (!vite) {
     opts.progress('The UI needs building, but Vite is not installed here (run npm ci in the project folder).');

@@ -109,7 +109,7 @@ describe('browser host session robustness', () => {
     await inbox.next((m) => m.t === 'ready');
     // Seeded, so a failure can be replayed.
     let seed = 0x5eed;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
     const value = (depth: number): unknown => {
       const kinds = depth > 3 ? ['num', 'str', 'null', 'bool'] : ['num', 'str', 'null', 'bool', 'arr', 'obj'];
@@ -125,7 +125,9 @@ describe('browser host session robustness', () => {
         case 'arr':
           return Array.from({ length: Math.floor(rnd() * 4) }, () => value(depth + 1));
         default:
-          return Object.fromEntries(Array.from({ length: Math.floor(rnd() * 4) }, () => [pick(['t', 'id', 'name', 'input', '__proto__', 'token', 'site', 'theme']), value(depth + 1)]));
+          return Object.fromEntries(
+            Array.from({ length: Math.floor(rnd() * 4) }, () => [pick(['t', 'id', 'name', 'input', '__proto__', 'token', 'site', 'theme']), value(depth + 1)]),
+          );
       }
     };
     for (let i = 0; i < 400; i++) {

@@ -3,15 +3,7 @@ import type { WebSocket, RawData } from 'ws';
 import { isEventName, type EventName } from '../../shared/api.ts';
 import { FieldlinkError, describeZodError, type ApiError } from '../../shared/errors.ts';
 import { MAX_QUEUED_BYTES } from '../../shared/flow.ts';
-import {
-  CLOSE_GOING_AWAY,
-  CLOSE_SLOW_CONSUMER,
-  CLOSE_UNAUTHORIZED,
-  ClientMessage,
-  MAX_FRAME_BYTES,
-  MAX_MESSAGE_BYTES,
-  type ServerMessage,
-} from '../../shared/wire.ts';
+import { CLOSE_GOING_AWAY, CLOSE_SLOW_CONSUMER, CLOSE_UNAUTHORIZED, ClientMessage, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, type ServerMessage } from '../../shared/wire.ts';
 import type { CoreDoor } from '../core/app.ts';
 import { detailsInLog, type Logger } from '../core/log/index.ts';
 
@@ -133,7 +125,12 @@ export function serveSocket(ws: WebSocket, opts: { app: CoreDoor; token: string;
         return;
       case 'call': {
         if (inFlight >= limits.maxInFlight) {
-          return send({ t: 'result', id: msg.id, ok: false, error: { code: 'CONFLICT', message: `Too many calls at once (limit ${limits.maxInFlight}); wait for some to finish.` } });
+          return send({
+            t: 'result',
+            id: msg.id,
+            ok: false,
+            error: { code: 'CONFLICT', message: `Too many calls at once (limit ${limits.maxInFlight}); wait for some to finish.` },
+          });
         }
         inFlight++;
         // dispatch never throws: it turns every failure into a typed error value.

@@ -151,11 +151,11 @@ export class BoxConsole {
     if (this.closed || !this.boxUp || this.boxProc) return;
     const init = Number(readText(path.join(paths.box(this.box.name), 'run', 'lab', 'init.pid')));
     if (!init) return;
-    const p = spawn(
-      'nsenter',
-      ['-t', String(init), '-m', '-u', '-n', '-p', '--', 'socat', 'STDIO', 'EXEC:/sbin/agetty --noclear -8 - 115200 vt220,pty,setsid,ctty,stderr,sane'],
-      { stdio: ['pipe', 'pipe', 'ignore'], env: { ...boxEnv(), TERM: 'vt220' }, cwd: '/' },
-    );
+    const p = spawn('nsenter', ['-t', String(init), '-m', '-u', '-n', '-p', '--', 'socat', 'STDIO', 'EXEC:/sbin/agetty --noclear -8 - 115200 vt220,pty,setsid,ctty,stderr,sane'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: { ...boxEnv(), TERM: 'vt220' },
+      cwd: '/',
+    });
     this.boxProc = p;
     p.stdout!.on('data', (c: Buffer) => this.toTech.push(c));
     p.stdin!.on('error', () => {});

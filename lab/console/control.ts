@@ -5,15 +5,9 @@ import { paths } from '../config.ts';
 import type { ConsoleStatus } from './console.ts';
 
 export type LabdRequest =
-  | { op: 'ping' }
-  | { op: 'status' }
-  | { op: 'noise'; seconds: number }
-  | { op: 'unplug' | 'plug' | 'reboot'; box: string }
-  | { op: 'kernel'; box: string; text: string };
+  { op: 'ping' } | { op: 'status' } | { op: 'noise'; seconds: number } | { op: 'unplug' | 'plug' | 'reboot'; box: string } | { op: 'kernel'; box: string; text: string };
 
-export type LabdReply =
-  | { ok: true; consoles?: Record<string, ConsoleStatus & { path: string }> }
-  | { ok: false; code: ErrorCode; message: string };
+export type LabdReply = { ok: true; consoles?: Record<string, ConsoleStatus & { path: string }> } | { ok: false; code: ErrorCode; message: string };
 
 /** One request to the lab daemon over its unix socket. */
 export function labd(req: LabdRequest, timeoutMs = 60_000): Promise<LabdReply & { ok: true }> {

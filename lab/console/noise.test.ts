@@ -12,7 +12,7 @@ describe('kernel-style console messages', () => {
     expect(kernelMessage(() => 0)).toMatch(/usb/);
     let sum = 0;
     let seed = 1;
-    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let i = 0; i < 2000; i++) sum += nextNoiseDelayMs(10, rnd);
     expect(sum / 2000).toBeGreaterThan(8000);
     expect(sum / 2000).toBeLessThan(12000);

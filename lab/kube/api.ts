@@ -31,7 +31,10 @@ export interface BoxApi {
 function admitStream(api: BoxApi, res: ServerResponse): boolean {
   if (api.streams.open >= api.streams.max) {
     res.setHeader('Retry-After', '1');
-    sendStatus(res, new HttpError(429, 'TooManyRequests', `too many open watches and log streams on this box (${api.streams.max}); close some and retry`, { retryAfterSeconds: 1 }));
+    sendStatus(
+      res,
+      new HttpError(429, 'TooManyRequests', `too many open watches and log streams on this box (${api.streams.max}); close some and retry`, { retryAfterSeconds: 1 }),
+    );
     return false;
   }
   api.streams.open++;
@@ -86,8 +89,7 @@ export function sendStatus(res: ServerResponse, err: HttpError): void {
   sendJson(res, err.code, statusBody(err.code, err.reason, err.message, err.details));
 }
 
-const notFound = (resource: string, name: string) =>
-  new HttpError(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
+const notFound = (resource: string, name: string) => new HttpError(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
 
 interface Accept {
   table: boolean;
@@ -96,7 +98,10 @@ interface Accept {
 
 function negotiate(req: IncomingMessage, q: URLSearchParams): Accept {
   const accept = String(req.headers.accept ?? '');
-  const parts = accept.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = accept
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const table = parts.some((p) => /as=Table/.test(p) && /g=meta\.k8s\.io/.test(p));
   const jsonOk = parts.length === 0 || parts.some((p) => /^(application\/json|\*\/\*|application\/\*)/.test(p));
   if (!jsonOk) throw new HttpError(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/json;as=Table;v=v1;g=meta.k8s.io`);
@@ -236,7 +241,12 @@ function serveGet(api: BoxApi, resource: Resource, namespace: string | undefined
   const obj = api.cluster.store.get(resource, key);
   if (!obj) throw notFound(resource, name);
   if (accept.table) {
-    return sendJson(res, 200, toTable(resource, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '' }, accept.include, now), 'application/json;as=Table;v=v1;g=meta.k8s.io');
+    return sendJson(
+      res,
+      200,
+      toTable(resource, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '' }, accept.include, now),
+      'application/json;as=Table;v=v1;g=meta.k8s.io',
+    );
   }
   send(res, 200, objJson(obj));
 }
@@ -284,7 +294,10 @@ function serveList(api: BoxApi, resource: Resource, namespace: string | undefine
       if (!/^\d+$/.test(rv)) throw new HttpError(400, 'BadRequest', `invalid resource version: ${rv}`);
       if (q.get('resourceVersionMatch') === 'Exact') at = Number(rv);
       else if (Number(rv) > store.resourceVersion) {
-        throw new HttpError(504, 'Timeout', `Too large resource version: ${rv}, current: ${store.resourceVersion}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+        throw new HttpError(504, 'Timeout', `Too large resource version: ${rv}, current: ${store.resourceVersion}`, {
+          causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+          retryAfterSeconds: 1,
+        });
       }
     }
   }
@@ -293,9 +306,13 @@ function serveList(api: BoxApi, resource: Resource, namespace: string | undefine
     snap = store.list(resource, at);
   } catch (err) {
     if (err instanceof ExpiredError) {
-      throw new HttpError(410, 'Expired', cont
-        ? 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'
-        : `The resourceVersion for the provided list is too old.`);
+      throw new HttpError(
+        410,
+        'Expired',
+        cont
+          ? 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'
+          : `The resourceVersion for the provided list is too old.`,
+      );
     }
     throw err;
   }
@@ -410,7 +427,11 @@ function serveWatch(api: BoxApi, resource: Resource, namespace: string | undefin
     const snap = store.list(resource);
     for (const o of snap.items) if (match(o)) write('ADDED', o);
     if (initial === 'true') {
-      write('BOOKMARK', { kind: KINDS[resource], apiVersion: GROUP_VERSION[resource], metadata: { resourceVersion: String(snap.rv), annotations: { 'k8s.io/initial-events-end': 'true' } } });
+      write('BOOKMARK', {
+        kind: KINDS[resource],
+        apiVersion: GROUP_VERSION[resource],
+        metadata: { resourceVersion: String(snap.rv), annotations: { 'k8s.io/initial-events-end': 'true' } },
+      });
     }
     unsubscribe = store.watch(snap.rv, onChange);
   } else {
@@ -482,7 +503,9 @@ function serveLogs(api: BoxApi, namespace: string, podName: string, q: URLSearch
       if (done) return;
       let s = `${timestamps ? `${rfc3339Nano(l.at)} ` : ''}${l.text}\n`;
       if (limitBytes !== undefined && sentBytes + Buffer.byteLength(s) > limitBytes) {
-        s = Buffer.from(s).subarray(0, limitBytes - sentBytes).toString('utf8');
+        s = Buffer.from(s)
+          .subarray(0, limitBytes - sentBytes)
+          .toString('utf8');
         res.write(s);
         finish();
         return;
@@ -546,4 +569,3 @@ function serveMetrics(api: BoxApi, target: Target, q: URLSearchParams, res: Serv
   }
   sendJson(res, 200, { kind: 'PodMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', metadata: {}, items });
 }
-

@@ -13,12 +13,18 @@ const MAX_SERVER_JSON = 64 * 1024;
  */
 export const ServerJson = z.object({
   name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/),
-  hostname: z.string().regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/).max(253),
+  hostname: z
+    .string()
+    .regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/)
+    .max(253),
   ip: z.ipv4(),
   arch: z.enum(['amd64', 'arm64']),
   scenario: z.enum(SCENARIOS).default('healthy'),
   role: z.enum(['server', 'agent']).default('server'),
-  k3sVersion: z.string().regex(/^v\d+\.\d+\.\d+(\+k3s\d+)?$/).default('v1.31.4+k3s1'),
+  k3sVersion: z
+    .string()
+    .regex(/^v\d+\.\d+\.\d+(\+k3s\d+)?$/)
+    .default('v1.31.4+k3s1'),
   /** The k3s command line after `server`/`agent` (INSTALL_K3S_EXEC and config flags). */
   args: z.array(z.string().max(1024)).max(256).default([]),
   /** Agents: the server they join (K3S_URL) and the token they present (K3S_TOKEN). */

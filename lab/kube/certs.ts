@@ -49,28 +49,52 @@ async function exists(file: string): Promise<boolean> {
 async function makeCa(dir: string, base: string, cn: string, signal?: AbortSignal): Promise<void> {
   await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${base}.key`], dir, signal);
   await openssl(
-    ['req', '-x509', '-new', '-key', `${base}.key`, '-sha256', '-days', TEN_YEARS_DAYS, '-subj', `/CN=${cn}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
-      '-out', `${base}.crt`],
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      `${base}.key`,
+      '-sha256',
+      '-days',
+      TEN_YEARS_DAYS,
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
+      '-out',
+      `${base}.crt`,
+    ],
     dir,
     signal,
   );
 }
 
-async function makeLeaf(
-  dir: string,
-  base: string,
-  ca: string,
-  subj: string,
-  ext: string,
-  signal?: AbortSignal,
-): Promise<void> {
+async function makeLeaf(dir: string, base: string, ca: string, subj: string, ext: string, signal?: AbortSignal): Promise<void> {
   await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${base}.key`], dir, signal);
   await openssl(['req', '-new', '-key', `${base}.key`, '-subj', subj, '-out', `${base}.csr`], dir, signal);
   await fs.writeFile(path.join(dir, `${base}.ext`), ext);
   await openssl(
-    ['x509', '-req', '-in', `${base}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-sha256',
-      '-days', TEN_YEARS_DAYS, '-extfile', `${base}.ext`, '-out', `${base}.crt.tmp`],
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${base}.csr`,
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-sha256',
+      '-days',
+      TEN_YEARS_DAYS,
+      '-extfile',
+      `${base}.ext`,
+      '-out',
+      `${base}.crt.tmp`,
+    ],
     dir,
     signal,
   );
@@ -92,18 +116,34 @@ export async function ensureBoxCerts(tlsDir: string, hostname: string, ip: strin
   const sansFile = path.join(tlsDir, 'serving-kube-apiserver.sans');
   const oldSans = (await exists(sansFile)) ? await fs.readFile(sansFile, 'utf8') : '';
   if (oldSans !== sans || !(await exists(path.join(tlsDir, 'serving-kube-apiserver.crt')))) {
-    await makeLeaf(tlsDir, 'serving-kube-apiserver', 'server-ca', '/O=k3s/CN=k3s',
-      `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans}\n`, signal);
+    await makeLeaf(
+      tlsDir,
+      'serving-kube-apiserver',
+      'server-ca',
+      '/O=k3s/CN=k3s',
+      `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans}\n`,
+      signal,
+    );
     await fs.writeFile(sansFile, sans);
   }
   if (!(await exists(path.join(tlsDir, 'client-admin.crt')))) {
-    await makeLeaf(tlsDir, 'client-admin', 'client-ca', '/O=system:masters/CN=system:admin',
-      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n', signal);
+    await makeLeaf(
+      tlsDir,
+      'client-admin',
+      'client-ca',
+      '/O=system:masters/CN=system:admin',
+      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+      signal,
+    );
   }
   const read = (f: string) => fs.readFile(path.join(tlsDir, f), 'utf8');
   const [serverCa, clientCa, serverCert, serverKey, adminCert, adminKey] = await Promise.all([
-    read('server-ca.crt'), read('client-ca.crt'), read('serving-kube-apiserver.crt'), read('serving-kube-apiserver.key'),
-    read('client-admin.crt'), read('client-admin.key'),
+    read('server-ca.crt'),
+    read('client-ca.crt'),
+    read('serving-kube-apiserver.crt'),
+    read('serving-kube-apiserver.key'),
+    read('client-admin.crt'),
+    read('client-admin.key'),
   ]);
   return { serverCa, clientCa, serverCert, serverKey, adminCert, adminKey };
 }

@@ -37,11 +37,16 @@ interface Seen {
 async function watchFor(path: string, query: Record<string, string | number | boolean>, until: (seen: Seen[]) => boolean, timeoutMs = 20_000): Promise<Seen[]> {
   const seen: Seen[] = [];
   let ended = false;
-  const ctl = await new Watch(kc).watch(path, query, (type, obj) => {
-    if (seen.length < 10_000) seen.push({ type, obj });
-  }, () => {
-    ended = true;
-  });
+  const ctl = await new Watch(kc).watch(
+    path,
+    query,
+    (type, obj) => {
+      if (seen.length < 10_000) seen.push({ type, obj });
+    },
+    () => {
+      ended = true;
+    },
+  );
   try {
     await waitFor(`watch on ${path}`, () => until(seen) || (ended && seen.length > 0), timeoutMs);
   } finally {
@@ -97,8 +102,9 @@ describe('client-node against the lab API server', { timeout: 90_000 }, () => {
 
   it('sends bookmarks when allowWatchBookmarks is set', async () => {
     const list = await core.listNamespacedPod({ namespace: 'kube-system' });
-    const seen = await watchFor('/api/v1/namespaces/kube-system/pods', { resourceVersion: list.metadata!.resourceVersion!, allowWatchBookmarks: true },
-      (s) => s.some((e) => e.type === 'BOOKMARK'));
+    const seen = await watchFor('/api/v1/namespaces/kube-system/pods', { resourceVersion: list.metadata!.resourceVersion!, allowWatchBookmarks: true }, (s) =>
+      s.some((e) => e.type === 'BOOKMARK'),
+    );
     const bm = seen.find((e) => e.type === 'BOOKMARK');
     expect(bm?.obj.kind).toBe('Pod');
     expect(Number(bm?.obj.metadata?.resourceVersion)).toBeGreaterThanOrEqual(Number(list.metadata!.resourceVersion));
@@ -106,8 +112,9 @@ describe('client-node against the lab API server', { timeout: 90_000 }, () => {
 
   it('streams the current state then an initial-events-end bookmark for sendInitialEvents (watch-list)', async () => {
     const count = (await core.listNamespacedPod({ namespace: 'tenant-01' })).items.length;
-    const seen = await watchFor('/api/v1/namespaces/tenant-01/pods', { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' },
-      (s) => s.some((e) => e.type === 'BOOKMARK'));
+    const seen = await watchFor('/api/v1/namespaces/tenant-01/pods', { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' }, (s) =>
+      s.some((e) => e.type === 'BOOKMARK'),
+    );
     const end = seen.findIndex((e) => e.type === 'BOOKMARK');
     expect(seen.slice(0, end).filter((e) => e.type === 'ADDED')).toHaveLength(count);
     expect((seen[end]!.obj.metadata as { annotations?: Record<string, string> }).annotations?.['k8s.io/initial-events-end']).toBe('true');

@@ -109,4 +109,3 @@ describe('logs', () => {
     expect(instanceLines({ ...inst, endedAt: undefined }, -Infinity, T0 + 10_000_000, 100)).toHaveLength(100);
   });
 });
-

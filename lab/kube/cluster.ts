@@ -280,7 +280,10 @@ export class Cluster {
         ...(taints.length > 0 ? { taints } : {}),
       },
       status: {
-        addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }],
+        addresses: [
+          { type: 'InternalIP', address: n.ip },
+          { type: 'Hostname', address: n.name },
+        ],
         allocatable: { ...ALLOCATABLE, pods: String(this.plan.podCapacity) },
         capacity: { ...CAPACITY, pods: String(this.plan.podCapacity) },
         conditions: [
@@ -334,9 +337,15 @@ export class Cluster {
     this.event(ref, 'Normal', 'NodeHasDiskPressure', `Node ${node.name} status is now: NodeHasDiskPressure`, 'kubelet', node.name, t);
     const evictNext = (at: number) => {
       this.event(ref, 'Warning', 'EvictionThresholdMet', 'Attempting to reclaim ephemeral-storage', 'kubelet', node.name, at);
-      this.event(ref, 'Warning', 'FreeDiskSpaceFailed',
+      this.event(
+        ref,
+        'Warning',
+        'FreeDiskSpaceFailed',
         'Failed to garbage collect required amount of images. Attempted to free 4512837632 bytes, but only found 0 bytes eligible to free.',
-        'kubelet', node.name, at);
+        'kubelet',
+        node.name,
+        at,
+      );
       // Besteffort pods in the workload namespace go first, as the kubelet ranks them.
       const victim = [...this.pods.values()].find((p) => p.namespace === 'edge' && !p.evicted && !p.unschedulable && p.workload.kind === 'Deployment');
       if (victim) this.evict(victim, at);
@@ -506,7 +515,15 @@ export class Cluster {
     c.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${fmtBackoff(backoffS)} restarting failed container=${c.spec.name} pod=${pod.name}_${pod.namespace}(${pod.uid})` };
     c.containerId = `containerd://${hash32(`${pod.name}/${c.spec.name}/${c.restarts}`).toString(16).padStart(8, '0')}${suffix(this.rnd, 8)}`;
     this.renderPod(pod, at);
-    this.event(this.podRef(pod, c), 'Warning', 'BackOff', `Back-off restarting failed container ${c.spec.name} in pod ${pod.name}_${pod.namespace}(${pod.uid})`, 'kubelet', pod.node, at);
+    this.event(
+      this.podRef(pod, c),
+      'Warning',
+      'BackOff',
+      `Back-off restarting failed container ${c.spec.name} in pod ${pod.name}_${pod.namespace}(${pod.uid})`,
+      'kubelet',
+      pod.node,
+      at,
+    );
     this.timers.add(at + this.sim(backoffS * S), (t) => {
       if (!this.live(pod)) return;
       this.startContainer(pod, c, t);
@@ -557,14 +574,34 @@ export class Cluster {
     const conditions = pod.unschedulable
       ? [{ type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: created, reason: 'Unschedulable', message: pod.unschedulable.message }]
       : [
-        { type: 'PodReadyToStartContainers', status: pod.evicted ? 'False' : 'True', lastProbeTime: null, lastTransitionTime: created },
-        { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: created },
-        { type: 'Ready', status: ready ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: lastChange,
-          ...(ready ? {} : { reason: jobDone ? 'PodCompleted' : 'ContainersNotReady', message: jobDone ? undefined : `containers with unready status: [${pod.containers.filter((c) => !c.current || c.current.endedAt !== undefined).map((c) => c.spec.name).join(' ')}]` }) },
-        { type: 'ContainersReady', status: ready ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: lastChange,
-          ...(ready ? {} : { reason: jobDone ? 'PodCompleted' : 'ContainersNotReady' }) },
-        { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: created },
-      ];
+          { type: 'PodReadyToStartContainers', status: pod.evicted ? 'False' : 'True', lastProbeTime: null, lastTransitionTime: created },
+          { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: created },
+          {
+            type: 'Ready',
+            status: ready ? 'True' : 'False',
+            lastProbeTime: null,
+            lastTransitionTime: lastChange,
+            ...(ready
+              ? {}
+              : {
+                  reason: jobDone ? 'PodCompleted' : 'ContainersNotReady',
+                  message: jobDone
+                    ? undefined
+                    : `containers with unready status: [${pod.containers
+                        .filter((c) => !c.current || c.current.endedAt !== undefined)
+                        .map((c) => c.spec.name)
+                        .join(' ')}]`,
+                }),
+          },
+          {
+            type: 'ContainersReady',
+            status: ready ? 'True' : 'False',
+            lastProbeTime: null,
+            lastTransitionTime: lastChange,
+            ...(ready ? {} : { reason: jobDone ? 'PodCompleted' : 'ContainersNotReady' }),
+          },
+          { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: created },
+        ];
     const qos = w.containers.every((c) => c.requests === false) ? 'BestEffort' : w.containers.every((c) => c.memLimitMi) ? 'Guaranteed' : 'Burstable';
     const obj: KubeObject = {
       kind: 'Pod',
@@ -575,8 +612,21 @@ export class Cluster {
         namespace: pod.namespace,
         uid: pod.uid,
         creationTimestamp: created,
-        labels: { ...(w.labels ?? { app: w.name }), ...(w.kind === 'Deployment' ? { 'pod-template-hash': pod.ownerName.slice(w.name.length + 1) } : {}), ...(w.kind === 'Job' || w.kind === 'CronJob' ? { 'batch.kubernetes.io/job-name': pod.ownerName, 'job-name': pod.ownerName } : {}) },
-        ownerReferences: [{ apiVersion: pod.ownerKind === 'Job' ? 'batch/v1' : 'apps/v1', kind: pod.ownerKind, name: pod.ownerName, uid: makeUid(seeded(hash32(`${pod.namespace}/${pod.ownerName}`))), controller: true, blockOwnerDeletion: true }],
+        labels: {
+          ...(w.labels ?? { app: w.name }),
+          ...(w.kind === 'Deployment' ? { 'pod-template-hash': pod.ownerName.slice(w.name.length + 1) } : {}),
+          ...(w.kind === 'Job' || w.kind === 'CronJob' ? { 'batch.kubernetes.io/job-name': pod.ownerName, 'job-name': pod.ownerName } : {}),
+        },
+        ownerReferences: [
+          {
+            apiVersion: pod.ownerKind === 'Job' ? 'batch/v1' : 'apps/v1',
+            kind: pod.ownerKind,
+            name: pod.ownerName,
+            uid: makeUid(seeded(hash32(`${pod.namespace}/${pod.ownerName}`))),
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: {
         containers: w.containers.map((c) => ({
@@ -612,14 +662,16 @@ export class Cluster {
         conditions,
         qosClass: qos,
         ...(pod.evicted ? { reason: 'Evicted', message: pod.evicted.message } : {}),
-        ...(pod.unschedulable ? {} : {
-          hostIP: node?.ip,
-          hostIPs: node ? [{ ip: node.ip }] : [],
-          podIP: pod.evicted ? undefined : pod.ip,
-          podIPs: pod.evicted ? undefined : [{ ip: pod.ip }],
-          startTime: created,
-          containerStatuses: statuses,
-        }),
+        ...(pod.unschedulable
+          ? {}
+          : {
+              hostIP: node?.ip,
+              hostIPs: node ? [{ ip: node.ip }] : [],
+              podIP: pod.evicted ? undefined : pod.ip,
+              podIPs: pod.evicted ? undefined : [{ ip: pod.ip }],
+              startTime: created,
+              containerStatuses: statuses,
+            }),
       },
     };
     void at;
@@ -709,7 +761,7 @@ export class Cluster {
     const c = p?.containers.find((x) => x.spec.name === container);
     if (!p || !c) return undefined;
     // A container waiting in CrashLoopBackOff shows the logs of the instance that just died, as kubelet does.
-    const inst = previous ? c.last : c.current ?? c.last;
+    const inst = previous ? c.last : (c.current ?? c.last);
     if (!inst) return { waiting: c.waiting?.reason ?? 'ContainerCreating' };
     return {
       seed: `${p.uid}/${c.spec.name}/${inst.startedAt}`,
@@ -732,7 +784,7 @@ export class Cluster {
       const running = pod.containers.filter((c) => c.current && c.current.endedAt === undefined);
       if (running.length === 0) continue;
       const containers = running.map((c) => {
-        const wobble = 1 + 0.2 * Math.sin((now / 15_000) + (hash32(pod.uid + c.spec.name) % 100));
+        const wobble = 1 + 0.2 * Math.sin(now / 15_000 + (hash32(pod.uid + c.spec.name) % 100));
         let memMi = c.spec.memMi * (1 + 0.05 * wobble);
         if (c.spec.behaviour === 'oom' && c.spec.memLimitMi) {
           // Climbs toward its limit until the kernel kills it.
@@ -742,10 +794,11 @@ export class Cluster {
         return { name: c.spec.name, cpuN: Math.round(Math.max(0.1, c.spec.cpuMilli * wobble) * 1e6), memKi: Math.round(Math.max(1, memMi) * 1024) };
       });
       const n = nodes.get(pod.node);
-      if (n) for (const u of containers) {
-        n.cpuN += u.cpuN;
-        n.memKi += u.memKi;
-      }
+      if (n)
+        for (const u of containers) {
+          n.cpuN += u.cpuN;
+          n.memKi += u.memKi;
+        }
       pods.push({ pod, containers });
     }
     return { nodes, pods };
@@ -757,7 +810,9 @@ function fmtBackoff(s: number): string {
 }
 
 function containerStatus(c: SimContainer): Record<string, unknown> {
-  const term = (i: Instance) => ({ terminated: { exitCode: i.exitCode, reason: i.reason, startedAt: isoSec(i.startedAt), finishedAt: isoSec(i.endedAt!), containerID: c.containerId } });
+  const term = (i: Instance) => ({
+    terminated: { exitCode: i.exitCode, reason: i.reason, startedAt: isoSec(i.startedAt), finishedAt: isoSec(i.endedAt!), containerID: c.containerId },
+  });
   let state: Record<string, unknown>;
   if (c.current && c.current.endedAt === undefined) state = { running: { startedAt: isoSec(c.current.startedAt) } };
   else if (c.current) state = term(c.current);

@@ -31,7 +31,11 @@ async function open(dir: string): Promise<Bridge> {
   return br;
 }
 
-const exists = (f: string) => fs.stat(f).then(() => true, () => false);
+const exists = (f: string) =>
+  fs.stat(f).then(
+    () => true,
+    () => false,
+  );
 
 describe('kube hub', { timeout: 90_000 }, () => {
   it('serves a box when server.json appears and stops when it goes', async () => {
@@ -80,7 +84,16 @@ describe('kube hub', { timeout: 90_000 }, () => {
     await start();
     const br = await open(dir);
     const restarts = async () => {
-      const r = await kubectl(br.kubeconfig, ['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns', '-o', 'jsonpath={.items[0].status.containerStatuses[0].restartCount} {.items[0].status.containerStatuses[0].lastState.terminated.reason}']);
+      const r = await kubectl(br.kubeconfig, [
+        'get',
+        'pods',
+        '-n',
+        'kube-system',
+        '-l',
+        'k8s-app=kube-dns',
+        '-o',
+        'jsonpath={.items[0].status.containerStatuses[0].restartCount} {.items[0].status.containerStatuses[0].lastState.terminated.reason}',
+      ]);
       return r.stdout.trim();
     };
     await waitFor('API', async () => (await restarts()) === '0');
@@ -111,7 +124,7 @@ describe('kube hub', { timeout: 90_000 }, () => {
     const r = await kubectl(br.kubeconfig, ['wait', '--for=condition=Ready', 'pod', '-l', 'k8s-app=kube-dns', '-n', 'kube-system', '--timeout=30s'], 60_000);
     expect(r.stdout).toMatch(/condition met/);
     const w = await Promise.race([
-      apiRequest(dir, '/api/v1/namespaces/kube-system/pods?watch=true&fieldSelector=metadata.name%3Dnone&resourceVersion=' + (hub.cluster('box-10')!.store.resourceVersion)),
+      apiRequest(dir, '/api/v1/namespaces/kube-system/pods?watch=true&fieldSelector=metadata.name%3Dnone&resourceVersion=' + hub.cluster('box-10')!.store.resourceVersion),
       new Promise<null>((r2) => setTimeout(() => r2(null), 30_000)),
     ]);
     expect(w?.status).toBe(200);
@@ -148,10 +161,14 @@ describe('kube hub', { timeout: 90_000 }, () => {
     await writeServerJson(state, { name: 'box-22', hostname: 'edge-22', ip: '10.77.0.32', scenario: 'healthy', role: 'agent' });
 
     const br = await open(server);
-    const nodes = await waitFor('the agent node', async () => {
-      const r = await kubectl(br.kubeconfig, ['get', 'nodes', '-l', 'site=plant-4', '-o', 'name']);
-      return r.stdout.includes('node/edge-22') ? r.stdout : null;
-    }, 15_000);
+    const nodes = await waitFor(
+      'the agent node',
+      async () => {
+        const r = await kubectl(br.kubeconfig, ['get', 'nodes', '-l', 'site=plant-4', '-o', 'name']);
+        return r.stdout.includes('node/edge-22') ? r.stdout : null;
+      },
+      15_000,
+    );
     expect(nodes.trim()).toBe('node/edge-22');
     expect(await exists(boxPaths(agentDir).socket)).toBe(false);
 

@@ -101,7 +101,10 @@ export class Hub {
 
   /** Box names whose API is being served now. */
   serving(): string[] {
-    return [...this.servers.values()].filter((s) => s.server).map((s) => s.name).sort();
+    return [...this.servers.values()]
+      .filter((s) => s.server)
+      .map((s) => s.name)
+      .sort();
   }
 
   cluster(name: string): Cluster | undefined {
@@ -137,14 +140,16 @@ export class Hub {
       names = [];
     }
     const present = new Map<string, string>();
-    await Promise.all(names.map(async (name) => {
-      try {
-        const st = await fs.stat(boxPaths(path.join(boxesDir, name)).serverJson);
-        present.set(name, `${st.ino}:${st.mtimeMs}:${st.size}`);
-      } catch {
-        // No server.json: k3s is not running on this box.
-      }
-    }));
+    await Promise.all(
+      names.map(async (name) => {
+        try {
+          const st = await fs.stat(boxPaths(path.join(boxesDir, name)).serverJson);
+          present.set(name, `${st.ino}:${st.mtimeMs}:${st.size}`);
+        } catch {
+          // No server.json: k3s is not running on this box.
+        }
+      }),
+    );
     if (this.closed) return;
     for (const [name, s] of [...this.servers]) {
       if (present.get(name) !== s.stamp) {
@@ -189,7 +194,10 @@ export class Hub {
     const nodeName = flags.nodeName ?? spec.hostname;
     // No token means k3s's data dir is new (first start, or after k3s-uninstall.sh): a new cluster
     // gets new CAs and empty state, as real k3s would, instead of inheriting the old identity.
-    const fresh = !(await fs.stat(p.token).then(() => true, () => false));
+    const fresh = !(await fs.stat(p.token).then(
+      () => true,
+      () => false,
+    ));
     if (fresh) {
       await fs.rm(p.tls, { recursive: true, force: true });
       this.clusters.delete(name);
@@ -299,7 +307,15 @@ export class Hub {
       return;
     }
     const spec = a.setup.spec;
-    const node: NodeSpec = { name: flags.nodeName ?? spec.hostname, ip: spec.ip, arch: spec.arch, role: 'agent', k3sVersion: spec.k3sVersion, labels: flags.nodeLabels, taints: flags.nodeTaints };
+    const node: NodeSpec = {
+      name: flags.nodeName ?? spec.hostname,
+      ip: spec.ip,
+      arch: spec.arch,
+      role: 'agent',
+      k3sVersion: spec.k3sVersion,
+      labels: flags.nodeLabels,
+      taints: flags.nodeTaints,
+    };
     server.cluster.nodeBack(node, Date.now());
     a.joined = server.name;
     await this.writeStatus(dir, { state: 'joined', server: server.name, node: node.name });

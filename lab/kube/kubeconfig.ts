@@ -14,11 +14,13 @@ export function renderKubeconfig(certs: BoxCerts, server = 'https://127.0.0.1:64
     'current-context': 'default',
     kind: 'Config',
     preferences: {},
-    users: [{
-      name: 'default',
-      // k3s ships the client CA after the leaf, so the chain verifies on its own.
-      user: { 'client-certificate-data': b64(certs.adminCert + certs.clientCa), 'client-key-data': b64(certs.adminKey) },
-    }],
+    users: [
+      {
+        name: 'default',
+        // k3s ships the client CA after the leaf, so the chain verifies on its own.
+        user: { 'client-certificate-data': b64(certs.adminCert + certs.clientCa), 'client-key-data': b64(certs.adminKey) },
+      },
+    ],
   });
 }
 

@@ -47,7 +47,9 @@ describe('kubectl against the lab API server', { timeout: 90_000 }, () => {
   it('prints JSON objects with -o json that describe the failing pods', async () => {
     const r = await kubectl(br.kubeconfig, ['get', 'pods', '-A', '-o', 'json']);
     expect(r.code).toBe(0);
-    const list = JSON.parse(r.stdout) as { items: { metadata: { name: string }; status: { containerStatuses?: { restartCount: number; lastState: { terminated?: { reason: string } } }[] } }[] };
+    const list = JSON.parse(r.stdout) as {
+      items: { metadata: { name: string }; status: { containerStatuses?: { restartCount: number; lastState: { terminated?: { reason: string } } }[] } }[];
+    };
     const oom = list.items.find((p) => p.metadata.name.startsWith('video-analytics-'));
     expect(oom?.status.containerStatuses?.[0]?.lastState.terminated?.reason).toBe('OOMKilled');
     expect(oom?.status.containerStatuses?.[0]?.restartCount).toBeGreaterThan(0);
@@ -123,17 +125,28 @@ describe('kubectl against the lab API server', { timeout: 90_000 }, () => {
     const kc = parseYaml(await fs.readFile(br.kubeconfig, 'utf8')) as { clusters: { cluster: { 'certificate-authority-data': string } }[] };
     const ca = Buffer.from(kc.clusters[0]!.cluster['certificate-authority-data'], 'base64');
     const status = await new Promise<number>((resolve, reject) => {
-      https.get({ host: '127.0.0.1', port: br.port, path: '/api/v1/pods', ca, servername: 'kubernetes' }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', reject);
+      https
+        .get({ host: '127.0.0.1', port: br.port, path: '/api/v1/pods', ca, servername: 'kubernetes' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject);
     });
     expect(status).toBe(401);
   });
 
   it('issues the serving certificate with the SANs k3s uses', async () => {
     const text = execFileSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', path.join(boxPaths(boxDir).tls, 'serving-kube-apiserver.crt')], { encoding: 'utf8' });
-    for (const san of ['DNS:kubernetes', 'DNS:kubernetes.default.svc.cluster.local', 'DNS:localhost', 'DNS:edge-01', 'IP Address:127.0.0.1', 'IP Address:0:0:0:0:0:0:0:1', 'IP Address:10.43.0.1', 'IP Address:10.77.0.11']) {
+    for (const san of [
+      'DNS:kubernetes',
+      'DNS:kubernetes.default.svc.cluster.local',
+      'DNS:localhost',
+      'DNS:edge-01',
+      'IP Address:127.0.0.1',
+      'IP Address:0:0:0:0:0:0:0:1',
+      'IP Address:10.43.0.1',
+      'IP Address:10.77.0.11',
+    ]) {
       expect(text).toContain(san);
     }
     const admin = execFileSync('openssl', ['x509', '-noout', '-subject', '-in', path.join(boxPaths(boxDir).tls, 'client-admin.crt')], { encoding: 'utf8' });

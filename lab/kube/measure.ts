@@ -41,15 +41,16 @@ async function client(dir: string) {
     cert: Buffer.from(user['client-certificate-data']!, 'base64'),
     key: Buffer.from(user['client-key-data']!, 'base64'),
   });
-  return (p: string) => new Promise<{ ms: number; bytes: number; status: number }>((resolve, reject) => {
-    const t0 = performance.now();
-    const req = https.get({ socketPath: boxPaths(dir).socket, path: p, agent, servername: 'kubernetes', headers: { accept: 'application/json' } }, (res) => {
-      let bytes = 0;
-      res.on('data', (d: Buffer) => (bytes += d.length));
-      res.on('end', () => resolve({ ms: performance.now() - t0, bytes, status: res.statusCode ?? 0 }));
+  return (p: string) =>
+    new Promise<{ ms: number; bytes: number; status: number }>((resolve, reject) => {
+      const t0 = performance.now();
+      const req = https.get({ socketPath: boxPaths(dir).socket, path: p, agent, servername: 'kubernetes', headers: { accept: 'application/json' } }, (res) => {
+        let bytes = 0;
+        res.on('data', (d: Buffer) => (bytes += d.length));
+        res.on('end', () => resolve({ ms: performance.now() - t0, bytes, status: res.statusCode ?? 0 }));
+      });
+      req.on('error', reject);
     });
-    req.on('error', reject);
-  });
 }
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
@@ -62,12 +63,19 @@ for (let i = 1; i <= BOXES; i++) {
   dirs.push(await writeServerJson(state, { name: `box-${String(i).padStart(2, '0')}`, hostname: `edge-${i}`, ip: `10.77.0.${10 + i}`, scenario }));
 }
 const started = performance.now();
-const hub = spawn(path.join(HERE, '..', '..', 'node_modules', '.bin', 'node'), [path.join(HERE, 'hub.ts'), '--state', state], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, FIELDLINK_LOG_LEVEL: 'warn' } });
+const hub = spawn(path.join(HERE, '..', '..', 'node_modules', '.bin', 'node'), [path.join(HERE, 'hub.ts'), '--state', state], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+  env: { ...process.env, FIELDLINK_LOG_LEVEL: 'warn' },
+});
 try {
-  await waitFor('every box served', async () => {
-    for (const d of dirs) await fs.stat(boxPaths(d).kubeconfig);
-    return true;
-  }, 300_000);
+  await waitFor(
+    'every box served',
+    async () => {
+      for (const d of dirs) await fs.stat(boxPaths(d).kubeconfig);
+      return true;
+    },
+    300_000,
+  );
   const upS = (performance.now() - started) / 1000;
   const cpu0 = await cpuS(hub.pid!);
   await new Promise((r) => setTimeout(r, 10_000));
@@ -87,15 +95,21 @@ try {
     paged.push(r.ms);
   }
   const rssAfter = await rssKiB(hub.pid!);
-  console.log(JSON.stringify({
-    boxes: BOXES,
-    scenarios: { 'pods-5000': 1, 'pods-500': Math.min(4, BOXES - 1), other: Math.max(0, BOXES - 5) },
-    hubReadyS: Number(upS.toFixed(1)),
-    hubIdleCpuPctOfOneCore: Number(idleCpuPct.toFixed(1)),
-    hubRssMiB: { idle: Math.round(rssIdle / 1024), afterLists: Math.round(rssAfter / 1024) },
-    list5000Pods: { bytes: first.bytes, firstMs: Math.round(first.ms), medianMs: Math.round(pct(times, 50)), p95Ms: Math.round(pct(times, 95)), n: times.length },
-    list500PageOf5000: { medianMs: Math.round(pct(paged, 50)), n: paged.length },
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        boxes: BOXES,
+        scenarios: { 'pods-5000': 1, 'pods-500': Math.min(4, BOXES - 1), other: Math.max(0, BOXES - 5) },
+        hubReadyS: Number(upS.toFixed(1)),
+        hubIdleCpuPctOfOneCore: Number(idleCpuPct.toFixed(1)),
+        hubRssMiB: { idle: Math.round(rssIdle / 1024), afterLists: Math.round(rssAfter / 1024) },
+        list5000Pods: { bytes: first.bytes, firstMs: Math.round(first.ms), medianMs: Math.round(pct(times, 50)), p95Ms: Math.round(pct(times, 95)), n: times.length },
+        list500PageOf5000: { medianMs: Math.round(pct(paged, 50)), n: paged.length },
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   hub.kill('SIGTERM');
   await new Promise((r) => hub.once('exit', r));

@@ -27,7 +27,10 @@ export function suffix(rnd: () => number, n: number): string {
 }
 
 export function uid(rnd: () => number): string {
-  const hex = () => Math.floor(rnd() * 0x10000).toString(16).padStart(4, '0');
+  const hex = () =>
+    Math.floor(rnd() * 0x10000)
+      .toString(16)
+      .padStart(4, '0');
   return `${hex()}${hex()}-${hex()}-4${hex().slice(1)}-a${hex().slice(1)}-${hex()}${hex()}${hex()}`;
 }
 

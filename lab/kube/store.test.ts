@@ -3,7 +3,11 @@ import { ExpiredError, Store, type Change, type KubeObject } from './store.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
 
 const pod = (name: string, labels: Record<string, string> = {}, phase = 'Running'): KubeObject => ({
-  kind: 'Pod', apiVersion: 'v1', metadata: { name, namespace: 'ns', uid: name, creationTimestamp: '', labels }, spec: { nodeName: 'n1' }, status: { phase },
+  kind: 'Pod',
+  apiVersion: 'v1',
+  metadata: { name, namespace: 'ns', uid: name, creationTimestamp: '', labels },
+  spec: { nodeName: 'n1' },
+  status: { phase },
 });
 
 describe('store', () => {
@@ -67,7 +71,14 @@ describe('selectors', () => {
   it('match field selectors the real server supports per resource', () => {
     expect(parseFieldSelector('pods', 'status.phase=Running,spec.nodeName=n1,metadata.namespace=ns')(p)).toBe(true);
     expect(parseFieldSelector('pods', 'status.phase!=Running')(p)).toBe(false);
-    const ev: KubeObject = { kind: 'Event', apiVersion: 'v1', metadata: { name: 'e', namespace: 'ns', uid: 'e', creationTimestamp: '' }, involvedObject: { kind: 'Pod', name: 'web-1' }, type: 'Warning', reason: 'BackOff' };
+    const ev: KubeObject = {
+      kind: 'Event',
+      apiVersion: 'v1',
+      metadata: { name: 'e', namespace: 'ns', uid: 'e', creationTimestamp: '' },
+      involvedObject: { kind: 'Pod', name: 'web-1' },
+      type: 'Warning',
+      reason: 'BackOff',
+    };
     expect(parseFieldSelector('events', 'involvedObject.name=web-1,type=Warning')(ev)).toBe(true);
   });
 });

@@ -18,20 +18,41 @@ const NAME = col('Name', 'string', 'Name must be unique within a namespace.', 0,
 const AGE = col('Age', 'string', 'CreationTimestamp is a timestamp representing the server time when this object was created.');
 
 export const COLUMNS: Record<Resource, Column[]> = {
-  nodes: [NAME, col('Status', 'string', 'The status of the node'), col('Roles', 'string', 'The roles of the node'), AGE,
-    col('Version', 'string', 'Kubelet Version reported by the node.'), col('Internal-IP', 'string', 'List of addresses reachable to the node.', 1),
-    col('External-IP', 'string', 'List of addresses reachable to the node.', 1), col('OS-Image', 'string', 'OS Image reported by the node.', 1),
-    col('Kernel-Version', 'string', 'Kernel Version reported by the node.', 1), col('Container-Runtime', 'string', 'Container Runtime Version reported by the node.', 1)],
-  pods: [NAME, col('Ready', 'string', 'The aggregate readiness state of this pod for accepting traffic.'),
-    col('Status', 'string', 'The aggregate status of the containers in this pod.'), col('Restarts', 'string', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
-    AGE, col('IP', 'string', 'IP address allocated to the pod.', 1), col('Node', 'string', 'Name of the node the pod is assigned to.', 1),
-    col('Nominated Node', 'string', 'Name of the node the pod is nominated to.', 1), col('Readiness Gates', 'string', 'The readiness gates of the pod.', 1)],
-  events: [col('Last Seen', 'string', 'The last time this event was recorded.'), col('Type', 'string', 'Type of this event.'),
+  nodes: [
+    NAME,
+    col('Status', 'string', 'The status of the node'),
+    col('Roles', 'string', 'The roles of the node'),
+    AGE,
+    col('Version', 'string', 'Kubelet Version reported by the node.'),
+    col('Internal-IP', 'string', 'List of addresses reachable to the node.', 1),
+    col('External-IP', 'string', 'List of addresses reachable to the node.', 1),
+    col('OS-Image', 'string', 'OS Image reported by the node.', 1),
+    col('Kernel-Version', 'string', 'Kernel Version reported by the node.', 1),
+    col('Container-Runtime', 'string', 'Container Runtime Version reported by the node.', 1),
+  ],
+  pods: [
+    NAME,
+    col('Ready', 'string', 'The aggregate readiness state of this pod for accepting traffic.'),
+    col('Status', 'string', 'The aggregate status of the containers in this pod.'),
+    col('Restarts', 'string', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
+    AGE,
+    col('IP', 'string', 'IP address allocated to the pod.', 1),
+    col('Node', 'string', 'Name of the node the pod is assigned to.', 1),
+    col('Nominated Node', 'string', 'Name of the node the pod is nominated to.', 1),
+    col('Readiness Gates', 'string', 'The readiness gates of the pod.', 1),
+  ],
+  events: [
+    col('Last Seen', 'string', 'The last time this event was recorded.'),
+    col('Type', 'string', 'Type of this event.'),
     col('Reason', 'string', 'Short, machine understandable string that gives the reason for the transition.'),
-    col('Object', 'string', 'The object this event is about.'), col('Subobject', 'string', 'The subobject this event is about.', 1),
-    col('Source', 'string', 'The component reporting this event.', 1), col('Message', 'string', 'A human-readable description of the status of this operation.'),
-    col('First Seen', 'string', 'The first time this event was recorded.', 1), col('Count', 'string', 'The number of times this event has occurred.', 1),
-    col('Name', 'string', 'Name must be unique within a namespace.', 1, 'name')],
+    col('Object', 'string', 'The object this event is about.'),
+    col('Subobject', 'string', 'The subobject this event is about.', 1),
+    col('Source', 'string', 'The component reporting this event.', 1),
+    col('Message', 'string', 'A human-readable description of the status of this operation.'),
+    col('First Seen', 'string', 'The first time this event was recorded.', 1),
+    col('Count', 'string', 'The number of times this event has occurred.', 1),
+    col('Name', 'string', 'Name must be unique within a namespace.', 1, 'name'),
+  ],
   namespaces: [NAME, col('Status', 'string', 'The status of the namespace'), AGE],
   leases: [NAME, col('Holder', 'string', 'holderIdentity contains the identity of the holder of a current lease.'), AGE],
 };
@@ -82,8 +103,18 @@ function nodeCells(o: Any, now: number): unknown[] {
     .sort();
   const addr = (t: string) => (o.status?.addresses ?? []).find((a: Any) => a.type === t)?.address ?? '<none>';
   const info = o.status?.nodeInfo ?? {};
-  return [o.metadata.name, status, roles.length ? roles.join(',') : '<none>', age(o.metadata.creationTimestamp, now), info.kubeletVersion,
-    addr('InternalIP'), addr('ExternalIP'), info.osImage, info.kernelVersion, info.containerRuntimeVersion];
+  return [
+    o.metadata.name,
+    status,
+    roles.length ? roles.join(',') : '<none>',
+    age(o.metadata.creationTimestamp, now),
+    info.kubeletVersion,
+    addr('InternalIP'),
+    addr('ExternalIP'),
+    info.osImage,
+    info.kernelVersion,
+    info.containerRuntimeVersion,
+  ];
 }
 
 /** printPod from pkg/printers/internalversion: the STATUS and RESTARTS kubectl users know. */
@@ -112,8 +143,17 @@ function podCells(o: Any, now: number): unknown[] {
   if (o.metadata.deletionTimestamp) reason = 'Terminating';
   const restartCell = lastRestart > 0 ? `${restarts} (${humanDuration(now - lastRestart)} ago)` : String(restarts);
   const total = (o.spec?.containers ?? []).length;
-  return [o.metadata.name, `${ready}/${total}`, reason, restartCell, age(o.metadata.creationTimestamp, now),
-    o.status?.podIP ?? '<none>', o.spec?.nodeName ?? '<none>', o.status?.nominatedNodeName ?? '<none>', '<none>'];
+  return [
+    o.metadata.name,
+    `${ready}/${total}`,
+    reason,
+    restartCell,
+    age(o.metadata.creationTimestamp, now),
+    o.status?.podIP ?? '<none>',
+    o.spec?.nodeName ?? '<none>',
+    o.status?.nominatedNodeName ?? '<none>',
+    '<none>',
+  ];
 }
 
 function eventCells(o: Any, now: number): unknown[] {
@@ -123,8 +163,7 @@ function eventCells(o: Any, now: number): unknown[] {
   const count = o.count ?? 1;
   const lastSeen = count > 1 ? `${age(last, now)} (x${count} over ${age(first, now)})` : age(last, now);
   const source = [o.source?.component, o.source?.host].filter(Boolean).join(', ') || o.reportingComponent || '';
-  return [lastSeen, o.type, o.reason, `${String(inv.kind ?? '').toLowerCase()}/${inv.name ?? ''}`, inv.fieldPath ?? '', source, o.message,
-    age(first, now), count, o.metadata.name];
+  return [lastSeen, o.type, o.reason, `${String(inv.kind ?? '').toLowerCase()}/${inv.name ?? ''}`, inv.fieldPath ?? '', source, o.message, age(first, now), count, o.metadata.name];
 }
 
 export function tableCells(resource: Resource, obj: KubeObject, now: number): unknown[] {

@@ -32,7 +32,16 @@ export async function writeServerJson(state: string, b: TestBox): Promise<string
   const dir = path.join(state, 'boxes', b.name);
   await fs.mkdir(path.join(dir, 'k3s'), { recursive: true });
   const file = boxPaths(dir).serverJson;
-  const body = { name: b.name, hostname: b.hostname, ip: b.ip, arch: b.arch ?? 'amd64', scenario: b.scenario, role: b.role ?? 'server', k3sVersion: 'v1.30.6+k3s1', ...(b.timeScale ? { timeScale: b.timeScale } : {}) };
+  const body = {
+    name: b.name,
+    hostname: b.hostname,
+    ip: b.ip,
+    arch: b.arch ?? 'amd64',
+    scenario: b.scenario,
+    role: b.role ?? 'server',
+    k3sVersion: 'v1.30.6+k3s1',
+    ...(b.timeScale ? { timeScale: b.timeScale } : {}),
+  };
   await fs.writeFile(`${file}.tmp`, JSON.stringify(body));
   await fs.rename(`${file}.tmp`, file);
   return dir;
@@ -57,7 +66,6 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-
 export interface Bridge {
   port: number;
   kubeconfig: string;
@@ -71,13 +79,17 @@ export async function bridge(boxDir: string): Promise<Bridge> {
   await waitFor('kubeconfig', () => fs.stat(p.kubeconfig).then(() => true));
   const port = await freePort();
   const proc: ChildProcess = spawn('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${p.socket}`], { stdio: 'ignore' });
-  await waitFor('socat listening', () => new Promise<boolean>((resolve) => {
-    const c = net.connect(port, '127.0.0.1', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.on('error', () => resolve(false));
-  }));
+  await waitFor(
+    'socat listening',
+    () =>
+      new Promise<boolean>((resolve) => {
+        const c = net.connect(port, '127.0.0.1', () => {
+          c.destroy();
+          resolve(true);
+        });
+        c.on('error', () => resolve(false));
+      }),
+  );
   const kubeconfig = path.join(boxDir, `kubeconfig-${port}.yaml`);
   const text = await fs.readFile(p.kubeconfig, 'utf8');
   await fs.writeFile(kubeconfig, text.replace('https://127.0.0.1:6443', `https://127.0.0.1:${port}`), { mode: 0o600 });
@@ -143,15 +155,22 @@ export async function apiRequest(boxDir: string, urlPath: string): Promise<{ sta
   const kc = parse(await fs.readFile(boxPaths(boxDir).kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
   const b = (s: string | undefined) => Buffer.from(s ?? '', 'base64');
   return new Promise((resolve, reject) => {
-    const req = https.get({
-      socketPath: boxPaths(boxDir).socket, path: urlPath, servername: 'kubernetes',
-      ca: b(kc.clusters[0]!.cluster['certificate-authority-data']), cert: b(kc.users[0]!.user['client-certificate-data']), key: b(kc.users[0]!.user['client-key-data']),
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      const done = new Promise<string>((r) => res.on('end', () => r(Buffer.concat(chunks).toString('utf8'))));
-      res.on('data', (d: Buffer) => chunks.push(d));
-      resolve({ status: res.statusCode ?? 0, body: () => done, close: () => req.destroy() });
-    });
+    const req = https.get(
+      {
+        socketPath: boxPaths(boxDir).socket,
+        path: urlPath,
+        servername: 'kubernetes',
+        ca: b(kc.clusters[0]!.cluster['certificate-authority-data']),
+        cert: b(kc.users[0]!.user['client-certificate-data']),
+        key: b(kc.users[0]!.user['client-key-data']),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        const done = new Promise<string>((r) => res.on('end', () => r(Buffer.concat(chunks).toString('utf8'))));
+        res.on('data', (d: Buffer) => chunks.push(d));
+        resolve({ status: res.statusCode ?? 0, body: () => done, close: () => req.destroy() });
+      },
+    );
     req.on('error', reject);
   });
 }

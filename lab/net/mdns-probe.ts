@@ -33,10 +33,13 @@ m.on('error', (e: Error) => {
 const ask = () => m.query({ questions: [{ name: '_ssh._tcp.local', type: 'PTR' }] });
 ask();
 const every = setInterval(ask, 700);
-const timer = setTimeout(() => {
-  process.stderr.write(`no mDNS answer from: ${[...want].join(' ')}\n`);
-  finish(1);
-}, Number(timeoutArg) || 20_000);
+const timer = setTimeout(
+  () => {
+    process.stderr.write(`no mDNS answer from: ${[...want].join(' ')}\n`);
+    finish(1);
+  },
+  Number(timeoutArg) || 20_000,
+);
 
 function finish(code: number): void {
   clearInterval(every);

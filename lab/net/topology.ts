@@ -138,7 +138,10 @@ async function applyFallback(name: LinkName, shape: Shape): Promise<void> {
   const [ns, dev] = LINKS[name].near;
   const chainIn = `fl-${name}-in`;
   const chainOut = `fl-${name}-out`;
-  for (const [chain, hook, flag] of [[chainIn, 'INPUT', '-i'], [chainOut, 'OUTPUT', '-o']] as const) {
+  for (const [chain, hook, flag] of [
+    [chainIn, 'INPUT', '-i'],
+    [chainOut, 'OUTPUT', '-o'],
+  ] as const) {
     await ipt(ns, '-N', chain);
     if ((await ipt(ns, '-C', hook, flag, dev, '-j', chain)).code !== 0) await ipt(ns, '-A', hook, flag, dev, '-j', chain);
     if (shape.lossPct !== undefined && shape.lossPct > 0) {

@@ -4,7 +4,22 @@ import { paletteResults, shortcutFor, STATIC_COMMANDS, type KeyLike } from './co
 
 const key = (k: Partial<KeyLike> & { key: string }): KeyLike => ({ ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, inField: false, ...k });
 const box = (id: string, hostname: string): Box => ({
-  id, hostname, serial: id, model: null, vendor: null, arch: null, addresses: [], consolePath: null, reach: 'lan', state: 'provisioned', trust: 'unknown', health: 'unknown', k3sVersion: null, conflict: null, firstSeen: '', lastSeen: '',
+  id,
+  hostname,
+  serial: id,
+  model: null,
+  vendor: null,
+  arch: null,
+  addresses: [],
+  consolePath: null,
+  reach: 'lan',
+  state: 'provisioned',
+  trust: 'unknown',
+  health: 'unknown',
+  k3sVersion: null,
+  conflict: null,
+  firstSeen: '',
+  lastSeen: '',
 });
 
 describe('command palette', () => {

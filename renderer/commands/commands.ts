@@ -5,12 +5,7 @@ import type { Route } from '../stores/types.ts';
  * The main actions, in one table: the command palette lists them and the keyboard shortcuts fire
  * them, so a shortcut always does exactly what its palette entry says.
  */
-export type CommandAction =
-  | { kind: 'navigate'; route: Route }
-  | { kind: 'theme'; theme: Theme }
-  | { kind: 'scan' }
-  | { kind: 'add' }
-  | { kind: 'focus-search' };
+export type CommandAction = { kind: 'navigate'; route: Route } | { kind: 'theme'; theme: Theme } | { kind: 'scan' } | { kind: 'add' } | { kind: 'focus-search' };
 
 export interface Command {
   id: string;

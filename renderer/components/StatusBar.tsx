@@ -42,7 +42,10 @@ export function StatusBar() {
           ) : null}
         </span>
       ) : null}
-      <span className={`status-item tone-${collectorTone}`} title={collector?.url ? `${collector.url}${collector.since ? ` — since ${absoluteTime(collector.since)}` : ''}` : 'Set the collector address in Settings'}>
+      <span
+        className={`status-item tone-${collectorTone}`}
+        title={collector?.url ? `${collector.url}${collector.since ? ` — since ${absoluteTime(collector.since)}` : ''}` : 'Set the collector address in Settings'}
+      >
         <Icon name={collector?.online ? 'cloud' : 'cloudOff'} size={16} />
         <Dot tone={collectorTone} />
         {collectorText}

@@ -29,7 +29,6 @@ export const createBoxesSlice: StateCreator<AppState, [], [], BoxesSlice> = (set
       const { [id]: _gone, ...boxes } = s.boxes;
       return { boxes, selected: s.selected.filter((x) => x !== id) };
     }),
-  toggleSelected: (id) =>
-    set((s) => ({ selected: s.selected.includes(id) ? s.selected.filter((x) => x !== id) : [...s.selected, id] })),
+  toggleSelected: (id) => set((s) => ({ selected: s.selected.includes(id) ? s.selected.filter((x) => x !== id) : [...s.selected, id] })),
   setSelected: (ids) => set((s) => ({ selected: [...new Set(ids)].filter((id) => id in s.boxes) })),
 });

@@ -11,7 +11,19 @@ export type { AppState, Route, BoxTab, ViewName, Notice, DialogName } from './ty
 export { createAppStore } from './store.ts';
 export { wireEvents } from './events.ts';
 export { ConsoleSinks } from './console.ts';
-export { fleetCounts, countsSentence, matchesQuery, matchesFilter, sortForFleet, sortFleet, FLEET_FILTERS, type FleetCounts, type FleetFilter, type FleetSort, type FleetSortKey } from './selectors.ts';
+export {
+  fleetCounts,
+  countsSentence,
+  matchesQuery,
+  matchesFilter,
+  sortForFleet,
+  sortFleet,
+  FLEET_FILTERS,
+  type FleetCounts,
+  type FleetFilter,
+  type FleetSort,
+  type FleetSortKey,
+} from './selectors.ts';
 export { runningJobs } from './status.ts';
 
 /** The app's one store and the one sink table for terminal output, both around the real client. */

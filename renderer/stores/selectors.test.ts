@@ -4,7 +4,22 @@ import { countsSentence, fleetCounts, matchesFilter, matchesQuery, sortFleet, so
 import { mergeJobs } from './status.ts';
 
 const mk = (p: Partial<Box> & { id: string }): Box => ({
-  hostname: p.id, serial: null, model: null, vendor: null, arch: null, addresses: [], consolePath: null, reach: 'lan', state: 'provisioned', trust: 'cable', health: 'healthy', k3sVersion: null, conflict: null, firstSeen: '', lastSeen: '', ...p,
+  hostname: p.id,
+  serial: null,
+  model: null,
+  vendor: null,
+  arch: null,
+  addresses: [],
+  consolePath: null,
+  reach: 'lan',
+  state: 'provisioned',
+  trust: 'cable',
+  health: 'healthy',
+  k3sVersion: null,
+  conflict: null,
+  firstSeen: '',
+  lastSeen: '',
+  ...p,
 });
 
 describe('fleet selectors', () => {
@@ -45,7 +60,17 @@ describe('fleet selectors', () => {
     expect(mergeJobs(ended, [{ ...base, id: 'j', state: 'running' }]).j!.state).toBe('cancelled');
   });
   it('keeps running jobs and only the newest finished ones', () => {
-    const job = (id: string, state: 'running' | 'done', t: number) => ({ id, kind: 'sync' as const, title: id, state, progress: null, step: null, startedAt: new Date(t).toISOString(), endedAt: null, error: null });
+    const job = (id: string, state: 'running' | 'done', t: number) => ({
+      id,
+      kind: 'sync' as const,
+      title: id,
+      state,
+      progress: null,
+      step: null,
+      startedAt: new Date(t).toISOString(),
+      endedAt: null,
+      error: null,
+    });
     let jobs = mergeJobs({}, [job('run', 'running', 0)]);
     for (let i = 1; i <= 80; i++) jobs = mergeJobs(jobs, [job(`d${i}`, 'done', i * 1000)]);
     expect(Object.keys(jobs)).toHaveLength(50);

@@ -8,8 +8,7 @@ const KEEP_JOBS = 50;
 export const createStatusSlice: StateCreator<AppState, [], [], StatusSlice> = (set, get) => ({
   status: null,
   jobs: {},
-  setStatus: (status) =>
-    set((s) => ({ status, jobs: mergeJobs(s.jobs, status.jobs) })),
+  setStatus: (status) => set((s) => ({ status, jobs: mergeJobs(s.jobs, status.jobs) })),
   upsertJobs: (list) => set((s) => ({ jobs: mergeJobs(s.jobs, list) })),
   cancelJob: async (id) => {
     try {

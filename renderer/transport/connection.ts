@@ -31,7 +31,10 @@ export interface ConnectionStore {
   retryNow(): void;
 }
 
-export function createConnectionStore(initial: ConnectionState, retryNow: () => void = () => {}): ConnectionStore & {
+export function createConnectionStore(
+  initial: ConnectionState,
+  retryNow: () => void = () => {},
+): ConnectionStore & {
   set(patch: Partial<ConnectionState>): void;
 } {
   let state = initial;

@@ -31,7 +31,9 @@ describe('IPC client', () => {
 
   it('turns an unreadable error into PROTOCOL, never a raw object', async () => {
     const { b } = bridge(async () => ({ ok: false, error: { code: 'NOPE', message: 5 } as never }));
-    const err = await createIpcClient(b).call('app.info', {}).catch((e: unknown) => e);
+    const err = await createIpcClient(b)
+      .call('app.info', {})
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FieldlinkError);
     expect(err).toMatchObject({ code: 'PROTOCOL' });
   });

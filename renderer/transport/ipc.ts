@@ -16,7 +16,11 @@ export function createIpcClient(bridge: PreloadBridge, opts: { callTimeoutMs?: n
   const connection = createConnectionStore({ status: 'connected', transport: 'ipc', attempt: 0, retryAt: null, message: null });
   const unsubscribers = new Map<EventName, () => void>();
   const listeners = new Listeners(
-    (name) => unsubscribers.set(name, bridge.events[name]((payload) => listeners.emit(name, payload))),
+    (name) =>
+      unsubscribers.set(
+        name,
+        bridge.events[name]((payload) => listeners.emit(name, payload)),
+      ),
     (name) => {
       unsubscribers.get(name)?.();
       unsubscribers.delete(name);

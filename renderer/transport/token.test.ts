@@ -33,7 +33,14 @@ describe('session token in the browser host', () => {
 
   it('still works when storage is disabled', () => {
     const b = browser('http://127.0.0.1:4000/#token=t1');
-    const broken = { getItem: () => { throw new Error('denied'); }, setItem: () => { throw new Error('denied'); } } as unknown as Storage;
+    const broken = {
+      getItem: () => {
+        throw new Error('denied');
+      },
+      setItem: () => {
+        throw new Error('denied');
+      },
+    } as unknown as Storage;
     expect(takeSessionToken(b.loc, broken, b.hist)).toBe('t1');
     expect(b.replaced).toEqual(['/']);
   });

@@ -53,15 +53,12 @@ export function createWebSocketClient(opts: WebSocketClientOptions): WebSocketCl
   const backoff = opts.backoff ?? { baseMs: 250, maxMs: 10_000 };
   const maxQueued = opts.maxQueued ?? 256;
 
-  const connection = createConnectionStore(
-    { status: 'connecting', transport: 'websocket', attempt: 0, retryAt: null, message: null },
-    () => {
-      if (connection.getState().status === 'reconnecting') {
-        clearTimeout(retryTimer);
-        open();
-      }
-    },
-  );
+  const connection = createConnectionStore({ status: 'connecting', transport: 'websocket', attempt: 0, retryAt: null, message: null }, () => {
+    if (connection.getState().status === 'reconnecting') {
+      clearTimeout(retryTimer);
+      open();
+    }
+  });
   const pending = new Map<number, Pending>();
   const listeners = new Listeners(
     (name) => sendNow({ t: 'sub', name }),

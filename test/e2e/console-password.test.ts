@@ -61,7 +61,10 @@ describe.skipIf(skip !== null)('Console password prompt on a real sshd', () => {
     await page.getByText(/The technician key is on the box, but the box still does not accept it/).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: '/tmp/fl-key-not-accepted.png' });
     const key = readTechnicianKey(h.app.dataDir)!;
-    const lines = fs.readFileSync(path.join(sshd.home, '.ssh', 'authorized_keys'), 'utf8').split('\n').filter(Boolean);
+    const lines = fs
+      .readFileSync(path.join(sshd.home, '.ssh', 'authorized_keys'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     expect(lines).toEqual([key.publicKey]);
     expect(fs.statSync(path.join(sshd.home, '.ssh')).mode & 0o777).toBe(0o700);
   });

@@ -13,14 +13,22 @@ export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const SCREENSHOTS = path.join(ROOT, 'test-output', 'screenshots');
 
 /** Debian's Chromium, headless, with nothing that phones home. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** The renderer as `npm test` builds it; built here when missing or older than its sources (a test run on its own). */
 export async function ensureRendererBuilt(): Promise<void> {
   const r = await buildRendererIfStale({ outDir: DEFAULT_RENDERER_DIR, progress: (line) => process.stderr.write(`${line}\n`) });
   if (r === 'failed' || r === 'no-sources') throw new Error(`The UI could not be built for the browser suites (${r}); run npm run build:renderer to see why.`);
 }
-
 
 /** What the page did that a Fieldlink window must never do, collected for one assertion at the end. */
 export interface Offences {
@@ -48,9 +56,15 @@ export interface Harness {
  * address fails at once and nothing leaves the machine: `npm test` arranges it.
  */
 export function assertNetworkIsolated(): void {
-  const routes = fs.readFileSync('/proc/net/route', 'utf8').split('\n').slice(1).filter((l) => l.trim());
+  const routes = fs
+    .readFileSync('/proc/net/route', 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim());
   if (routes.length > 0) {
-    throw new Error('The e2e suites must run without any network route (only loopback). Run them through `npm test`, or as: unshare --net sh -c \'ip link set lo up && exec npx vitest run --project e2e\'');
+    throw new Error(
+      "The e2e suites must run without any network route (only loopback). Run them through `npm test`, or as: unshare --net sh -c 'ip link set lo up && exec npx vitest run --project e2e'",
+    );
   }
 }
 

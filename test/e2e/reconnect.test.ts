@@ -23,15 +23,21 @@ describe('losing and regaining the core', () => {
     const { port, token } = h.host;
 
     await h.host.close();
-    await h.page.getByRole('alert').getByText(/Lost the connection to Fieldlink, retrying/).waitFor({ timeout: 30_000 });
+    await h.page
+      .getByRole('alert')
+      .getByText(/Lost the connection to Fieldlink, retrying/)
+      .waitFor({ timeout: 30_000 });
     await shot(h.page, 'core-lost');
 
     // While the window is cut off, the core records a box; no event can reach the window.
     seedBox(h.app, { boxId: 'SN-9', source: 'mdns', address: '10.77.0.99', hostname: 'came-while-away', state: 'provisioned' });
     h.host = await startWebHost({ app: h.app, port, token });
-    await h.page.getByRole('button', { name: 'Retry now' }).click().catch(() => {
-      // It may have reconnected on its own already; either way the next line is the proof.
-    });
+    await h.page
+      .getByRole('button', { name: 'Retry now' })
+      .click()
+      .catch(() => {
+        // It may have reconnected on its own already; either way the next line is the proof.
+      });
     await h.page.locator('[data-box-id="SN-9"]').waitFor({ timeout: 30_000 });
     await expect(h.page.getByRole('alert').filter({ hasText: 'Lost the connection to Fieldlink' }).count()).resolves.toBe(0);
   });

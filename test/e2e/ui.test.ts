@@ -46,7 +46,10 @@ describe('Fieldlink UI in Chromium', () => {
     const dialog = h.page.getByRole('dialog', { name: 'Scan subnet' });
     // The core's one CIDR rule answers while typing; the renderer keeps no copy of it.
     await dialog.getByLabel('Subnet to scan').fill('10.0.0.0/8');
-    await dialog.locator('#scan-hint.scan-refused').getByText(/16,777,216 addresses, more than the \/16/).waitFor();
+    await dialog
+      .locator('#scan-hint.scan-refused')
+      .getByText(/16,777,216 addresses, more than the \/16/)
+      .waitFor();
     await expect(dialog.getByRole('button', { name: 'Scan', exact: true }).isDisabled()).resolves.toBe(true);
     // Only loopback in this namespace: 127/8 is where a scan may go, and nothing answers on 22 there.
     await dialog.getByLabel('Subnet to scan').fill('127.0.0.0/24');
@@ -88,10 +91,12 @@ describe('Fieldlink UI in Chromium', () => {
     for (const theme of ['dark', 'contrast', 'light'] as const) {
       await h.page.click(`[data-theme-option="${theme}"]`);
       await h.page.locator(themeIs(theme)).waitFor({ state: 'attached' });
-      await expect.poll(async () => {
-        const r = await h.app.dispatch('settings.get', {});
-        return r.ok ? (r.value as { theme: string }).theme : null;
-      }).toBe(theme);
+      await expect
+        .poll(async () => {
+          const r = await h.app.dispatch('settings.get', {});
+          return r.ok ? (r.value as { theme: string }).theme : null;
+        })
+        .toBe(theme);
     }
     await h.page.click('[data-theme-option="dark"]');
     await expect.poll(async () => ((await h.app.dispatch('settings.get', {})) as { value: { theme: string } }).value.theme).toBe('dark');
@@ -103,12 +108,32 @@ describe('Fieldlink UI in Chromium', () => {
   it('shows boxes the core records live, box text as text, and the counts in words', async () => {
     await nav('fleet');
     const now = new Date().toISOString();
-    seedBox(h.app, { boxId: 'SN-1001', source: 'mdns', address: '10.77.0.11', hostname: 'edge-01', serial: 'SN-1001', model: 'EB-200', vendor: 'Acme', arch: 'arm64', state: 'provisioned', k3sVersion: 'v1.30.4+k3s1', at: now });
+    seedBox(h.app, {
+      boxId: 'SN-1001',
+      source: 'mdns',
+      address: '10.77.0.11',
+      hostname: 'edge-01',
+      serial: 'SN-1001',
+      model: 'EB-200',
+      vendor: 'Acme',
+      arch: 'arm64',
+      state: 'provisioned',
+      k3sVersion: 'v1.30.4+k3s1',
+      at: now,
+    });
     h.app.inventory.setHealth('SN-1001', 'healthy');
     seedBox(h.app, { boxId: 'SN-1001', source: 'mdns', address: '10.77.0.11', at: now });
     seedBox(h.app, { boxId: 'SN-1002', source: 'serial', address: '/dev/ttyUSB0', hostname: 'edge-02', serial: 'SN-1002', model: 'EB-200', state: 'new', at: now });
     // A hostile box name: markup and a right-to-left override must show as inert text.
-    seedBox(h.app, { boxId: 'SN-1003', source: 'sweep', address: '10.77.0.13', hostname: '<img src=x onerror="window.__pwned=1">\u202Eevil', serial: 'SN-1003', state: 'attention', at: now });
+    seedBox(h.app, {
+      boxId: 'SN-1003',
+      source: 'sweep',
+      address: '10.77.0.13',
+      hostname: '<img src=x onerror="window.__pwned=1">\u202Eevil',
+      serial: 'SN-1003',
+      state: 'attention',
+      at: now,
+    });
 
     await h.page.locator('[data-box-id="SN-1003"]').waitFor();
     await h.page.getByTestId('fleet-counts').getByText('3 boxes: 1 healthy, 1 needs attention, 1 new').waitFor();
@@ -184,7 +209,10 @@ describe('Fieldlink UI in Chromium', () => {
     await shot(h.page, 'console-pick');
     await h.page.getByRole('button', { name: /edge-02/ }).click();
     // edge-02 is known only by its cable, which is not plugged into this machine.
-    await h.page.locator('.console-panel [data-code="NOT_FOUND"]').getByText(/No serial device/).waitFor();
+    await h.page
+      .locator('.console-panel [data-code="NOT_FOUND"]')
+      .getByText(/No serial device/)
+      .waitFor();
     await shot(h.page, 'console');
 
     await h.page.locator('body').click({ position: { x: 600, y: 20 } });
@@ -226,7 +254,10 @@ describe('Fieldlink UI in Chromium', () => {
       if (i % 5 !== 0) h.app.inventory.setHealth(id, i % 11 === 0 ? 'attention' : 'healthy');
       h.app.bus.emit('box.changed', h.app.inventory.get(id)!);
     }
-    await h.page.getByTestId('fleet-counts').getByText(/^203 boxes/).waitFor();
+    await h.page
+      .getByTestId('fleet-counts')
+      .getByText(/^203 boxes/)
+      .waitFor();
     const rendered = await h.page.locator('.table-scroll [data-box-id]').count();
     expect(rendered).toBeGreaterThan(5);
     expect(rendered).toBeLessThan(60);

@@ -57,9 +57,7 @@ describe('serial console faults', { timeout: 120_000 }, () => {
   it('10 MB of random bytes instead of a login prompt: a typed error in time, memory bounded, no password logged', async () => {
     const f = await box({ kind: 'random', randomBytes: 10 * 1024 * 1024 });
     const sink = logSink();
-    const { result, rssMiB, ms } = await peakGrowth(() =>
-      openSerial({ path: f.path, credentials: { user: 'root', password: f.password }, timeoutMs: 15_000, log: sink.log }),
-    );
+    const { result, rssMiB, ms } = await peakGrowth(() => openSerial({ path: f.path, credentials: { user: 'root', password: f.password }, timeoutMs: 15_000, log: sink.log }));
     expect(result).toBeInstanceOf(FieldlinkError);
     expect(['TIMEOUT', 'AUTH_FAILED', 'PROTOCOL']).toContain((result as FieldlinkError).code);
     expect(ms).toBeLessThan(25_000);

@@ -50,7 +50,12 @@ describe('fieldlink trust / exec / put / keys against the lab', () => {
     expect(out.boxId).toBe(box.serial);
     expect(out.addresses).toContain(box.ip);
     const want = box.hostKeys.map((k) => k.fingerprint).sort();
-    expect(out.pins.filter((p) => p.host === box.ip).map((p) => p.fingerprint).sort()).toEqual(want);
+    expect(
+      out.pins
+        .filter((p) => p.host === box.ip)
+        .map((p) => p.fingerprint)
+        .sort(),
+    ).toEqual(want);
     expect(out.pins.every((p) => p.source === 'serial')).toBe(true);
   });
 
@@ -63,7 +68,7 @@ describe('fieldlink trust / exec / put / keys against the lab', () => {
     expect(boxes.stdout).toMatch(/Pinned by cable/);
   });
 
-  it('refuses a changed host key before any credential is sent, as the box\'s own sshd log shows', async () => {
+  it("refuses a changed host key before any credential is sent, as the box's own sshd log shows", async () => {
     const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-changed-'));
     const app = createApp({ host: 'test', dataDir: elsewhere });
     app.trust.pin({ host: box.ip, port: 22, keyType: 'ssh-ed25519', fingerprint: `SHA256:${crypto.randomBytes(32).toString('base64').slice(0, 43)}`, source: 'typed' });
@@ -80,7 +85,10 @@ describe('fieldlink trust / exec / put / keys against the lab', () => {
     let lines: string[] = [];
     for (let i = 0; i < 20 && !lines.some((l) => preauthPort.test(l)); i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 250));
-      const log = await fieldlink(['exec', box.serial, '--password-stdin', '--json', '--', `journalctl -u ssh -o cat --no-pager --since @${since}`], { input: `${box.password}\n`, dataDir });
+      const log = await fieldlink(['exec', box.serial, '--password-stdin', '--json', '--', `journalctl -u ssh -o cat --no-pager --since @${since}`], {
+        input: `${box.password}\n`,
+        dataDir,
+      });
       lines = (JSON.parse(log.stdout) as { stdout: string }).stdout.split('\n');
     }
     const refusedPorts = new Set(lines.map((l) => preauthPort.exec(l)?.[1]).filter((p) => p !== undefined));
@@ -95,7 +103,10 @@ describe('fieldlink trust / exec / put / keys against the lab', () => {
     fs.writeFileSync(local, bytes, { mode: 0o640 });
     const put = await fieldlink(['put', box.serial, local, '/root/payload.bin', '--password-stdin'], { input: `${box.password}\n`, dataDir });
     expect(put.code, put.stderr).toBe(0);
-    const sum = await fieldlink(['exec', box.serial, '--password-stdin', '--json', '--', 'sha256sum /root/payload.bin; stat -c %a /root/payload.bin; rm /root/payload.bin'], { input: `${box.password}\n`, dataDir });
+    const sum = await fieldlink(['exec', box.serial, '--password-stdin', '--json', '--', 'sha256sum /root/payload.bin; stat -c %a /root/payload.bin; rm /root/payload.bin'], {
+      input: `${box.password}\n`,
+      dataDir,
+    });
     const out = JSON.parse(sum.stdout) as { code: number; stdout: string };
     expect(out.stdout.split(/\s+/)[0]).toBe(crypto.createHash('sha256').update(bytes).digest('hex'));
     expect(out.stdout).toMatch(/\n640\n/);
@@ -141,7 +152,9 @@ describe('the Console view over SSH and over the cable', () => {
     expect(refused).toMatchObject({ ok: false, error: { code: 'HOST_KEY_UNKNOWN', details: { host: box.ip, port: 22 } } });
     const offered = (refused.ok ? [] : (refused.error.details!.offered as { keyType: string; fingerprint: string }[]))[0]!;
     expect(box.hostKeys.map((k) => k.fingerprint)).toContain(offered.fingerprint);
-    expect(await app.dispatch('trust.pin', { host: box.ip, keyType: offered.keyType, fingerprint: offered.fingerprint, source: 'typed', typed: offered.fingerprint })).toMatchObject({ ok: true });
+    expect(
+      await app.dispatch('trust.pin', { host: box.ip, keyType: offered.keyType, fingerprint: offered.fingerprint, source: 'typed', typed: offered.fingerprint }),
+    ).toMatchObject({ ok: true });
     await typeAndSee(`ssh://root@${box.ip}`, 'echo fl-$((6*7))', 'fl-42');
   });
 

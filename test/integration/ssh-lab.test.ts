@@ -33,7 +33,11 @@ describeWith(box ? null : 'needs the lab up with box-01 powered (npm run lab -- 
 
   it('reads the box host keys over the shell and they equal what the lab says', async () => {
     const keys = await readHostKeys(sh);
-    expect(keys.map((k) => `${k.keyType} ${k.fingerprint}`).sort()).toEqual(pins().map((k) => `${k.keyType} ${k.fingerprint}`).sort());
+    expect(keys.map((k) => `${k.keyType} ${k.fingerprint}`).sort()).toEqual(
+      pins()
+        .map((k) => `${k.keyType} ${k.fingerprint}`)
+        .sort(),
+    );
   });
 
   it('a timed-out command is gone from the box afterwards (checked on the box with pgrep)', async () => {
@@ -41,7 +45,9 @@ describeWith(box ? null : 'needs the lab up with box-01 powered (npm run lab -- 
     expect(err.code).toBe('TIMEOUT');
     let left = 'x';
     for (let i = 0; i < 50 && left; i++) {
-      left = Buffer.from((await sh.exec("pgrep -f '^sleep 5151.25' || true")).stdout).toString().trim();
+      left = Buffer.from((await sh.exec("pgrep -f '^sleep 5151.25' || true")).stdout)
+        .toString()
+        .trim();
       if (left) await new Promise((r) => setTimeout(r, 100));
     }
     expect(left).toBe('');
@@ -53,13 +59,22 @@ describeWith(box ? null : 'needs the lab up with box-01 powered (npm run lab -- 
     await sh.put(p, data, 0o600);
     const back = await sh.get(p);
     expect(createHash('sha256').update(back).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
-    expect(Buffer.from((await sh.exec(`stat -c %a ${p}; rm -f ${p}`)).stdout).toString().trim()).toBe('600');
+    expect(
+      Buffer.from((await sh.exec(`stat -c %a ${p}; rm -f ${p}`)).stdout)
+        .toString()
+        .trim(),
+    ).toBe('600');
   });
 
   it('a pin that does not match the box is HOST_KEY_CHANGED before login', async () => {
     const wrong = pins().map((k) => ({ ...k, fingerprint: `SHA256:${createHash('sha256').update(k.fingerprint).digest('base64').replace(/=+$/, '')}` }));
     let asked = false;
-    const err = (await connectSsh({ host: box!.ip, agent: '', password: async () => ((asked = true), box!.password), trust: hostKeyCheck({ pinned: wrong, mode: 'accept-new' }) }).catch((e) => e)) as FieldlinkError;
+    const err = (await connectSsh({
+      host: box!.ip,
+      agent: '',
+      password: async () => ((asked = true), box!.password),
+      trust: hostKeyCheck({ pinned: wrong, mode: 'accept-new' }),
+    }).catch((e) => e)) as FieldlinkError;
     expect(err.code).toBe('HOST_KEY_CHANGED');
     expect(asked).toBe(false);
   });

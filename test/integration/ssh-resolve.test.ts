@@ -50,7 +50,14 @@ describeWith(skip, 'resolving targets, probing keys, agents, keepalive and silen
     await pinTypedFingerprint(x, { host: d.host, port: d.port, fingerprint: ecdsa.fingerprint });
     expect(x.trust.list().map((p) => [p.keyType, p.fingerprint, p.source])).toEqual([[ecdsa.keyType, ecdsa.fingerprint, 'typed']]);
     // The pinned (non-default) key type is asked for first, so a strict connection now verifies.
-    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: hostKeyCheck({ pinned: x.trust.forHost(d.host, d.port), mode: 'strict' }) });
+    const sh = await connectSsh({
+      host: d.host,
+      port: d.port,
+      user: d.user,
+      agent: '',
+      password: async () => d.password,
+      trust: hostKeyCheck({ pinned: x.trust.forHost(d.host, d.port), mode: 'strict' }),
+    });
     expect(sh.hostKey.fingerprint).toBe(ecdsa.fingerprint);
     await sh.close();
     x.db.close();
@@ -111,7 +118,14 @@ describeWith(skip, 'resolving targets, probing keys, agents, keepalive and silen
       execFileSync('ssh-add', [keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
       d.authorize(fs.readFileSync(`${keyFile}.pub`, 'utf8'));
       const mark = d.log().length;
-      const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: sock, password: async () => 'not-used', trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }) });
+      const sh = await connectSsh({
+        host: d.host,
+        port: d.port,
+        user: d.user,
+        agent: sock,
+        password: async () => 'not-used',
+        trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }),
+      });
       await sh.close();
       await new Promise((r) => setTimeout(r, 300));
       expect(d.log().slice(mark)).toMatch(/Accepted publickey/);
@@ -121,10 +135,24 @@ describeWith(skip, 'resolving targets, probing keys, agents, keepalive and silen
   });
 
   it('a link that goes silent is detected by keepalive: in-flight work fails LINK_DOWN, not a hang', async () => {
-    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }), keepaliveMs: 300 });
+    const sh = await connectSsh({
+      host: d.host,
+      port: d.port,
+      user: d.user,
+      agent: '',
+      password: async () => d.password,
+      trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }),
+      keepaliveMs: 300,
+    });
     // Freeze the server side (the only open connection: its monitor and children), like a cut cable
     // that sends no RST: only keepalive can notice.
-    const tree = d.sessionPids().flatMap((p) => [p, ...execFileSync('sh', ['-c', `pgrep -P ${p}; for c in $(pgrep -P ${p}); do pgrep -P $c; done; true`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number)]);
+    const tree = d.sessionPids().flatMap((p) => [
+      p,
+      ...execFileSync('sh', ['-c', `pgrep -P ${p}; for c in $(pgrep -P ${p}); do pgrep -P $c; done; true`], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map(Number),
+    ]);
     for (const p of tree) {
       try {
         process.kill(p, 'SIGSTOP');
@@ -156,7 +184,9 @@ describeWith(skip, 'resolving targets, probing keys, agents, keepalive and silen
     const port = (silent.address() as net.AddressInfo).port;
     try {
       const t0 = Date.now();
-      const err = (await connectSsh({ host: '127.0.0.1', port, agent: '', trust: hostKeyCheck({ pinned: [], mode: 'strict' }), timeoutMs: 1500 }).catch((e) => e)) as FieldlinkError;
+      const err = (await connectSsh({ host: '127.0.0.1', port, agent: '', trust: hostKeyCheck({ pinned: [], mode: 'strict' }), timeoutMs: 1500 }).catch(
+        (e) => e,
+      )) as FieldlinkError;
       expect(err.code).toBe('TIMEOUT');
       expect(Date.now() - t0).toBeLessThan(10_000);
     } finally {
@@ -173,7 +203,9 @@ describeWith(skip, 'resolving targets, probing keys, agents, keepalive and silen
     await new Promise<void>((r) => noisy.listen(0, '127.0.0.1', r));
     const port = (noisy.address() as net.AddressInfo).port;
     try {
-      const err = (await connectSsh({ host: '127.0.0.1', port, agent: '', trust: hostKeyCheck({ pinned: [], mode: 'strict' }), timeoutMs: 5000 }).catch((e) => e)) as FieldlinkError;
+      const err = (await connectSsh({ host: '127.0.0.1', port, agent: '', trust: hostKeyCheck({ pinned: [], mode: 'strict' }), timeoutMs: 5000 }).catch(
+        (e) => e,
+      )) as FieldlinkError;
       expect(err).toBeInstanceOf(FieldlinkError);
       expect(['PROTOCOL', 'LINK_DOWN', 'TIMEOUT']).toContain(err.code);
     } finally {
@@ -189,7 +221,9 @@ describeWith(skip, 'resolving targets, probing keys, agents, keepalive and silen
     try {
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 200);
-      const err = (await connectSsh({ host: '127.0.0.1', port, agent: '', trust: hostKeyCheck({ pinned: [], mode: 'strict' }), signal: ac.signal }).catch((e) => e)) as FieldlinkError;
+      const err = (await connectSsh({ host: '127.0.0.1', port, agent: '', trust: hostKeyCheck({ pinned: [], mode: 'strict' }), signal: ac.signal }).catch(
+        (e) => e,
+      )) as FieldlinkError;
       expect(err.code).toBe('ABORTED');
     } finally {
       for (const s of held) s.destroy();

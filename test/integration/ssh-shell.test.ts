@@ -155,7 +155,11 @@ describeWith(skip, 'SSH shell against a real OpenSSH sshd', () => {
       const key = ensureTechnicianKey(dir);
       d.authorize(key.publicKey);
       const sh = await connectSsh({ ...base(), password: undefined, identityFiles: ['/nonexistent/id_rsa', key.privateKeyPath] });
-      expect(Buffer.from((await sh.exec('whoami')).stdout).toString().trim()).toBe(d.user);
+      expect(
+        Buffer.from((await sh.exec('whoami')).stdout)
+          .toString()
+          .trim(),
+      ).toBe(d.user);
       await sh.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -220,7 +224,9 @@ describeWith(skip, 'SSH shell against a real OpenSSH sshd', () => {
     try {
       const before = d.log().length;
       let asked = false;
-      const err = await codeOf(connectSsh({ ...base(), password: async () => ((asked = true), d.password), trust: trustPolicy({ store, audit, host: d.host, port: d.port, mode: 'accept-new' }) }));
+      const err = await codeOf(
+        connectSsh({ ...base(), password: async () => ((asked = true), d.password), trust: trustPolicy({ store, audit, host: d.host, port: d.port, mode: 'accept-new' }) }),
+      );
       expect(err.code).toBe('HOST_KEY_CHANGED');
       expect(asked).toBe(false);
       const det = err.details as { old: Array<{ fingerprint: string }>; new: Array<{ fingerprint: string }> };
@@ -233,7 +239,12 @@ describeWith(skip, 'SSH shell against a real OpenSSH sshd', () => {
       expect(log).toMatch(/Connection from 127\.0\.0\.1/);
       expect(authLines(log)).toEqual([]);
       // The pins are unchanged and the refusal is audited.
-      expect(store.forHost(d.host, d.port).map((p) => p.fingerprint).sort()).toEqual([...oldKeys].sort());
+      expect(
+        store
+          .forHost(d.host, d.port)
+          .map((p) => p.fingerprint)
+          .sort(),
+      ).toEqual([...oldKeys].sort());
       expect(audit.list({ limit: 5 }).some((a) => a.outcome === 'refused' && a.detail.includes('HOST_KEY_CHANGED'))).toBe(true);
     } finally {
       db.close();
@@ -251,7 +262,14 @@ describeWith(skip, 'SSH keyboard-interactive login', () => {
   });
 
   it('answers the PAM password prompt when the box only offers keyboard-interactive', async () => {
-    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }) });
+    const sh = await connectSsh({
+      host: d.host,
+      port: d.port,
+      user: d.user,
+      agent: '',
+      password: async () => d.password,
+      trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }),
+    });
     try {
       expect((await sh.exec('true')).code).toBe(0);
     } finally {

@@ -16,7 +16,14 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describeWith(skip, 'SFTP put/get, tunnels, terminals and the pool against a real sshd', () => {
   let d: TestSshd;
-  const base = (): ConnectSshOptions => ({ host: d.host, port: d.port, user: d.user, password: async () => d.password, agent: '', trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }) });
+  const base = (): ConnectSshOptions => ({
+    host: d.host,
+    port: d.port,
+    user: d.user,
+    password: async () => d.password,
+    agent: '',
+    trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }),
+  });
 
   beforeAll(async () => {
     d = await startSshd();
@@ -293,11 +300,19 @@ describeWith(skip, 'SFTP put/get, tunnels, terminals and the pool against a real
     const pool = new SshPool({ backoff: { initialMs: 2000, attempts: 5 } });
     try {
       const mark = d.log().length;
-      const err = (await pool.shell({ ...base(), trust: hostKeyCheck({ pinned: [], mode: 'strict' }) }).exec('true').catch((e) => e)) as FieldlinkError;
+      const err = (await pool
+        .shell({ ...base(), trust: hostKeyCheck({ pinned: [], mode: 'strict' }) })
+        .exec('true')
+        .catch((e) => e)) as FieldlinkError;
       expect(err.code).toBe('HOST_KEY_UNKNOWN');
       await new Promise((r) => setTimeout(r, 300));
       // One connection only: a retry would show up as a second "Connection from" in the server log.
-      expect(d.log().slice(mark).match(/Connection from/g)).toHaveLength(1);
+      expect(
+        d
+          .log()
+          .slice(mark)
+          .match(/Connection from/g),
+      ).toHaveLength(1);
     } finally {
       await pool.close();
     }

@@ -25,7 +25,14 @@ describeWith(skip, 'host-key trust with real OpenSSH tools as the judge', () => 
   });
 
   it('readHostKeys over a Shell returns exactly the fingerprints ssh-keygen prints for the box keys', async () => {
-    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }) });
+    const sh = await connectSsh({
+      host: d.host,
+      port: d.port,
+      user: d.user,
+      agent: '',
+      password: async () => d.password,
+      trust: hostKeyCheck({ pinned: d.hostKeys, mode: 'strict' }),
+    });
     try {
       // The fixture's keys live in its folder, not /etc/ssh: read the machine's own /etc/ssh keys and compare with ssh-keygen locally.
       const expected = fs
@@ -63,13 +70,28 @@ describeWith(skip, 'host-key trust with real OpenSSH tools as the judge', () => 
     const db = openDatabase(':memory:');
     const store = new TrustStore(db);
     for (const k of imp.keys) store.pin({ host: k.host, port: k.port, keyType: k.keyType, fingerprint: k.fingerprint, source: 'known-hosts' });
-    const sh = await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => d.password, trust: hostKeyCheck({ pinned: store.forHost(d.host, d.port), mode: 'strict' }) });
+    const sh = await connectSsh({
+      host: d.host,
+      port: d.port,
+      user: d.user,
+      agent: '',
+      password: async () => d.password,
+      trust: hostKeyCheck({ pinned: store.forHost(d.host, d.port), mode: 'strict' }),
+    });
     await sh.close();
     db.close();
   });
 
   it('exported known_hosts (plain and hashed) is found by ssh-keygen -F and accepted by the OpenSSH client', async () => {
-    const pins = d.hostKeys.map((k) => ({ host: '127.0.0.1', port: d.port, boxId: null, keyType: k.keyType, fingerprint: k.fingerprint, source: 'serial' as const, pinnedAt: new Date().toISOString() }));
+    const pins = d.hostKeys.map((k) => ({
+      host: '127.0.0.1',
+      port: d.port,
+      boxId: null,
+      keyType: k.keyType,
+      fingerprint: k.fingerprint,
+      source: 'serial' as const,
+      pinnedAt: new Date().toISOString(),
+    }));
     for (const hash of [false, true]) {
       const out = exportKnownHosts(pins, d.hostKeys, { hash });
       expect(out.exported).toBe(3);
@@ -80,11 +102,30 @@ describeWith(skip, 'host-key trust with real OpenSSH tools as the judge', () => 
       // The real ssh client, strict, with only our file: host key accepted (it then fails auth in batch mode, which is fine).
       let stderr = '';
       try {
-        execFileSync('ssh', ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${kh}`, '-o', 'PreferredAuthentications=none', '-p', String(d.port), `${d.user}@127.0.0.1`, 'true'], {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'pipe'],
-          timeout: 20_000,
-        });
+        execFileSync(
+          'ssh',
+          [
+            '-F',
+            '/dev/null',
+            '-o',
+            'BatchMode=yes',
+            '-o',
+            'StrictHostKeyChecking=yes',
+            '-o',
+            `UserKnownHostsFile=${kh}`,
+            '-o',
+            'PreferredAuthentications=none',
+            '-p',
+            String(d.port),
+            `${d.user}@127.0.0.1`,
+            'true',
+          ],
+          {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+            timeout: 20_000,
+          },
+        );
       } catch (err) {
         stderr = String((err as { stderr?: string }).stderr ?? '');
       }
@@ -101,7 +142,9 @@ describeWith(skip, 'host-key trust with real OpenSSH tools as the judge', () => 
     const audit = new AuditLog(db, () => 'test');
     try {
       const check = () => trustPolicy({ store, audit, host: d.host, port: d.port, mode: 'accept-new' });
-      const err = (await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => 'wrong-password', trust: check(), timeoutMs: 20_000 }).catch((e) => e)) as { code?: string };
+      const err = (await connectSsh({ host: d.host, port: d.port, user: d.user, agent: '', password: async () => 'wrong-password', trust: check(), timeoutMs: 20_000 }).catch(
+        (e) => e,
+      )) as { code?: string };
       expect(err.code).toBe('AUTH_FAILED');
       expect(store.forHost(d.host, d.port)).toEqual([]);
       expect(audit.list({ limit: 10 }).filter((a) => a.action === 'trust.pin')).toEqual([]);
@@ -150,7 +193,11 @@ describeWith(skip, 'host-key trust with real OpenSSH tools as the judge', () => 
     const text = fs.readFileSync(cfg, 'utf8');
     for (const alias of ['box-1', 'box-2', 'box-7', 'box-9', 'gw', 'other']) {
       const g = execFileSync('ssh', ['-G', '-F', cfg, alias], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      const get = (k: string) => g.split('\n').filter((l) => l.startsWith(`${k} `)).map((l) => l.slice(k.length + 1));
+      const get = (k: string) =>
+        g
+          .split('\n')
+          .filter((l) => l.startsWith(`${k} `))
+          .map((l) => l.slice(k.length + 1));
       const ours = resolveSshConfig(text, alias, { file: cfg });
       expect(ours.hostName, alias).toBe(get('hostname')[0]);
       expect(String(ours.port ?? 22), alias).toBe(get('port')[0]);

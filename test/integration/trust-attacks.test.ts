@@ -93,7 +93,7 @@ describe('trust attacks against the lab', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ pins: expect.any(Array) });
   });
 
-  it('box-04 read over its own cable pins its own address, and leaves box-03\'s pin alone', async () => {
+  it("box-04 read over its own cable pins its own address, and leaves box-03's pin alone", async () => {
     const dir = dataDir();
     await withApp(dir, async (app) => {
       for (const k of box03.hostKeys) app.trust.pin({ host: box03.ip, port: 22, keyType: k.type, fingerprint: k.fingerprint, source: 'serial', boxId: box03.serial });
@@ -102,12 +102,17 @@ describe('trust attacks against the lab', () => {
       expect(r.boxId).toBe(box04.serial);
       expect(r.pinned).toEqual([box04.ip]);
       expect(r.conflicts).toEqual([]);
-      expect(app.trust.forHost(box04.ip, 22).map((p) => `${p.keyType} ${p.fingerprint} ${p.boxId}`).sort()).toEqual(box04.hostKeys.map((k) => `${k.type} ${k.fingerprint} ${box04.serial}`).sort());
+      expect(
+        app.trust
+          .forHost(box04.ip, 22)
+          .map((p) => `${p.keyType} ${p.fingerprint} ${p.boxId}`)
+          .sort(),
+      ).toEqual(box04.hostKeys.map((k) => `${k.type} ${k.fingerprint} ${box04.serial}`).sort());
       expect(app.trust.forHost(box03.ip, 22)).toEqual(before);
     });
   });
 
-  it('box-04 reporting an address pinned for box-03 is a conflict: box-03\'s pin untouched, nothing pinned there', async () => {
+  it("box-04 reporting an address pinned for box-03 is a conflict: box-03's pin untouched, nothing pinned there", async () => {
     const dir = dataDir();
     await withApp(dir, async (app) => {
       // box-03's keys recorded at the address box-04 reports: what a rogue box claiming its neighbour's address looks like.
@@ -133,7 +138,10 @@ describe('trust attacks against the lab', () => {
       const get = app.secrets.get.bind(app.secrets);
       app.secrets.set(boxPasswordSecret('SN-IMPOSTOR'), box03.password);
       app.secrets.get = (name: string) => ((asked = true), get(name));
-      const err = (await app.connections.shell('SN-IMPOSTOR', {}).then((s) => s.exec('true')).catch((e) => e)) as FieldlinkError;
+      const err = (await app.connections
+        .shell('SN-IMPOSTOR', {})
+        .then((s) => s.exec('true'))
+        .catch((e) => e)) as FieldlinkError;
       expect(err.code).toBe('HOST_KEY_CHANGED');
       expect(err.details).toMatchObject({ pinnedBox: box03.serial, targetBox: 'SN-IMPOSTOR' });
       expect(asked).toBe(false);
@@ -147,7 +155,11 @@ describe('trust attacks against the lab', () => {
       app.inventory.recordSighting({ boxId: 'SN-NAMED-LIKE-AN-ADDRESS', source: 'mdns', address: '10.77.0.250', addresses: ['10.77.0.250'], hostname: box03.ip });
       expect(app.connections.resolve(box03.ip)).toMatchObject({ kind: 'ssh', host: box03.ip, boxId: null });
       const sh = await app.connections.shell(box03.ip, { password: box03.password });
-      expect(Buffer.from((await sh.exec('hostname')).stdout).toString().trim()).toBe(box03.hostname);
+      expect(
+        Buffer.from((await sh.exec('hostname')).stdout)
+          .toString()
+          .trim(),
+      ).toBe(box03.hostname);
     });
   });
 });

@@ -7,7 +7,10 @@ describe('box commands a provisioner and the log collector use', () => {
     const first = JSON.parse((await sshOk(b, 'lab-journal --unit fl-test.service --ident fl-test "first $$"; journalctl -u fl-test.service -o json -n 1')).trim());
     expect(first.__CURSOR).toMatch(/^s=/);
     await sshOk(b, 'lab-journal --unit fl-test.service --ident fl-test second');
-    const after = (await sshOk(b, `journalctl -u fl-test.service -o json --after-cursor '${first.__CURSOR}'`)).trim().split('\n').map((l) => JSON.parse(l));
+    const after = (await sshOk(b, `journalctl -u fl-test.service -o json --after-cursor '${first.__CURSOR}'`))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(after.map((e) => e.MESSAGE)).toEqual(['second']);
     const since = await sshOk(b, "journalctl --since '-10min' -u fl-test.service -o cat");
     expect(since).toContain('second');
@@ -58,10 +61,14 @@ describe('box commands a provisioner and the log collector use', () => {
     const hub = (await labStatus()).daemons.kubeHub;
     if (hub) {
       // With the API hub running, the real kubectl reaches it through the box's :6443.
-      const v = await until(async () => {
-        const r = await ssh(b, 'k3s kubectl get --raw /version');
-        return r.code === 0 ? r.stdout : null;
-      }, 30_000, 'k3s kubectl on the box');
+      const v = await until(
+        async () => {
+          const r = await ssh(b, 'k3s kubectl get --raw /version');
+          return r.code === 0 ? r.stdout : null;
+        },
+        30_000,
+        'k3s kubectl on the box',
+      );
       expect(JSON.parse(v).gitVersion).toMatch(/^v1\./);
     }
   });

@@ -5,8 +5,10 @@ import { lab, labStatus, REPO } from './helpers.ts';
 
 function asNobody(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', path.join(REPO, 'node_modules/.bin/node'), path.join(REPO, 'bin/fieldlink-lab.js'), ...args], (err, _o, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+    execFile(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', path.join(REPO, 'node_modules/.bin/node'), path.join(REPO, 'bin/fieldlink-lab.js'), ...args],
+      (err, _o, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
     );
   });
 }
@@ -16,7 +18,9 @@ describe('fieldlink-lab command line: bad input', () => {
     const s = await labStatus();
     expect(s).toMatchObject({ up: true, tech: { ns: 'fl-tech', ip: '10.77.0.2' }, collector: { ns: 'fl-cloud', ip: '10.78.0.2' } });
     for (const b of s.boxes) {
-      expect(Object.keys(b)).toEqual(expect.arrayContaining(['name', 'ns', 'serial', 'model', 'vendor', 'arch', 'ip', 'password', 'console', 'baud', 'state', 'api', 'memoryKiB', 'hostKeys']));
+      expect(Object.keys(b)).toEqual(
+        expect.arrayContaining(['name', 'ns', 'serial', 'model', 'vendor', 'arch', 'ip', 'password', 'console', 'baud', 'state', 'api', 'memoryKiB', 'hostKeys']),
+      );
       expect(b.memoryKiB).toBeGreaterThan(0);
       expect(b.hostKeys.length).toBeGreaterThanOrEqual(1);
     }

@@ -109,14 +109,21 @@ describe('discovery follows cables and reboots', () => {
     await app.discovery.stop();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-discover-serial-'));
     try {
-      const out = execFileSync(path.join(REPO, 'node_modules', '.bin', 'node'), [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', dataDir, 'discover', '--no-mdns', '--serial', '--json', '--timeout', '4s'], {
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: labSerialEnv(),
-      });
+      const out = execFileSync(
+        path.join(REPO, 'node_modules', '.bin', 'node'),
+        [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', dataDir, 'discover', '--no-mdns', '--serial', '--json', '--timeout', '4s'],
+        {
+          encoding: 'utf8',
+          timeout: 30_000,
+          env: labSerialEnv(),
+        },
+      );
       const found = JSON.parse(out) as Array<{ hostname: string; consolePath: string | null; reach: string }>;
       const b = s.boxes[1]!;
-      expect(found.find((x) => x.consolePath === b.console), `${b.name}'s cable`).toMatchObject({ hostname: b.hostname, reach: 'cable' });
+      expect(
+        found.find((x) => x.consolePath === b.console),
+        `${b.name}'s cable`,
+      ).toMatchObject({ hostname: b.hostname, reach: 'cable' });
       expect(found.every((x) => x.reach === 'cable')).toBe(true);
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -80,13 +80,20 @@ describe('mDNS discovery from the technician namespace', () => {
     const s = await labStatus();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-discover-'));
     try {
-      const cli = (...args: string[]) => execFileSync(path.join(REPO, 'node_modules', '.bin', 'node'), [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 30_000 });
+      const cli = (...args: string[]) =>
+        execFileSync(path.join(REPO, 'node_modules', '.bin', 'node'), [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', dataDir, ...args], {
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
       const found = JSON.parse(cli('discover', '--json', '--timeout', '2s')) as Array<{ serial: string; addresses: string[]; state: string; reach: string; hostname: string }>;
       for (const w of s.boxes.filter((b) => b.power === 'on')) {
         const b = found.find((x) => x.serial === w.serial);
         expect(b, `${w.name} (${w.serial}) missing from discover --json`).toBeDefined();
         expect(b!.addresses[0]).toBe(w.ip);
-        expect(b!.addresses.some((a) => a.startsWith('fe80:')), 'a link-local IPv6 address heard over IPv4 has no interface to dial it by; not listed').toBe(false);
+        expect(
+          b!.addresses.some((a) => a.startsWith('fe80:')),
+          'a link-local IPv6 address heard over IPv4 has no interface to dial it by; not listed',
+        ).toBe(false);
         expect(b!.state).toBe(w.state === 'factory' ? 'new' : 'provisioned');
         expect(b!.reach).toBe('lan');
       }
@@ -108,11 +115,15 @@ describe('a second box claiming a serial number already on the LAN', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-conflict-'));
     try {
       await new Promise((r) => setTimeout(r, 1500));
-      const out = execFileSync(path.join(REPO, 'node_modules', '.bin', 'node'), [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', dataDir, 'discover', '--json', '--timeout', '3s'], { encoding: 'utf8', timeout: 30_000 });
+      const out = execFileSync(
+        path.join(REPO, 'node_modules', '.bin', 'node'),
+        [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', dataDir, 'discover', '--json', '--timeout', '3s'],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
       const found = JSON.parse(out) as Array<{ id: string; serial: string; addresses: string[]; conflict: string | null; model: string | null }>;
       const claimants = found.filter((b) => b.serial === real.serial);
       expect(claimants.map((b) => b.addresses[0]).sort(), 'both claimants listed, apart').toEqual(['10.77.0.2', real.ip].sort());
-      for (const b of claimants) expect(b.conflict, `${b.id} flagged`).toMatch(new RegExp(`serial number ${real.serial}`, "i"));
+      for (const b of claimants) expect(b.conflict, `${b.id} flagged`).toMatch(new RegExp(`serial number ${real.serial}`, 'i'));
       // Box-supplied text stays text: the TXT model's markup arrives as characters.
       expect(claimants.find((b) => b.addresses[0] === '10.77.0.2')!.model).toBe('<b>EB-200</b>');
     } finally {
@@ -125,7 +136,9 @@ describe('a second box claiming a serial number already on the LAN', () => {
 describe('mDNS over IPv6', () => {
   it('a box that answers only over IPv6 is found, its link-local address with the interface to dial it by', async () => {
     const v6 = startAvahi(
-      { v6: `<?xml version="1.0" standalone='no'?><service-group><name>v6-only</name><service><type>_ssh._tcp</type><port>22</port><txt-record>serial=FLV6ONLY</txt-record></service></service-group>` },
+      {
+        v6: `<?xml version="1.0" standalone='no'?><service-group><name>v6-only</name><service><type>_ssh._tcp</type><port>22</port><txt-record>serial=FLV6ONLY</txt-record></service></service-group>`,
+      },
       'use-ipv4=no\nuse-ipv6=yes',
     );
     const seen: MdnsSighting[] = [];

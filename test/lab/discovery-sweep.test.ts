@@ -55,7 +55,10 @@ describe('subnet sweep of the lab LAN from fl-tech', () => {
     const boxes = app.inventory.list();
     for (const w of want) {
       const mine = boxes.filter((b) => b.addresses.includes(w.ip));
-      expect(mine.map((b) => b.id), `${w.name} (${w.ip}) should be exactly one box`).toHaveLength(1);
+      expect(
+        mine.map((b) => b.id),
+        `${w.name} (${w.ip}) should be exactly one box`,
+      ).toHaveLength(1);
       expect(mine[0]).toMatchObject({ serial: w.serial, arch: w.arch });
       // Discovery also follows the lab's serial consoles: a box on its cable too is reached 'both'.
       expect(['lan', 'both']).toContain(mine[0]!.reach);
@@ -65,7 +68,10 @@ describe('subnet sweep of the lab LAN from fl-tech', () => {
       expect(facts.banner).toMatch(/^SSH-2\.0-OpenSSH/);
       for (const k of w.hostKeys) expect(facts.hostKeys, `${w.name}'s ${k.type} key`).toContain(`${k.type} ${k.fingerprint}`);
     }
-    expect(boxes.filter((b) => b.id.startsWith('key:')), 'no second box known only by its key').toEqual([]);
+    expect(
+      boxes.filter((b) => b.id.startsWith('key:')),
+      'no second box known only by its key',
+    ).toEqual([]);
   });
 
   it('an address pinned to another key is flagged "key changed" on its box, not merged', async () => {
@@ -89,7 +95,11 @@ describe('subnet sweep of the lab LAN from fl-tech', () => {
     const r = await app.dispatch('discovery.sweep', { cidr: '10.0.0.0/8' });
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/16,777,216 addresses.*--force/) });
-    const cli = await execFileP(path.join(REPO, 'node_modules', '.bin', 'node'), [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', dir, 'discover', '--no-mdns', '--sweep', '10.0.0.0/8'], { timeout: 30_000 }).then(
+    const cli = await execFileP(
+      path.join(REPO, 'node_modules', '.bin', 'node'),
+      [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', dir, 'discover', '--no-mdns', '--sweep', '10.0.0.0/8'],
+      { timeout: 30_000 },
+    ).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
     );
@@ -121,8 +131,15 @@ describe('subnet sweep of the lab LAN from fl-tech', () => {
     const s = await labStatus();
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-sweep-cli-'));
     try {
-      const r = await execFileP(path.join(REPO, 'node_modules', '.bin', 'node'), [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', data, 'discover', '--json', '--timeout', '1s', '--sweep', '10.77.0.0/24'], { timeout: 60_000 });
-      const out = JSON.parse(r.stdout) as { boxes: Array<{ serial: string; addresses: string[] }>; sweep: { cidr: string; boxes: Array<{ address: string; serial: string | null }>; keyChanged: unknown[] } };
+      const r = await execFileP(
+        path.join(REPO, 'node_modules', '.bin', 'node'),
+        [path.join(REPO, 'bin', 'fieldlink.js'), '--data-dir', data, 'discover', '--json', '--timeout', '1s', '--sweep', '10.77.0.0/24'],
+        { timeout: 60_000 },
+      );
+      const out = JSON.parse(r.stdout) as {
+        boxes: Array<{ serial: string; addresses: string[] }>;
+        sweep: { cidr: string; boxes: Array<{ address: string; serial: string | null }>; keyChanged: unknown[] };
+      };
       expect(r.stderr).toMatch(/of 254 addresses/);
       expect(out.sweep).toMatchObject({ cidr: '10.77.0.0/24', keyChanged: [] });
       for (const w of s.boxes.filter((b) => b.power === 'on')) {

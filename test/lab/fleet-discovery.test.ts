@@ -28,7 +28,7 @@ describe('Fleet fills itself from mDNS in Chromium', () => {
     process.stdout.write(`fleet: ${s.boxes.length} lab boxes on screen ${Date.now() - started} ms after the page was opened\n`);
     // Cables are named from their prompts a moment later (cable-only rows until a login).
     await h.page.waitForTimeout(3000);
-    await shot(h.page, "fleet-lab-discovered");
+    await shot(h.page, 'fleet-lab-discovered');
     expect(h.offences.pageErrors).toEqual([]);
     expect(h.offences.foreignRequests).toEqual([]);
   });

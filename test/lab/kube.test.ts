@@ -18,7 +18,6 @@ let box: BoxStatus;
 let tunnel: ChildProcess | null = null;
 let kubeconfig: string;
 
-
 beforeAll(async () => {
   console.log(`kubectl under test: ${execFileSync('/usr/bin/kubectl', ['version', '--client'], { encoding: 'utf8' }).trim().split('\n').join('; ')}`);
   const status = await labStatus();
@@ -29,10 +28,30 @@ beforeAll(async () => {
   const port = await freePort();
   const askpass = path.join(tmp, 'askpass');
   await fs.writeFile(askpass, '#!/bin/sh\nprintf "%s\\n" "$FL_BOX_PASSWORD"\n', { mode: 0o700 });
-  tunnel = spawn('ssh', ['-N', '-F', '/dev/null', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=error',
-    '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', 'ExitOnForwardFailure=yes',
-    '-L', `127.0.0.1:${port}:127.0.0.1:6443`, `root@${box.ip}`],
-  { stdio: 'ignore', env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', FL_BOX_PASSWORD: box.password, DISPLAY: '' } });
+  tunnel = spawn(
+    'ssh',
+    [
+      '-N',
+      '-F',
+      '/dev/null',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'LogLevel=error',
+      '-o',
+      'PreferredAuthentications=password',
+      '-o',
+      'PubkeyAuthentication=no',
+      '-o',
+      'ExitOnForwardFailure=yes',
+      '-L',
+      `127.0.0.1:${port}:127.0.0.1:6443`,
+      `root@${box.ip}`,
+    ],
+    { stdio: 'ignore', env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', FL_BOX_PASSWORD: box.password, DISPLAY: '' } },
+  );
   kubeconfig = path.join(tmp, 'kubeconfig');
   await fs.writeFile(kubeconfig, yaml.replace('https://127.0.0.1:6443', `https://127.0.0.1:${port}`), { mode: 0o600 });
   await until(async () => (await kubectl(kubeconfig, ['get', '--raw', '/version'], 10_000)).code === 0, 30_000, 'the API through the tunnel');
@@ -117,14 +136,20 @@ describe('airgap install.sh on a factory box', () => {
       expect(inst.code).toBe(0);
       expect(inst.stdout).toMatch(/systemd: Starting k3s/);
       expect((await ssh(fb, 'systemctl is-active k3s')).stdout.trim()).toBe('active');
-      const nodes = await until(async () => {
-        const r = await ssh(fb, 'k3s kubectl get nodes -l fieldlink.test/install=yes -o name');
-        return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : null;
-      }, 30_000, 'the new API answering inside the box');
+      const nodes = await until(
+        async () => {
+          const r = await ssh(fb, 'k3s kubectl get nodes -l fieldlink.test/install=yes -o name');
+          return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+        },
+        30_000,
+        'the new API answering inside the box',
+      );
       expect(nodes).toBe(`node/${(await sshOk(fb, 'hostname')).trim()}`);
       expect((await sshOk(fb, 'stat -c %a /etc/rancher/k3s/k3s.yaml')).trim()).toBe('600');
     } finally {
-      await ssh(fb, 'test -x /usr/local/bin/k3s-uninstall.sh && /usr/local/bin/k3s-uninstall.sh >/dev/null 2>&1; rm -f /tmp/install.sh /tmp/k3s-wrong /usr/local/bin/k3s', { timeoutMs: 60_000 });
+      await ssh(fb, 'test -x /usr/local/bin/k3s-uninstall.sh && /usr/local/bin/k3s-uninstall.sh >/dev/null 2>&1; rm -f /tmp/install.sh /tmp/k3s-wrong /usr/local/bin/k3s', {
+        timeoutMs: 60_000,
+      });
     }
     expect((await ssh(fb, 'systemctl is-active k3s')).code).not.toBe(0);
     expect((await sshOk(fb, 'lab-svc state')).trim()).toBe('factory');

@@ -57,7 +57,7 @@ describe('serial console over the lab pty', () => {
     try {
       await c.login(b.password);
       // Box to technician: every byte value, raw.
-      await c.run("for i in $(seq 0 255); do printf \"\\\\$(printf %03o $i)\"; done > /tmp/all; wc -c < /tmp/all");
+      await c.run('for i in $(seq 0 255); do printf "\\\\$(printf %03o $i)"; done > /tmp/all; wc -c < /tmp/all');
       c.clear();
       c.write('stty raw -echo; cat /tmp/all; sleep 1; stty sane; echo; echo DONE\r');
       await c.waitFor(/DONE\r\nFLPROMPT# $/, 30_000);

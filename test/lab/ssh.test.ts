@@ -27,7 +27,10 @@ describe('boxes over OpenSSH', () => {
   it('a box has its own process table: pid 1 is its init and nothing of the build machine shows', async () => {
     const s = await labStatus();
     const out = await sshOk(s.boxes[0]!, 'ps -eo pid=,comm=');
-    const procs = out.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    const procs = out
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/));
     expect(procs.find((p) => p[0] === '1')).toBeDefined();
     // The test runner and the lab daemons are node processes on the build machine.
     expect(procs.map((p) => p[1])).not.toContain('node');

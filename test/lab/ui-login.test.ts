@@ -213,11 +213,23 @@ describe('Console password login on a factory lab box, in Chromium', () => {
 
     // The key over the cable: the terminal lets go of the port for the install, then comes back.
     await p.getByRole('button', { name: 'Install key' }).click();
-    await p.getByText(/The technician key is installed on this box: next time SSH needs no password/).waitFor({ timeout: 60_000 }).catch(async (e) => {
-      await p.screenshot({ path: '/tmp/fl-serial-key-fail.png' });
-      fs.writeFileSync('/tmp/fl-serial-key-fail.txt', c.eventsText().split('\n').filter((l) => !l.startsWith('box.')).join('\n') + '\n----\n' + c.logText());
-      throw e;
-    });
+    await p
+      .getByText(/The technician key is installed on this box: next time SSH needs no password/)
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e) => {
+        await p.screenshot({ path: '/tmp/fl-serial-key-fail.png' });
+        fs.writeFileSync(
+          '/tmp/fl-serial-key-fail.txt',
+          c
+            .eventsText()
+            .split('\n')
+            .filter((l) => !l.startsWith('box.'))
+            .join('\n') +
+            '\n----\n' +
+            c.logText(),
+        );
+        throw e;
+      });
     await p.getByText('Connected over cable').waitFor({ timeout: 60_000 });
     await p.screenshot({ path: '/tmp/fl-key-installed-serial.png' });
     const key = readTechnicianKey(c.app.dataDir)!;
@@ -225,8 +237,30 @@ describe('Console password login on a factory lab box, in Chromium', () => {
     // Proof over the LAN with that key alone, by the real OpenSSH client: no password allowed.
     const byKey = spawnSync(
       'ssh',
-      ['-F', '/dev/null', '-i', key.privateKeyPath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no',
-        '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=error', '-o', 'ConnectTimeout=10', `root@${box.ip}`, 'echo key-ok'],
+      [
+        '-F',
+        '/dev/null',
+        '-i',
+        key.privateKeyPath,
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'PasswordAuthentication=no',
+        '-o',
+        'KbdInteractiveAuthentication=no',
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'LogLevel=error',
+        '-o',
+        'ConnectTimeout=10',
+        `root@${box.ip}`,
+        'echo key-ok',
+      ],
       { encoding: 'utf8', timeout: 30_000 },
     );
     expect(byKey.stdout.trim(), byKey.stderr).toBe('key-ok');

@@ -11,11 +11,7 @@ export const boxes: Command = {
   summary: 'the inventory: every box found at this site',
   async run({ app, out }) {
     const list = app().inventory.list();
-    out.result(list, () =>
-      list.length === 0
-        ? 'No boxes yet. Connect to the site LAN and run `fieldlink discover`, or plug in a USB-serial cable.'
-        : boxRows(list),
-    );
+    out.result(list, () => (list.length === 0 ? 'No boxes yet. Connect to the site LAN and run `fieldlink discover`, or plug in a USB-serial cable.' : boxRows(list)));
     return 0;
   },
 };

@@ -50,12 +50,18 @@ export const discover: Command = {
           })
         : Promise.resolve();
       if (sweeper && plan) {
-        out.progress(`Scanning ${plan.cidr}: ${plan.count.toLocaleString('en-US')} addresses on port${plan.ports.length === 1 ? '' : 's'} ${plan.ports.join(' and ')}, ${plan.concurrency} at a time${plan.normalised ? ` (${cidr!.trim()} is in ${plan.cidr})` : ''}…`);
-        const { job, done } = sweeper.start({ cidr: plan.cidr, force: options.force === true }, {
-          onOutcome: (o) => {
-            if (o.kind === 'key-changed') out.progress(`KEY CHANGED: ${o.address} answered with a host key other than the one pinned${o.boxId ? ` for box ${o.boxId}` : ''}; flagged, not merged.`);
+        out.progress(
+          `Scanning ${plan.cidr}: ${plan.count.toLocaleString('en-US')} addresses on port${plan.ports.length === 1 ? '' : 's'} ${plan.ports.join(' and ')}, ${plan.concurrency} at a time${plan.normalised ? ` (${cidr!.trim()} is in ${plan.cidr})` : ''}…`,
+        );
+        const { job, done } = sweeper.start(
+          { cidr: plan.cidr, force: options.force === true },
+          {
+            onOutcome: (o) => {
+              if (o.kind === 'key-changed')
+                out.progress(`KEY CHANGED: ${o.address} answered with a host key other than the one pinned${o.boxId ? ` for box ${o.boxId}` : ''}; flagged, not merged.`);
+            },
           },
-        });
+        );
         const cancel = () => core.jobs.cancel(job.id);
         signal.addEventListener('abort', cancel, { once: true });
         let lastPrinted = 0;
@@ -87,8 +93,12 @@ export const discover: Command = {
     const s = summary;
     out.result({ boxes, sweep: s }, () => {
       const lines = [boxes.length ? boxRows(boxes) : `No box answered on ${s.cidr}.`];
-      lines.push('', `Swept ${s.cidr}: ${s.addresses.toLocaleString('en-US')} addresses, ${s.open} with 22 or 6443 open, ${s.boxes.length} SSH boxes, in ${(s.elapsedMs / 1000).toFixed(1)} s.`);
-      for (const k of s.keyChanged) lines.push(`KEY CHANGED! ${k.address}${k.boxId ? ` (box ${k.boxId})` : ''}: a host key other than its pin. Check it over the serial cable before trusting it.`);
+      lines.push(
+        '',
+        `Swept ${s.cidr}: ${s.addresses.toLocaleString('en-US')} addresses, ${s.open} with 22 or 6443 open, ${s.boxes.length} SSH boxes, in ${(s.elapsedMs / 1000).toFixed(1)} s.`,
+      );
+      for (const k of s.keyChanged)
+        lines.push(`KEY CHANGED! ${k.address}${k.boxId ? ` (box ${k.boxId})` : ''}: a host key other than its pin. Check it over the serial cable before trusting it.`);
       for (const u of s.unidentified) lines.push(`not added: ${u.address}: ${u.reason}`);
       return lines.join('\n');
     });

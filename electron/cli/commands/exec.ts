@@ -12,7 +12,8 @@ export const exec: Command = {
   async run(ctx) {
     const [target, ...words] = ctx.args;
     if (!target || words.length === 0) throw new FieldlinkError('BAD_REQUEST', 'Usage: fieldlink exec TARGET -- CMD…');
-    if (ctx.options.stdin && ctx.options['password-stdin']) throw new FieldlinkError('BAD_REQUEST', '--stdin and --password-stdin both want standard input; keep the password in the keychain, or use one.');
+    if (ctx.options.stdin && ctx.options['password-stdin'])
+      throw new FieldlinkError('BAD_REQUEST', '--stdin and --password-stdin both want standard input; keep the password in the keychain, or use one.');
     const opts = await connectOptions(ctx);
     const stdin = ctx.options.stdin ? await readAll(ctx.stdin) : undefined;
     const shell = await ctx.app().connections.shell(target, opts);
@@ -29,7 +30,14 @@ export const exec: Command = {
       });
       if (ctx.out.json) {
         ctx.out.result(
-          { target: shell.target, code: r.code, signal: r.signal, stdout: Buffer.from(r.stdout).toString('utf8'), stderr: Buffer.from(r.stderr).toString('utf8'), truncated: r.truncated },
+          {
+            target: shell.target,
+            code: r.code,
+            signal: r.signal,
+            stdout: Buffer.from(r.stdout).toString('utf8'),
+            stderr: Buffer.from(r.stderr).toString('utf8'),
+            truncated: r.truncated,
+          },
           () => '',
         );
       }

@@ -6,5 +6,10 @@ import type { Command } from '../command.ts';
  */
 export const later: Command[] = [
   { name: 'provision', usage: 'TARGET… --profile FILE [--dry-run] [--parallel N]', summary: 'bring boxes to a profile', comingIn: 'provisioning' },
-  { name: 'logs', usage: 'collect TARGET… [--since TIME] | list | sync [--collector URL]', summary: 'collect logs and ship them to the collector', comingIn: 'log collection and sync' },
+  {
+    name: 'logs',
+    usage: 'collect TARGET… [--since TIME] | list | sync [--collector URL]',
+    summary: 'collect logs and ship them to the collector',
+    comingIn: 'log collection and sync',
+  },
 ];

@@ -42,7 +42,10 @@ export const put: Command = {
       await shell.close();
     }
     const seconds = (Date.now() - started) / 1000;
-    ctx.out.result({ target: shell.target, remote, bytes: data.length, mode: `0${mode.toString(8)}`, seconds }, () => `${local} → ${shell.target}:${remote} (${data.length} bytes, sha256 checked on the box, ${seconds.toFixed(1)} s)`);
+    ctx.out.result(
+      { target: shell.target, remote, bytes: data.length, mode: `0${mode.toString(8)}`, seconds },
+      () => `${local} → ${shell.target}:${remote} (${data.length} bytes, sha256 checked on the box, ${seconds.toFixed(1)} s)`,
+    );
     return 0;
   },
 };

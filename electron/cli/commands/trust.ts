@@ -34,9 +34,15 @@ export const trust: Command = {
       ctx.out.result(r, () =>
         [
           `Pinned by cable for ${r.hostname || r.boxId} (${r.pinned.join(', ') || 'no LAN address yet'}):`,
-          table(['HOST', 'KEY', 'FINGERPRINT'], r.pins.map((p) => [`${p.host}:${p.port}`, p.keyType, p.fingerprint])),
+          table(
+            ['HOST', 'KEY', 'FINGERPRINT'],
+            r.pins.map((p) => [`${p.host}:${p.port}`, p.keyType, p.fingerprint]),
+          ),
           ...r.conflicts.map((c) => `REFUSED ${c.address}: the box reports it, but it is pinned for box ${c.boxId} (that pin was kept). Check which box really has this address.`),
-          ...r.unconfirmed.map((u) => `NOT PINNED ${u.address}: pinned before with other keys (${u.pins.map((p) => `${p.keyType} ${p.fingerprint}`).join(', ')}). If this box really has that address, run again with --replace ${u.address}.`),
+          ...r.unconfirmed.map(
+            (u) =>
+              `NOT PINNED ${u.address}: pinned before with other keys (${u.pins.map((p) => `${p.keyType} ${p.fingerprint}`).join(', ')}). If this box really has that address, run again with --replace ${u.address}.`,
+          ),
         ].join('\n'),
       );
       return r.conflicts.length || r.unconfirmed.length ? 1 : 0;
@@ -45,7 +51,10 @@ export const trust: Command = {
     const port = target.port ?? 22;
     if (typeof ctx.options.fingerprint === 'string') {
       const k = await app.hostTrust.pinTyped({ host: target.host, port, fingerprint: ctx.options.fingerprint, boxId: target.boxId }, opts);
-      ctx.out.result({ host: target.host, port, keyType: k.keyType, fingerprint: k.fingerprint, source: 'typed' }, () => `Pinned by hand: ${target.host}:${port} ${k.keyType} ${k.fingerprint}`);
+      ctx.out.result(
+        { host: target.host, port, keyType: k.keyType, fingerprint: k.fingerprint, source: 'typed' },
+        () => `Pinned by hand: ${target.host}:${port} ${k.keyType} ${k.fingerprint}`,
+      );
       return 0;
     }
 
@@ -56,7 +65,10 @@ export const trust: Command = {
       {
         ...opts,
         accept: async (offered) => {
-          listing = table(['KEY', 'FINGERPRINT', 'PINNED'], offered.map((k) => [k.keyType, k.fingerprint, k.pinned]));
+          listing = table(
+            ['KEY', 'FINGERPRINT', 'PINNED'],
+            offered.map((k) => [k.keyType, k.fingerprint, k.pinned]),
+          );
           return Boolean(ctx.options['accept-new']) || askOnTerminal(`${target.host}:${port} offers:\n${listing}\nCompare with the box label. Trust these keys?`);
         },
       },
@@ -66,7 +78,10 @@ export const trust: Command = {
       return 0;
     }
     if (!r.pinned) {
-      ctx.out.result({ host: target.host, port, offered: r.offered, pinned: false }, () => `${listing}\nNot pinned. Check the fingerprint on the box label, then run: fieldlink trust ${text} --fingerprint SHA256:…`);
+      ctx.out.result(
+        { host: target.host, port, offered: r.offered, pinned: false },
+        () => `${listing}\nNot pinned. Check the fingerprint on the box label, then run: fieldlink trust ${text} --fingerprint SHA256:…`,
+      );
       return 1;
     }
     ctx.out.result({ host: target.host, port, pins: r.pins }, () => `Pinned on first use (weakest trust: prefer the cable or the label next time):\n${listing}`);
@@ -90,7 +105,9 @@ function importFile(ctx: CommandContext, file: string): number {
       `${r.pinned} keys pinned from ${file}.`,
       ...r.conflicts.map((c) => `CONFLICT ${c.host}:${c.port} ${c.keyType}: pinned ${c.pinned}, file says ${c.file} (kept the pin)`),
       r.hashedUnmatched ? `${r.hashedUnmatched} hashed entries matched no known box address.` : '',
-    ].filter(Boolean).join('\n'),
+    ]
+      .filter(Boolean)
+      .join('\n'),
   );
   return r.conflicts.length ? 1 : 0;
 }

@@ -72,7 +72,8 @@ export function parseBoxFacts(text: string, target = 'the box'): BoxFacts {
         break;
     }
   }
-  if (!facts.hostname && !facts.serial && !facts.machineId) throw new FieldlinkError('PROTOCOL', `${target} did not say who it is (no hostname, serial number or machine-id in its answer).`);
+  if (!facts.hostname && !facts.serial && !facts.machineId)
+    throw new FieldlinkError('PROTOCOL', `${target} did not say who it is (no hostname, serial number or machine-id in its answer).`);
   return facts;
 }
 

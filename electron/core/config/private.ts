@@ -67,7 +67,12 @@ function hold(p: string, st: fs.Stats, mode: number, what: 'folder' | 'file', lo
   try {
     fs.chmodSync(p, mode);
   } catch (err) {
-    throw new FieldlinkError('STORAGE', `The Fieldlink data ${what} ${p} is open to other users and could not be made private: ${(err as Error).message}`, { path: p }, { cause: err });
+    throw new FieldlinkError(
+      'STORAGE',
+      `The Fieldlink data ${what} ${p} is open to other users and could not be made private: ${(err as Error).message}`,
+      { path: p },
+      { cause: err },
+    );
   }
   warnLog(log).warn({ path: p, was: current.toString(8), now: mode.toString(8) }, `data ${what} was open to other users; made it private`);
 }

@@ -74,7 +74,14 @@ export class Connections {
     const exact = all.filter((b) => b.id === name || b.serial === name);
     if (exact.length === 1) return exact[0];
     if (new Set(all.map((b) => b.id)).size > 1) {
-      throw new FieldlinkError('CONFLICT', `"${name.slice(0, 80)}" names ${all.length} boxes (${all.map((b) => b.id).slice(0, 5).join(', ')}). Nothing was sent; use the box's serial number instead.`, { boxIds: all.map((b) => b.id) });
+      throw new FieldlinkError(
+        'CONFLICT',
+        `"${name.slice(0, 80)}" names ${all.length} boxes (${all
+          .map((b) => b.id)
+          .slice(0, 5)
+          .join(', ')}). Nothing was sent; use the box's serial number instead.`,
+        { boxIds: all.map((b) => b.id) },
+      );
     }
     return found;
   }
@@ -131,7 +138,18 @@ export class Connections {
       // An address pinned for another box is not recorded as this box's either.
       const taken = new Set(r.conflicts.map((c) => c.address));
       const addresses = facts.addresses.filter((a) => !taken.has(a));
-      inventory.recordSighting({ boxId, source: 'serial', address: shell.target, addresses, hostname: facts.hostname || undefined, serial: facts.serial, arch: facts.arch, model: facts.model, vendor: facts.vendor, k3sVersion: facts.k3sVersion });
+      inventory.recordSighting({
+        boxId,
+        source: 'serial',
+        address: shell.target,
+        addresses,
+        hostname: facts.hostname || undefined,
+        serial: facts.serial,
+        arch: facts.arch,
+        model: facts.model,
+        vendor: facts.vendor,
+        k3sVersion: facts.k3sVersion,
+      });
       if (r.pinned.length) inventory.markKeyChanged(boxId, false);
       return { boxId, hostname: facts.hostname, addresses, ...r };
     } finally {
@@ -216,12 +234,16 @@ export class Connections {
   /** How the pool reaches the box: ~/.ssh/config, ProxyJump hops, keys, password, and trust from the pins. */
   #ssh(t: Extract<Target, { kind: 'ssh' }>, opts: ConnectOptions, pw: PasswordUse): SshTargetOptions {
     const { dataDir, trust, audit, log } = this.#deps;
-    const r = resolveSsh(t, { trust, audit, book: this.#book, hostTrust: this.#deps.hostTrust, dataDir, log }, {
-      mode: opts.mode ?? 'strict',
-      password: async () => pw.ask(),
-      boxId: t.boxId,
-      timeoutMs: opts.timeoutMs,
-    });
+    const r = resolveSsh(
+      t,
+      { trust, audit, book: this.#book, hostTrust: this.#deps.hostTrust, dataDir, log },
+      {
+        mode: opts.mode ?? 'strict',
+        password: async () => pw.ask(),
+        boxId: t.boxId,
+        timeoutMs: opts.timeoutMs,
+      },
+    );
     return { ...r.target, jumps: r.jumps };
   }
 
@@ -287,7 +309,12 @@ export class Connections {
     if (opts.password !== undefined && opts.remember) {
       try {
         this.#deps.secrets.set(boxPasswordSecret(at.boxId ?? at.where), opts.password);
-        this.#deps.audit.record({ boxId: at.boxId, action: 'credentials.remember', outcome: 'ok', detail: `box password for ${at.user}@${at.where} kept on this laptop (${this.#deps.secrets.kind})` });
+        this.#deps.audit.record({
+          boxId: at.boxId,
+          action: 'credentials.remember',
+          outcome: 'ok',
+          detail: `box password for ${at.user}@${at.where} kept on this laptop (${this.#deps.secrets.kind})`,
+        });
       } catch (err) {
         // The login worked; failing to keep the password only means it is asked for next time.
         this.#deps.log.warn({ err: (err as Error)?.message, where: at.where }, 'the box password could not be remembered');

@@ -38,7 +38,13 @@ export interface ResolveSshOptions {
 export function resolveSsh(t: { host: string; port?: number; user?: string }, deps: SshDeps, o: ResolveSshOptions): ResolvedSsh {
   const home = o.home ?? os.homedir();
   const hostTrust = deps.hostTrust ?? new Trust({ store: deps.trust, audit: deps.audit, book: deps.book });
-  const one = (alias: string, port: number | undefined, user: string | undefined, boxId: string | null, withPassword: boolean): Omit<ConnectSshOptions, 'signal' | 'sock'> & { proxy: ReturnType<typeof loadSshConfig>['proxyJump'] } => {
+  const one = (
+    alias: string,
+    port: number | undefined,
+    user: string | undefined,
+    boxId: string | null,
+    withPassword: boolean,
+  ): Omit<ConnectSshOptions, 'signal' | 'sock'> & { proxy: ReturnType<typeof loadSshConfig>['proxyJump'] } => {
     const cfg = o.sshConfigFile === null ? null : loadSshConfig(alias, { file: o.sshConfigFile, home });
     const host = cfg?.hostName ?? alias;
     const p = port ?? cfg?.port ?? 22;

@@ -23,7 +23,12 @@ export function credentialHandlers({ connections, audit, dataDir }: { connection
       } finally {
         await shell.close();
       }
-      audit.record({ boxId, action: 'keys.install', outcome: 'ok', detail: `technician key ${key.fingerprint} ${added ? 'added to' : 'was already in'} authorized_keys over ${shell.target}` });
+      audit.record({
+        boxId,
+        action: 'keys.install',
+        outcome: 'ok',
+        detail: `technician key ${key.fingerprint} ${added ? 'added to' : 'was already in'} authorized_keys over ${shell.target}`,
+      });
       const user = shell.kind === 'ssh' ? shell.target.split('@')[0]! : 'root';
       // Proof, not hope: a fresh SSH login with only this key (over the cable there is nothing to try).
       const verified = shell.kind === 'ssh' ? await connections.keyLoginWorks(target, key.privateKeyPath) : null;

@@ -12,7 +12,9 @@ describe('settings', () => {
 
   it('rejects a value that does not fit and changes nothing', () => {
     const s = new SettingsStore(openDatabase(':memory:'));
-    expect(() => s.set({ theme: 'neon' as never })).toThrow(expect.objectContaining({ issues: expect.arrayContaining([expect.objectContaining({ path: ['theme'], code: 'invalid_value' })]) }));
+    expect(() => s.set({ theme: 'neon' as never })).toThrow(
+      expect.objectContaining({ issues: expect.arrayContaining([expect.objectContaining({ path: ['theme'], code: 'invalid_value' })]) }),
+    );
     expect(s.get().theme).toBe('light');
   });
 

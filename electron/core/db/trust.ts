@@ -26,7 +26,11 @@ export class TrustStore {
   pin(p: { host: string; port: number; keyType: string; fingerprint: string; source: TrustSource; boxId?: string | null }): TrustPin {
     const existing = this.forHost(p.host, p.port).find((x) => x.keyType === p.keyType);
     if (existing?.boxId && p.boxId && existing.boxId !== p.boxId) {
-      throw new FieldlinkError('CONFLICT', `${p.host}:${p.port} is pinned for box ${existing.boxId}, not ${p.boxId}; its pin was left as it is.`, { host: p.host, port: p.port, boxId: existing.boxId });
+      throw new FieldlinkError('CONFLICT', `${p.host}:${p.port} is pinned for box ${existing.boxId}, not ${p.boxId}; its pin was left as it is.`, {
+        host: p.host,
+        port: p.port,
+        boxId: existing.boxId,
+      });
     }
     const pinnedAt = new Date().toISOString();
     this.#db

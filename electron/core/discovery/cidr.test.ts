@@ -12,7 +12,16 @@ const refused = (text: string, force?: boolean) => {
 
 describe('the subnet a sweep may touch', () => {
   it('takes a /24, skips its network and broadcast addresses, and counts what it will try', () => {
-    expect(checkSweepRange('10.77.0.0/24')).toEqual({ cidr: '10.77.0.0/24', network: '10.77.0.0', prefix: 24, count: 254, first: '10.77.0.1', last: '10.77.0.254', normalised: false, forced: false });
+    expect(checkSweepRange('10.77.0.0/24')).toEqual({
+      cidr: '10.77.0.0/24',
+      network: '10.77.0.0',
+      prefix: 24,
+      count: 254,
+      first: '10.77.0.1',
+      last: '10.77.0.254',
+      normalised: false,
+      forced: false,
+    });
     expect([...sweepAddresses(checkSweepRange('192.168.1.0/30'))]).toEqual(['192.168.1.1', '192.168.1.2']);
   });
 
@@ -49,7 +58,20 @@ describe('the subnet a sweep may touch', () => {
   });
 
   it('refuses garbage with a typed error that says what to type', () => {
-    for (const bad of ['', 'abc', '192.168.1.0', '300.1.1.1/24', '1.2.3.4/33', '1.2.3/24', '01.2.3.4/24', '1.2.3.4/-1', 'fe80::/64', '1.2.3.4/24; rm -rf /', 'x'.repeat(500), '<b>1</b>/24']) {
+    for (const bad of [
+      '',
+      'abc',
+      '192.168.1.0',
+      '300.1.1.1/24',
+      '1.2.3.4/33',
+      '1.2.3/24',
+      '01.2.3.4/24',
+      '1.2.3.4/-1',
+      'fe80::/64',
+      '1.2.3.4/24; rm -rf /',
+      'x'.repeat(500),
+      '<b>1</b>/24',
+    ]) {
       expect(refused(bad).code, bad).toBe('BAD_REQUEST');
     }
     expect(refused('fe80::/64').message).toMatch(/Only IPv4/);

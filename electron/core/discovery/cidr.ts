@@ -55,7 +55,11 @@ export function checkSweepRange(text: string, opts: { force?: boolean } = {}): S
   const s = typeof text === 'string' ? text.trim() : '';
   if (s.length > 64) throw new FieldlinkError('BAD_REQUEST', 'That is not a subnet. Type it like 192.168.1.0/24.');
   const m = /^([0-9.]+)\/(\d{1,2})$/.exec(s);
-  if (!m) throw new FieldlinkError('BAD_REQUEST', s.includes(':') ? 'Only IPv4 subnets can be scanned. Type it like 192.168.1.0/24.' : 'Type the subnet like 192.168.1.0/24 (an address, a slash and the prefix length).');
+  if (!m)
+    throw new FieldlinkError(
+      'BAD_REQUEST',
+      s.includes(':') ? 'Only IPv4 subnets can be scanned. Type it like 192.168.1.0/24.' : 'Type the subnet like 192.168.1.0/24 (an address, a slash and the prefix length).',
+    );
   const ip = ipToInt(m[1]!);
   if (ip === null) throw new FieldlinkError('BAD_REQUEST', `${m[1]} is not an IPv4 address: four numbers from 0 to 255, like 192.168.1.0.`);
   const prefix = Number(m[2]);
@@ -63,7 +67,11 @@ export function checkSweepRange(text: string, opts: { force?: boolean } = {}): S
   const net = (ip & maskOf(prefix)) >>> 0;
   const size = 2 ** (32 - prefix);
   if (prefix < MIN_FORCED) {
-    throw new FieldlinkError('BAD_REQUEST', `A /${prefix} is ${size.toLocaleString('en-US')} addresses: Fieldlink never scans more than a /${MIN_FORCED}. Scan the site LAN, usually a /24.`, { prefix, addresses: size });
+    throw new FieldlinkError(
+      'BAD_REQUEST',
+      `A /${prefix} is ${size.toLocaleString('en-US')} addresses: Fieldlink never scans more than a /${MIN_FORCED}. Scan the site LAN, usually a /24.`,
+      { prefix, addresses: size },
+    );
   }
   if (prefix < MAX_UNFORCED && !opts.force) {
     throw new FieldlinkError(
@@ -73,10 +81,19 @@ export function checkSweepRange(text: string, opts: { force?: boolean } = {}): S
     );
   }
   for (const r of REFUSED) {
-    if (((net & maskOf(r.prefix)) >>> 0) === r.net) throw new FieldlinkError('BAD_REQUEST', `Fieldlink does not scan ${intToIp(net)}/${prefix}: ${r.why}.`);
+    if ((net & maskOf(r.prefix)) >>> 0 === r.net) throw new FieldlinkError('BAD_REQUEST', `Fieldlink does not scan ${intToIp(net)}/${prefix}: ${r.why}.`);
   }
   const [first, last] = prefix >= 31 ? [net, net + size - 1] : [net + 1, net + size - 2];
-  return { cidr: `${intToIp(net)}/${prefix}`, network: intToIp(net), prefix, count: last - first + 1, first: intToIp(first), last: intToIp(last), normalised: net !== ip, forced: prefix < MAX_UNFORCED };
+  return {
+    cidr: `${intToIp(net)}/${prefix}`,
+    network: intToIp(net),
+    prefix,
+    count: last - first + 1,
+    first: intToIp(first),
+    last: intToIp(last),
+    normalised: net !== ip,
+    forced: prefix < MAX_UNFORCED,
+  };
 }
 
 /** The addresses a sweep tries, in order, lazily (a forced /8 is 16 million of them). */

@@ -33,7 +33,11 @@ describe('discovery merges sightings into one box per device', () => {
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-disc-'));
     removed = [];
-    inventory = new Inventory(openDatabase(path.join(dir, 'db')), () => undefined, (id) => removed.push(id));
+    inventory = new Inventory(
+      openDatabase(path.join(dir, 'db')),
+      () => undefined,
+      (id) => removed.push(id),
+    );
     banner = null;
     d = new Discovery({
       inventory,
@@ -98,14 +102,19 @@ describe('discovery merges sightings into one box per device', () => {
       inventory,
       browser: (o) => ((mdns = o), { start: () => undefined, stop: () => undefined, requery: () => undefined }),
       serialWatcher: (o) => ((serial = o), { start: () => undefined, stop: () => undefined }),
-      identify: async (id) => (asked.push(id), { serial: 'FL1-REAL', machineId: null, hostname: 'box-01', arch: 'arm64', model: null, vendor: null, addresses: [], k3sVersion: 'v1.30.4+k3s1' }),
+      identify: async (id) => (
+        asked.push(id),
+        { serial: 'FL1-REAL', machineId: null, hostname: 'box-01', arch: 'arm64', model: null, vendor: null, addresses: [], k3sVersion: 'v1.30.4+k3s1' }
+      ),
     });
     d.start();
     mdns.onSighting(sighting({}));
     await settle();
     expect(asked).toEqual([]); // no pin: never logged in to
     const db = openDatabase(path.join(dir, 'db'));
-    db.prepare(`INSERT INTO trust_pins (host, port, key_type, fingerprint, box_id, source, pinned_at) VALUES ('10.77.0.11', 22, 'ssh-ed25519', 'SHA256:x', 'FL1', 'serial', '2026-01-01T00:00:00Z')`).run();
+    db.prepare(
+      `INSERT INTO trust_pins (host, port, key_type, fingerprint, box_id, source, pinned_at) VALUES ('10.77.0.11', 22, 'ssh-ed25519', 'SHA256:x', 'FL1', 'serial', '2026-01-01T00:00:00Z')`,
+    ).run();
     mdns.onSighting(sighting({ addresses: ['10.77.0.11', '10.77.0.60'] }));
     await settle();
     mdns.onSighting(sighting({ addresses: ['10.77.0.11', '10.77.0.61'] }));
@@ -120,7 +129,7 @@ describe('discovery merges sightings into one box per device', () => {
     expect(only().id).toBe('key:SHA256:probed');
   });
 
-  it('a cable whose prompt shows a known box\'s name is named so, not merged: any console can print any name', async () => {
+  it("a cable whose prompt shows a known box's name is named so, not merged: any console can print any name", async () => {
     mdns.onSighting(sighting({}));
     await settle();
     banner = 'box-01';
@@ -160,7 +169,12 @@ describe('discovery merges sightings into one box per device', () => {
     banner = 'box-01';
     serial.onPlugged(cable('/dev/ttyUSB1'));
     await settle();
-    expect(inventory.list().map((b) => b.id).sort()).toEqual(['A', 'B', 'cable:/dev/ttyUSB1']);
+    expect(
+      inventory
+        .list()
+        .map((b) => b.id)
+        .sort(),
+    ).toEqual(['A', 'B', 'cable:/dev/ttyUSB1']);
   });
 });
 
@@ -213,7 +227,6 @@ describe('serial ports', () => {
     w.scan(1300);
     expect(events).toEqual(['+/dev/serial/by-id/a', '-/dev/serial/by-id/a']);
   });
-
 });
 
 describe('a cable names its box from what the console shows', () => {
@@ -238,7 +251,11 @@ describe('the neighbour table', () => {
       '<b>x</b>         0x1         0x2         02:f1:4b:00:00:02     *        eth0',
     ].join('\n');
     expect(parseProcArp(proc)).toEqual([{ address: '10.77.0.11', mac: '02:f1:4b:00:00:01', iface: 'eth0' }]);
-    expect(parseArpA('? (10.77.0.12) at 2:f1:4b:0:0:2 on en0 ifscope [ethernet]\n? (10.77.0.255) at ff:ff:ff:ff:ff:ff on en0')).toEqual([{ address: '10.77.0.12', mac: '02:f1:4b:00:00:02', iface: 'en0' }]);
-    expect(parseArpA('  10.77.0.13            02-f1-4b-00-00-03     dynamic\r\n  224.0.0.22  01-00-5e-00-00-16  static')).toEqual([{ address: '10.77.0.13', mac: '02:f1:4b:00:00:03', iface: null }]);
+    expect(parseArpA('? (10.77.0.12) at 2:f1:4b:0:0:2 on en0 ifscope [ethernet]\n? (10.77.0.255) at ff:ff:ff:ff:ff:ff on en0')).toEqual([
+      { address: '10.77.0.12', mac: '02:f1:4b:00:00:02', iface: 'en0' },
+    ]);
+    expect(parseArpA('  10.77.0.13            02-f1-4b-00-00-03     dynamic\r\n  224.0.0.22  01-00-5e-00-00-16  static')).toEqual([
+      { address: '10.77.0.13', mac: '02:f1:4b:00:00:03', iface: null },
+    ]);
   });
 });

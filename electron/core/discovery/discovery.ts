@@ -180,14 +180,25 @@ export class Discovery {
     if (!identify || this.#identified.has(box.id) || box.trust === 'unknown' || box.trust === 'changed') return;
     this.#identified.add(box.id);
     this.#track(
-      identify(box.id).catch(() => null).then((facts) => {
-        if (!facts) return;
-        const { inventory } = this.#deps;
-        inventory.recordSighting({ boxId: box.id, source: 'mdns', address, arch: facts.arch, model: facts.model, vendor: facts.vendor, k3sVersion: facts.k3sVersion, facts: { identified: 'ssh', ...(facts.machineId ? { machineId: facts.machineId } : {}) } });
-        if (facts.serial && box.serial && facts.serial !== box.serial) {
-          inventory.setConflict(box.id, `It announces serial number ${box.serial}, but the box itself reports ${facts.serial}. Check its label.`);
-        }
-      }),
+      identify(box.id)
+        .catch(() => null)
+        .then((facts) => {
+          if (!facts) return;
+          const { inventory } = this.#deps;
+          inventory.recordSighting({
+            boxId: box.id,
+            source: 'mdns',
+            address,
+            arch: facts.arch,
+            model: facts.model,
+            vendor: facts.vendor,
+            k3sVersion: facts.k3sVersion,
+            facts: { identified: 'ssh', ...(facts.machineId ? { machineId: facts.machineId } : {}) },
+          });
+          if (facts.serial && box.serial && facts.serial !== box.serial) {
+            inventory.setConflict(box.id, `It announces serial number ${box.serial}, but the box itself reports ${facts.serial}. Check its label.`);
+          }
+        }),
     );
   }
 
@@ -215,8 +226,21 @@ export class Discovery {
     this.#instances.set(s.instance, boxId);
     const where = (host: string | null, at: string | null) => `${host ?? 'a box'}${at ? ` at ${at}` : ''}`;
     try {
-      inventory.recordSighting({ boxId, source: 'mdns', address, hostname: s.hostname ?? (s.label || undefined), serial, model: s.txt.model ?? null, vendor: s.txt.vendor ?? null, arch: s.txt.arch ?? null, facts: { instance: s.instance, ...s.txt } });
-      inventory.setConflict(boxId, `Claims serial number ${serial}, which ${where(rival.host, inventory.get(serial)?.addresses[0] ?? null)} announces too. Not merged: check both labels.`);
+      inventory.recordSighting({
+        boxId,
+        source: 'mdns',
+        address,
+        hostname: s.hostname ?? (s.label || undefined),
+        serial,
+        model: s.txt.model ?? null,
+        vendor: s.txt.vendor ?? null,
+        arch: s.txt.arch ?? null,
+        facts: { instance: s.instance, ...s.txt },
+      });
+      inventory.setConflict(
+        boxId,
+        `Claims serial number ${serial}, which ${where(rival.host, inventory.get(serial)?.addresses[0] ?? null)} announces too. Not merged: check both labels.`,
+      );
       if (inventory.get(serial)) inventory.setConflict(serial, `Serial number ${serial} is also claimed by ${where(s.hostname, address)}. Not merged: check both labels.`);
       return inventory.get(boxId);
     } catch (err) {
@@ -238,7 +262,14 @@ export class Discovery {
     const boxes = inventory.list();
     const box = boxes.find((b) => b.consolePath === port.path && !b.id.startsWith(CABLE_ONLY));
     const facts: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ chip: info?.chip, adapterSerial: info?.adapterSerial, manufacturer: info?.manufacturer, vendorId: info?.vendorId, productId: info?.productId })) if (v) facts[k] = v;
+    for (const [k, v] of Object.entries({
+      chip: info?.chip,
+      adapterSerial: info?.adapterSerial,
+      manufacturer: info?.manufacturer,
+      vendorId: info?.vendorId,
+      productId: info?.productId,
+    }))
+      if (v) facts[k] = v;
     try {
       return inventory.recordSighting({
         boxId: box?.id ?? `${CABLE_ONLY}${(port.adapterSerial ?? port.path).slice(0, 200)}`,

@@ -49,7 +49,15 @@ describe('mDNS browser', () => {
     b.start();
     f.receive(announce({ label: 'box-01', host: 'box-01', ip: '10.77.0.11', txt: ['vendor=Acme', 'serial=FL1', 'arch=arm64', 'state=factory'] }));
     expect(seen).toEqual([
-      { instance: 'box-01._ssh._tcp.local', label: 'box-01', service: '_ssh._tcp', hostname: 'box-01', port: 22, addresses: ['10.77.0.11'], txt: { vendor: 'Acme', serial: 'FL1', arch: 'arm64', state: 'factory' } },
+      {
+        instance: 'box-01._ssh._tcp.local',
+        label: 'box-01',
+        service: '_ssh._tcp',
+        hostname: 'box-01',
+        port: 22,
+        addresses: ['10.77.0.11'],
+        txt: { vendor: 'Acme', serial: 'FL1', arch: 'arm64', state: 'factory' },
+      },
     ]);
     b.stop();
   });
@@ -155,7 +163,7 @@ describe('mDNS browser', () => {
     b.start();
     const good = dnsPacket.encode({ type: 'response', ...announce({ label: 'box-01', host: 'box-01', ip: '10.77.0.11', txt: ['serial=FL1'] }) } as dnsPacket.Packet);
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     let decoded = 0;
     for (let i = 0; i < 2000; i++) {
       const buf = Buffer.from(good);
@@ -177,7 +185,8 @@ describe('mDNS browser', () => {
       b.ingest(packet as { answers?: unknown });
     }
     // Shapes dns-packet never produces, straight at the browser.
-    for (const odd of [null, {}, { answers: 'x' }, { answers: [null, 1, 'a', { name: 5 }, { name: 'x', type: 'PTR', ttl: -1 }, { name: 'x', type: 'SRV', ttl: 1, data: null }] }]) b.ingest(odd as never);
+    for (const odd of [null, {}, { answers: 'x' }, { answers: [null, 1, 'a', { name: 5 }, { name: 'x', type: 'PTR', ttl: -1 }, { name: 'x', type: 'SRV', ttl: 1, data: null }] }])
+      b.ingest(odd as never);
     expect(decoded).toBeGreaterThan(100);
     for (const s of seen) {
       expect(s.addresses.length).toBeLessThanOrEqual(16);

@@ -232,7 +232,12 @@ export class MdnsBrowser {
     if (!this.#cache.find(service, 'PTR', now).some((r) => r.value === instance)) return null;
     const srv = newest(this.#cache.find(instance, 'SRV', now))?.srv;
     const txt = newest(this.#cache.find(instance, 'TXT', now))?.txt ?? {};
-    const addresses = srv ? [...this.#cache.find(srv.target, 'A', now), ...this.#cache.find(srv.target, 'AAAA', now)].map((r) => r.value).sort().slice(0, 16) : [];
+    const addresses = srv
+      ? [...this.#cache.find(srv.target, 'A', now), ...this.#cache.find(srv.target, 'AAAA', now)]
+          .map((r) => r.value)
+          .sort()
+          .slice(0, 16)
+      : [];
     return {
       instance,
       label: instance.slice(0, -service.length - 1),

@@ -41,7 +41,11 @@ export function parseArpA(text: string): Neighbour[] {
     let hw = mac?.[2] ?? win?.[2];
     if (!address || !hw || isIP(address) !== 4) continue;
     // macOS drops leading zeros ("0:1b:2:…"): pad each part back to two digits.
-    hw = hw.split(/[:-]/).map((p) => p.padStart(2, '0')).join(':').toLowerCase();
+    hw = hw
+      .split(/[:-]/)
+      .map((p) => p.padStart(2, '0'))
+      .join(':')
+      .toLowerCase();
     if (!MAC.test(hw) || hw === 'ff:ff:ff:ff:ff:ff') continue;
     out.push({ address, mac: hw, iface: mac?.[3] ?? null });
     if (out.length >= MAX_NEIGHBOURS) break;

@@ -60,7 +60,14 @@ describe('subnet sweep (loopback only)', () => {
     const port = await listen(() => undefined);
     const abort = new AbortController();
     const started = performance.now();
-    const p = sweep(checkSweepRange('127.0.0.0/20'), { ports: [port], timeoutMs: 5000, bannerTimeoutMs: 5000, ratePerSecond: 200, signal: abort.signal, probe: async () => [KEY_A] });
+    const p = sweep(checkSweepRange('127.0.0.0/20'), {
+      ports: [port],
+      timeoutMs: 5000,
+      bannerTimeoutMs: 5000,
+      ratePerSecond: 200,
+      signal: abort.signal,
+      probe: async () => [KEY_A],
+    });
     setTimeout(() => abort.abort(), 200);
     await expect(p).rejects.toMatchObject({ code: 'ABORTED' });
     expect(performance.now() - started).toBeLessThan(1200);
@@ -100,7 +107,11 @@ describe('swept hosts become boxes', () => {
     expect(d.inventory.get('FL123')).toMatchObject({ trust: 'changed', lastSeen: before });
     expect(d.inventory.list()).toHaveLength(1);
     // The pinned key answering again is the pinned box, with an extra key type not counted as a swap.
-    expect(recordSwept(d, host('10.77.0.11', [KEY_A, { keyType: 'ecdsa-sha2-nistp256', fingerprint: KEY_B.fingerprint }]))).toMatchObject({ kind: 'box', matched: 'pin', box: { id: 'FL123' } });
+    expect(recordSwept(d, host('10.77.0.11', [KEY_A, { keyType: 'ecdsa-sha2-nistp256', fingerprint: KEY_B.fingerprint }]))).toMatchObject({
+      kind: 'box',
+      matched: 'pin',
+      box: { id: 'FL123' },
+    });
   });
 
   it('a box known by another key at that address is a different box, not merged', () => {
@@ -125,7 +136,12 @@ describe('the sweep as a job', () => {
     bus.on('job.changed', (j) => j.step && steps.push(j.step));
     const port = await listen((s) => s.end('SSH-2.0-Fake\r\n'));
     await listen((s) => s.end('SSH-2.0-Fake\r\n'), '127.0.0.2', port);
-    const sweeper = new Sweeper({ jobs: new JobRegistry(bus), inventory: new Inventory(db), trust: new TrustStore(db), options: { ports: [port], timeoutMs: 300, probe: async (h) => [{ keyType: 'ssh-ed25519', fingerprint: `SHA256:${h.replaceAll('.', 'x').padEnd(43, 'A')}` }] } });
+    const sweeper = new Sweeper({
+      jobs: new JobRegistry(bus),
+      inventory: new Inventory(db),
+      trust: new TrustStore(db),
+      options: { ports: [port], timeoutMs: 300, probe: async (h) => [{ keyType: 'ssh-ed25519', fingerprint: `SHA256:${h.replaceAll('.', 'x').padEnd(43, 'A')}` }] },
+    });
     expect(() => sweeper.plan('10.0.0.0/8')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
     const { done } = sweeper.start({ cidr: '127.0.0.0/30' });
     expect(() => sweeper.start({ cidr: '127.0.0.0/30' })).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
@@ -154,7 +170,15 @@ describe('sweep first, mDNS second', () => {
       probeKey: async () => KEY_A.fingerprint,
     });
     d.start();
-    mdns!.onSighting({ instance: 'edge-01._ssh._tcp.local', label: 'edge-01', service: '_ssh._tcp', hostname: 'edge-01', port: 22, addresses: ['10.77.0.11'], txt: { serial: 'FL123', arch: 'arm64', state: 'provisioned' } });
+    mdns!.onSighting({
+      instance: 'edge-01._ssh._tcp.local',
+      label: 'edge-01',
+      service: '_ssh._tcp',
+      hostname: 'edge-01',
+      port: 22,
+      addresses: ['10.77.0.11'],
+      txt: { serial: 'FL123', arch: 'arm64', state: 'provisioned' },
+    });
     await d.stop();
     expect(inventory.list()).toEqual([expect.objectContaining({ id: `key:${KEY_A.fingerprint}`, serial: 'FL123', hostname: 'edge-01', arch: 'arm64', state: 'provisioned' })]);
   });
@@ -163,7 +187,8 @@ describe('sweep first, mDNS second', () => {
 describe('the subnets offered to scan', () => {
   it("are the laptop's own IPv4 networks, a big one cut to the /24 around its address, loopback and IPv6 left out", async () => {
     const { localSubnets } = await import('./sweeper.ts');
-    const i = (address: string, cidr: string, family: 'IPv4' | 'IPv6' = 'IPv4', internal = false) => ({ address, cidr, family, internal, netmask: '', mac: '', scopeid: 0 }) as import('node:os').NetworkInterfaceInfo;
+    const i = (address: string, cidr: string, family: 'IPv4' | 'IPv6' = 'IPv4', internal = false) =>
+      ({ address, cidr, family, internal, netmask: '', mac: '', scopeid: 0 }) as import('node:os').NetworkInterfaceInfo;
     expect(
       localSubnets({
         lo: [i('127.0.0.1', '127.0.0.1/8', 'IPv4', true)],

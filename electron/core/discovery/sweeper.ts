@@ -61,10 +61,14 @@ export class Sweeper {
 
   start(input: { cidr: string; force?: boolean }, hooks: { onOutcome?: (o: SweepOutcome) => void } = {}): { job: Job; plan: SweepPlan; done: Promise<SweepSummary> } {
     const plan = this.plan(input.cidr, input.force);
-    if (this.#running) throw new FieldlinkError('CONFLICT', `A scan of ${this.#running.title.replace(/^Scanning /, '')} is already running: wait for it or cancel it first.`, { jobId: this.#running.id });
+    if (this.#running)
+      throw new FieldlinkError('CONFLICT', `A scan of ${this.#running.title.replace(/^Scanning /, '')} is already running: wait for it or cancel it first.`, {
+        jobId: this.#running.id,
+      });
     const { inventory, trust, log } = this.#deps;
     const summary: SweepSummary = { cidr: plan.cidr, addresses: plan.count, open: 0, boxes: [], keyChanged: [], unidentified: [], elapsedMs: 0 };
-    const step = (done: number) => `${done.toLocaleString('en-US')} of ${plan.count.toLocaleString('en-US')} addresses · ${summary.boxes.length} ${summary.boxes.length === 1 ? 'box' : 'boxes'} found`;
+    const step = (done: number) =>
+      `${done.toLocaleString('en-US')} of ${plan.count.toLocaleString('en-US')} addresses · ${summary.boxes.length} ${summary.boxes.length === 1 ? 'box' : 'boxes'} found`;
     const { job, done } = this.#deps.jobs.start('discovery', `Scanning ${plan.cidr}`, async (ctx) => {
       let last = 0;
       let lastDone = 0;
@@ -89,7 +93,15 @@ export class Sweeper {
             log?.warn({ err, address: h.address }, 'sweep: recording a sighting failed');
             return;
           }
-          if (outcome.kind === 'box') summary.boxes.push({ address: h.address, boxId: outcome.box.id, hostname: outcome.box.hostname, serial: outcome.box.serial, matched: outcome.matched, banner: h.banner });
+          if (outcome.kind === 'box')
+            summary.boxes.push({
+              address: h.address,
+              boxId: outcome.box.id,
+              hostname: outcome.box.hostname,
+              serial: outcome.box.serial,
+              matched: outcome.matched,
+              banner: h.banner,
+            });
           else if (outcome.kind === 'key-changed') {
             summary.keyChanged.push({ address: h.address, boxId: outcome.boxId });
             log?.warn({ address: h.address, boxId: outcome.boxId }, 'sweep: an address answered with a host key other than its pin; flagged, not merged');

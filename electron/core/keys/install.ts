@@ -35,8 +35,15 @@ export async function installPublicKey(shell: Shell, publicKey: string, opts: { 
   const r = await shell.exec(INSTALL_KEY_SCRIPT, { stdin: `${line}\n`, signal: opts.signal, timeoutMs: opts.timeoutMs ?? 30_000, maxOutputBytes: 64 * 1024 });
   const out = Buffer.from(r.stdout).toString('utf8').trim().split('\n').at(-1) ?? '';
   if (r.code !== 0 || (out !== 'added' && out !== 'present')) {
-    const err = Buffer.from(r.stderr).toString('utf8').replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 200);
-    throw new FieldlinkError('REMOTE_FAILED', `The box did not take the technician key (exit ${r.code ?? 'by signal'}${err ? `: ${err}` : ''}). Check that ~/.ssh on the box is writable.`);
+    const err = Buffer.from(r.stderr)
+      .toString('utf8')
+      .replace(/[^\x20-\x7e]+/g, ' ')
+      .trim()
+      .slice(0, 200);
+    throw new FieldlinkError(
+      'REMOTE_FAILED',
+      `The box did not take the technician key (exit ${r.code ?? 'by signal'}${err ? `: ${err}` : ''}). Check that ~/.ssh on the box is writable.`,
+    );
   }
   return { added: out === 'added' };
 }

@@ -45,13 +45,17 @@ describe('technician key', () => {
     expect(lines.join('')).toMatch(/data file was open to other users/);
   });
 
-  itWith(process.platform === 'win32' ? 'needs POSIX file owners' : needsRoot('chown to another user'), 'refuses a key owned by another user: whoever owns it could swap it', () => {
-    const d = tmp();
-    ensureTechnicianKey(d);
-    fs.chownSync(technicianKeyPath(d), 65534, 65534);
-    expect(() => readTechnicianKey(d)).toThrow(expect.objectContaining({ code: 'STORAGE', message: expect.stringMatching(/belongs to another user/) }));
-    expect(() => ensureTechnicianKey(d)).toThrow(expect.objectContaining({ code: 'STORAGE', message: expect.stringMatching(/belongs to another user/) }));
-  });
+  itWith(
+    process.platform === 'win32' ? 'needs POSIX file owners' : needsRoot('chown to another user'),
+    'refuses a key owned by another user: whoever owns it could swap it',
+    () => {
+      const d = tmp();
+      ensureTechnicianKey(d);
+      fs.chownSync(technicianKeyPath(d), 65534, 65534);
+      expect(() => readTechnicianKey(d)).toThrow(expect.objectContaining({ code: 'STORAGE', message: expect.stringMatching(/belongs to another user/) }));
+      expect(() => ensureTechnicianKey(d)).toThrow(expect.objectContaining({ code: 'STORAGE', message: expect.stringMatching(/belongs to another user/) }));
+    },
+  );
 
   it('refuses a damaged key instead of replacing it', () => {
     const d = tmp();

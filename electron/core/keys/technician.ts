@@ -42,7 +42,10 @@ export function readTechnicianKey(dataDir: string, log?: Logger): TechnicianKey 
   const parsed = ssh2.utils.parseKey(priv);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key || key instanceof Error || key.getPrivatePEM() === null) {
-    throw new FieldlinkError('STORAGE', `The technician key at ${file} is damaged. Move it away and run "fieldlink keys" to make a new one (boxes must then learn the new public key).`);
+    throw new FieldlinkError(
+      'STORAGE',
+      `The technician key at ${file} is damaged. Move it away and run "fieldlink keys" to make a new one (boxes must then learn the new public key).`,
+    );
   }
   const blob = key.getPublicSSH();
   const comment = (key.comment || '').replace(/[\r\n]/g, ' ').trim();

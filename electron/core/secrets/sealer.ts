@@ -42,7 +42,7 @@ export function keyFileSealer(dataDir: string, log?: Logger): Sealer {
       try {
         return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
       } catch {
-        throw new FieldlinkError('STORAGE', 'A stored secret cannot be opened with this laptop\'s key (was the key file replaced?); enter it again.');
+        throw new FieldlinkError('STORAGE', "A stored secret cannot be opened with this laptop's key (was the key file replaced?); enter it again.");
       }
     },
   };
@@ -52,7 +52,8 @@ function loadOrCreateKey(file: string, log?: Logger): Buffer {
   ensurePrivateFile(file, log);
   try {
     const key = fs.readFileSync(file);
-    if (key.length !== KEY_BYTES) throw new FieldlinkError('STORAGE', `The secret key file ${file} is damaged. Move it away to start afresh (stored secrets will need entering again).`);
+    if (key.length !== KEY_BYTES)
+      throw new FieldlinkError('STORAGE', `The secret key file ${file} is damaged. Move it away to start afresh (stored secrets will need entering again).`);
     return key;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

@@ -31,7 +31,9 @@ describe('ssh config', () => {
     }
   });
   it('rejects a bad port and a bad jump with a typed error', () => {
-    expect(() => resolveSshConfig('Port 99999', 'a')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringContaining('"Port 99999" is not a port number') }));
+    expect(() => resolveSshConfig('Port 99999', 'a')).toThrow(
+      expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringContaining('"Port 99999" is not a port number') }),
+    );
     expect(() => parseJumpSpec('a@b@c:x')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringContaining('is not a ProxyJump hop') }));
     expect(parseJumpSpec('none')).toEqual([]);
     expect(parseJumpSpec('ssh://u@[fe80::1]:22')).toEqual([{ user: 'u', host: 'fe80::1', port: 22 }]);

@@ -3,9 +3,23 @@ import type { Box } from '../../../shared/model.ts';
 import { parseTarget, serialByIdDirs, serialDeviceProblem, serialPathProblem } from './target.ts';
 
 const box = (over: Partial<Box>): Box => ({
-  id: 'SN1', hostname: 'edge-1', serial: 'SN1', model: null, vendor: null, arch: null, addresses: ['10.77.0.11'],
-  consolePath: '/dev/serial/by-id/usb-FTDI-SN1', reach: 'lan', state: 'new', trust: 'unknown', health: 'unknown',
-  k3sVersion: null, conflict: null, firstSeen: '', lastSeen: '', ...over,
+  id: 'SN1',
+  hostname: 'edge-1',
+  serial: 'SN1',
+  model: null,
+  vendor: null,
+  arch: null,
+  addresses: ['10.77.0.11'],
+  consolePath: '/dev/serial/by-id/usb-FTDI-SN1',
+  reach: 'lan',
+  state: 'new',
+  trust: 'unknown',
+  health: 'unknown',
+  k3sVersion: null,
+  conflict: null,
+  firstSeen: '',
+  lastSeen: '',
+  ...over,
 });
 const none = () => undefined;
 
@@ -39,7 +53,15 @@ describe('targets', () => {
 
   it('opens as a serial port only terminal devices, by-id links and COMn, whatever the front door', () => {
     const dirs = ['/dev/serial/by-id', '/run/fieldlink-lab/serial/by-id'];
-    for (const ok of ['/dev/ttyUSB0', '/dev/ttyACM1', '/dev/ttyS0', '/dev/tty.usbserial-A1', '/dev/cu.usbserial-A1', '/dev/serial/by-id/usb-FTDI_FT232R-if00-port0', '/run/fieldlink-lab/serial/by-id/usb-FTDI_X-if00-port0']) {
+    for (const ok of [
+      '/dev/ttyUSB0',
+      '/dev/ttyACM1',
+      '/dev/ttyS0',
+      '/dev/tty.usbserial-A1',
+      '/dev/cu.usbserial-A1',
+      '/dev/serial/by-id/usb-FTDI_FT232R-if00-port0',
+      '/run/fieldlink-lab/serial/by-id/usb-FTDI_X-if00-port0',
+    ]) {
       expect(serialPathProblem(ok, { platform: 'linux', byIdDirs: dirs })).toBeNull();
     }
     for (const bad of [
@@ -77,7 +99,11 @@ describe('targets', () => {
 
   it('takes extra by-id folders from FIELDLINK_SERIAL_DIRS only, absolute ones', () => {
     expect(serialByIdDirs({})).toEqual(['/dev/serial/by-id']);
-    expect(serialByIdDirs({ FIELDLINK_SERIAL_DIRS: '/run/fieldlink-lab/serial/by-id/:relative:/tmp/x' })).toEqual(['/dev/serial/by-id', '/run/fieldlink-lab/serial/by-id', '/tmp/x']);
+    expect(serialByIdDirs({ FIELDLINK_SERIAL_DIRS: '/run/fieldlink-lab/serial/by-id/:relative:/tmp/x' })).toEqual([
+      '/dev/serial/by-id',
+      '/run/fieldlink-lab/serial/by-id',
+      '/tmp/x',
+    ]);
   });
 
   it('accepts only a terminal character device as where a serial path leads', () => {

@@ -5,8 +5,7 @@ import type { Box } from '../../../shared/model.ts';
 
 /** Where a command should go, after the technician's words have been understood. */
 export type Target =
-  | { kind: 'ssh'; host: string; port: number | undefined; user: string | undefined; boxId: string | null }
-  | { kind: 'serial'; path: string; baud: number; boxId: string | null };
+  { kind: 'ssh'; host: string; port: number | undefined; user: string | undefined; boxId: string | null } | { kind: 'serial'; path: string; baud: number; boxId: string | null };
 
 const BAUDS = new Set([9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1500000]);
 

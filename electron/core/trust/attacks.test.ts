@@ -58,8 +58,8 @@ function fakeConsole(answer: { hostname: string; serial: string; addresses: stri
   } as unknown as Shell;
 }
 
-describe('attack: a box on the cable claims its neighbour\'s address', () => {
-  it('box-04 listing 10.77.0.13 (pinned for box-03) leaves box-03\'s pin alone and reports the conflict', async () => {
+describe("attack: a box on the cable claims its neighbour's address", () => {
+  it("box-04 listing 10.77.0.13 (pinned for box-03) leaves box-03's pin alone and reports the conflict", async () => {
     const { store, audit } = tables();
     const trust = new Trust({ store, audit });
     const box03 = newKey();
@@ -75,10 +75,16 @@ describe('attack: a box on the cable claims its neighbour\'s address', () => {
     expect(r.conflicts).toMatchObject([{ address: '10.77.0.13', boxId: 'SN-03' }]);
     expect(r.pinned).toEqual(['10.77.0.14']);
     expect(store.forHost('10.77.0.14', 22)).toMatchObject([{ fingerprint: rogue.fingerprint, boxId: 'SN-04', source: 'serial' }]);
-    expect(audit.list({ limit: 10 }).filter((a) => a.action === 'trust.refused').map((a) => a.detail).join('\n')).toMatch(/10\.77\.0\.13.*SN-03/);
+    expect(
+      audit
+        .list({ limit: 10 })
+        .filter((a) => a.action === 'trust.refused')
+        .map((a) => a.detail)
+        .join('\n'),
+    ).toMatch(/10\.77\.0\.13.*SN-03/);
   });
 
-  it('an address pinned with other keys for no box waits for confirmation; its own box\'s old pin is replaced', () => {
+  it("an address pinned with other keys for no box waits for confirmation; its own box's old pin is replaced", () => {
     const { store } = tables();
     const trust = new Trust({ store });
     const lanKey = newKey();
@@ -95,14 +101,14 @@ describe('attack: a box on the cable claims its neighbour\'s address', () => {
     expect(store.forHost('10.0.0.7', 22)).toMatchObject([{ fingerprint: cable.fingerprint, boxId: 'SN-8', source: 'serial' }]);
   });
 
-  it('the table itself never hands one box\'s pin to another box', () => {
+  it("the table itself never hands one box's pin to another box", () => {
     const { store } = tables();
     store.pin({ host: '10.0.0.9', port: 22, keyType: 'ssh-ed25519', fingerprint: newKey().fingerprint, source: 'serial', boxId: 'A' });
     expect(() => store.pin({ host: '10.0.0.9', port: 22, keyType: 'ssh-ed25519', fingerprint: newKey().fingerprint, source: 'serial', boxId: 'B' })).toThrow(/pinned for box A/);
   });
 });
 
-describe('attack: the serial listing prints a fingerprint that is not its key\'s', () => {
+describe("attack: the serial listing prints a fingerprint that is not its key's", () => {
   it('fingerprints come from the public keys only; a printed fingerprint alone counts for nothing', () => {
     const real = newKey();
     const claimed = newKey();
@@ -168,7 +174,10 @@ describe('attack: trust.pin called with any key the caller likes', () => {
     expect(!refused.ok && refused.error.code).toBe('HOST_KEY_UNKNOWN');
 
     expect(await a.dispatch('trust.pin', { host: '10.0.0.2', keyType: other.keyType, fingerprint: other.fingerprint, source: 'first-use' })).toMatchObject({ ok: false });
-    expect(await a.dispatch('trust.pin', { host: '10.0.0.2', keyType: shown.keyType, fingerprint: shown.fingerprint, source: 'first-use' })).toMatchObject({ ok: true, value: { source: 'first-use' } });
+    expect(await a.dispatch('trust.pin', { host: '10.0.0.2', keyType: shown.keyType, fingerprint: shown.fingerprint, source: 'first-use' })).toMatchObject({
+      ok: true,
+      value: { source: 'first-use' },
+    });
     expect(a.audit.list({ limit: 5 }).find((e) => e.action === 'trust.pin')).toMatchObject({ outcome: 'ok' });
 
     const changed = await a.dispatch('trust.pin', { host: '10.0.0.2', keyType: other.keyType, fingerprint: other.fingerprint, source: 'first-use' });
@@ -224,7 +233,15 @@ describe('one place for trust decisions and their audit rows', () => {
 
   it('no front door writes a pin or a trust audit row itself: only core/trust/trust.ts does', () => {
     const root = path.resolve(import.meta.dirname, '../../..');
-    const files = ['electron/cli/commands/trust.ts', 'electron/core/connections/connections.ts', 'electron/core/connections/ssh-target.ts', 'electron/core/trust/handlers.ts', 'electron/core/trust/typed.ts', 'electron/core/trust/policy.ts', 'electron/core/trust/store.ts'];
+    const files = [
+      'electron/cli/commands/trust.ts',
+      'electron/core/connections/connections.ts',
+      'electron/core/connections/ssh-target.ts',
+      'electron/core/trust/handlers.ts',
+      'electron/core/trust/typed.ts',
+      'electron/core/trust/policy.ts',
+      'electron/core/trust/store.ts',
+    ];
     for (const f of files) {
       const text = fs.readFileSync(path.join(root, f), 'utf8');
       expect(text, `${f} pins a key itself`).not.toMatch(/\.pin\(\{/);

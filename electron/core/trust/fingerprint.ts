@@ -42,7 +42,11 @@ export function keyTypeFromKeygen(family: string, bits: number): string | null {
  * box offers: spaces, a missing "SHA256:" and trailing "=" do not matter; every other character does.
  */
 export function typedMatches(typed: string, fingerprint: string): boolean {
-  const norm = (s: string) => s.replace(/\s+/g, '').replace(/^SHA256:/i, '').replace(/=+$/, '');
+  const norm = (s: string) =>
+    s
+      .replace(/\s+/g, '')
+      .replace(/^SHA256:/i, '')
+      .replace(/=+$/, '');
   const t = norm(typed);
   return t.length >= 43 && t === norm(fingerprint);
 }

@@ -127,7 +127,13 @@ export interface KnownHostsImport {
  */
 export function importKnownHosts(text: string, candidates: Array<{ host: string; port: number }> = []): KnownHostsImport {
   const entries = parseKnownHosts(text);
-  const revokedFps = new Set(entries.filter((e) => e.marker === '@revoked').map(keyOf).filter((k) => k !== null).map((k) => k.fingerprint));
+  const revokedFps = new Set(
+    entries
+      .filter((e) => e.marker === '@revoked')
+      .map(keyOf)
+      .filter((k) => k !== null)
+      .map((k) => k.fingerprint),
+  );
   const out: KnownHostsImport = { keys: [], hashedUnmatched: 0, wildcard: 0, revoked: 0 };
   const seen = new Set<string>();
   const add = (host: string, port: number, k: KnownHostKey) => {
@@ -199,7 +205,9 @@ export class PublicKeyBook {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new FieldlinkError('STORAGE', `Cannot read ${this.#file}.`, undefined, { cause: err });
     }
-    return parseKnownHosts(text).map(keyOf).filter((k) => k !== null);
+    return parseKnownHosts(text)
+      .map(keyOf)
+      .filter((k) => k !== null);
   }
 
   remember(host: string, port: number, key: KnownHostKey): void {

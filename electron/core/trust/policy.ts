@@ -50,6 +50,15 @@ export function hostKeyCheck<P extends HostKeyPolicy>(policy: P): P & HostKeyChe
 }
 
 /** The check for one (host, port) backed by the trust table: the trust use case's checkFor. */
-export function trustPolicy(o: { store: TrustStore; audit?: AuditLog; book?: PublicKeyBook; host: string; port: number; mode: TrustMode; ask?: AskTrust; boxId?: string | null }): HostKeyCheck {
+export function trustPolicy(o: {
+  store: TrustStore;
+  audit?: AuditLog;
+  book?: PublicKeyBook;
+  host: string;
+  port: number;
+  mode: TrustMode;
+  ask?: AskTrust;
+  boxId?: string | null;
+}): HostKeyCheck {
   return new Trust({ store: o.store, audit: o.audit, book: o.book }).checkFor(o);
 }

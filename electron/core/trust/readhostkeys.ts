@@ -35,7 +35,8 @@ export function parseHostKeyListing(text: string, target = 'the box'): BoxHostKe
     try {
       const blob = Buffer.from(m[2]!, 'base64');
       const id = hostKeyIdOf(blob);
-      if (id.keyType === m[1] && !keys.has(id.fingerprint)) keys.set(id.fingerprint, { keyType: id.keyType, fingerprint: id.fingerprint, bits: bitsOf(id.keyType, blob), publicKey: `${m[1]} ${m[2]}` });
+      if (id.keyType === m[1] && !keys.has(id.fingerprint))
+        keys.set(id.fingerprint, { keyType: id.keyType, fingerprint: id.fingerprint, bits: bitsOf(id.keyType, blob), publicKey: `${m[1]} ${m[2]}` });
     } catch {
       // A garbled line on a noisy console counts for nothing.
     }

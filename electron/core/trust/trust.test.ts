@@ -16,7 +16,9 @@ describe('fingerprints', () => {
     expect(normalizeFingerprint(`  ${fingerprintOf(k.blob)}= `)).toBe(fingerprintOf(k.blob));
   });
   it('reject garbage with a typed error', () => {
-    expect(() => normalizeFingerprint('MD5:aa:bb')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringContaining('is not an OpenSSH SHA256 fingerprint') }));
+    expect(() => normalizeFingerprint('MD5:aa:bb')).toThrow(
+      expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringContaining('is not an OpenSSH SHA256 fingerprint') }),
+    );
     expect(() => keyTypeOf(Buffer.from([0, 0, 0, 200, 1, 2]))).toThrow(expect.objectContaining({ code: 'PROTOCOL', message: 'The host key does not name a valid key type.' }));
     expect(() => keyTypeOf(Buffer.from([0, 0, 0, 3, 0x0a, 0x0d, 0x1b]))).toThrow(expect.objectContaining({ code: 'PROTOCOL', message: 'The host key names an invalid key type.' }));
   });
@@ -139,6 +141,8 @@ describe('host keys read over a console', () => {
     expect(() => parseHostKeyListing('login: ')).toThrow(/No SSH host keys/);
   });
   it('a .pub line whose blob does not parse counts for nothing', () => {
-    expect(() => parseHostKeyListing('FLPUB ssh-rsa AAAAAAAAAAAAAAAAAAAAAAAA\n')).toThrow(expect.objectContaining({ code: 'REMOTE_FAILED', message: expect.stringContaining('No SSH host keys could be read') }));
+    expect(() => parseHostKeyListing('FLPUB ssh-rsa AAAAAAAAAAAAAAAAAAAAAAAA\n')).toThrow(
+      expect.objectContaining({ code: 'REMOTE_FAILED', message: expect.stringContaining('No SSH host keys could be read') }),
+    );
   });
 });

@@ -45,7 +45,14 @@ const ids = (l: readonly HostKeyId[]) => l.map((k) => ({ keyType: k.keyType, fin
 const listed = (l: readonly HostKeyId[]) => l.map((k) => `${k.keyType} ${k.fingerprint}`).join(', ') || 'none';
 
 /** The refusal for a verdict that is not a match: the same words whichever front door asked. */
-export function refusalOf(v: Exclude<Verdict, { kind: 'match' }>, host: string, port: number, pins: readonly (HostKeyId & Partial<Pick<TrustPin, 'source' | 'pinnedAt' | 'boxId'>>)[], offered: readonly HostKeyId[], boxId: string | null): FieldlinkError {
+export function refusalOf(
+  v: Exclude<Verdict, { kind: 'match' }>,
+  host: string,
+  port: number,
+  pins: readonly (HostKeyId & Partial<Pick<TrustPin, 'source' | 'pinnedAt' | 'boxId'>>)[],
+  offered: readonly HostKeyId[],
+  boxId: string | null,
+): FieldlinkError {
   const where = `${host}:${port}`;
   const pinned = pins.map((p) => ({ keyType: p.keyType, fingerprint: p.fingerprint, ...(p.source ? { source: p.source } : {}), ...(p.pinnedAt ? { pinnedAt: p.pinnedAt } : {}) }));
   const details = { host, port, offered: ids(offered), pinned, old: pinned, new: ids(offered) };
@@ -103,21 +110,44 @@ export async function proveHostKeys(host: string, port: number, keys: readonly H
       async verify(_h, _p, blob) {
         const fingerprint = fingerprintOf(blob);
         if (fingerprint === k.fingerprint) return { ok: true, key: { keyType: k.keyType, fingerprint, publicKey: `${keyTypeOf(blob)} ${blob.toString('base64')}` } };
-        return { ok: false, error: refusalOf({ kind: 'changed', differs: [{ keyType: keyTypeOf(blob), fingerprint }], added: [] }, host, port, [k], [{ keyType: keyTypeOf(blob), fingerprint }], null) };
+        return {
+          ok: false,
+          error: refusalOf(
+            { kind: 'changed', differs: [{ keyType: keyTypeOf(blob), fingerprint }], added: [] },
+            host,
+            port,
+            [k],
+            [{ keyType: keyTypeOf(blob), fingerprint }],
+            null,
+          ),
+        };
       },
     };
     try {
-      const s = await connectSsh({ host, port, agent: '', identityFiles: [], trust: only, hostKeyAlgorithms: hostKeyAlgorithmsFor(k.keyType), signal: o.signal, timeoutMs: o.timeoutMs ?? 15_000 });
+      const s = await connectSsh({
+        host,
+        port,
+        agent: '',
+        identityFiles: [],
+        trust: only,
+        hostKeyAlgorithms: hostKeyAlgorithmsFor(k.keyType),
+        signal: o.signal,
+        timeoutMs: o.timeoutMs ?? 15_000,
+      });
       await s.close();
     } catch (err) {
       if (err instanceof FieldlinkError && err.code === 'AUTH_FAILED') continue;
       if (err instanceof FieldlinkError && (err.code === 'HOST_KEY_CHANGED' || err.code === 'ABORTED' || err.code === 'LINK_DOWN' || err.code === 'TIMEOUT')) throw err;
-      throw new FieldlinkError('HOST_KEY_UNKNOWN', `${host}:${port} showed ${k.keyType} ${k.fingerprint} but did not prove it holds that key (${(err as Error).message}). Nothing was pinned.`, {
-        host,
-        port,
-        offered: [{ keyType: k.keyType, fingerprint: k.fingerprint }],
-        pinned: [],
-      });
+      throw new FieldlinkError(
+        'HOST_KEY_UNKNOWN',
+        `${host}:${port} showed ${k.keyType} ${k.fingerprint} but did not prove it holds that key (${(err as Error).message}). Nothing was pinned.`,
+        {
+          host,
+          port,
+          offered: [{ keyType: k.keyType, fingerprint: k.fingerprint }],
+          pinned: [],
+        },
+      );
     }
   }
 }
@@ -224,7 +254,13 @@ export class Trust {
     const boxId = p.boxId ?? null;
     const where = `${p.host}:${p.port}`;
     if (p.source === 'typed' && !(p.typed && typedMatches(p.typed, fingerprint))) {
-      throw this.#refuse(boxId, new FieldlinkError('BAD_REQUEST', `Pinning ${where} as checked against the label needs the fingerprint you typed, and it must match ${fingerprint}. Nothing was pinned.`, { host: p.host, port: p.port }));
+      throw this.#refuse(
+        boxId,
+        new FieldlinkError('BAD_REQUEST', `Pinning ${where} as checked against the label needs the fingerprint you typed, and it must match ${fingerprint}. Nothing was pinned.`, {
+          host: p.host,
+          port: p.port,
+        }),
+      );
     }
     const pins = this.store.forHost(p.host, p.port);
     const v = judge(pins, [key], boxId);
@@ -240,12 +276,16 @@ export class Trust {
     if (!seen || Date.now() - seen.at > SEEN_MS || seen.key.keyType !== key.keyType || seen.key.fingerprint !== fingerprint || (seen.boxId && boxId && seen.boxId !== boxId)) {
       throw this.#refuse(
         boxId,
-        new FieldlinkError('HOST_KEY_UNKNOWN', `Fieldlink has not just seen ${where} offer ${key.keyType} ${fingerprint}, so it will not pin it: connect to the box again and trust the key it shows.`, {
-          host: p.host,
-          port: p.port,
-          offered: seen ? ids([seen.key]) : [],
-          pinned: [],
-        }),
+        new FieldlinkError(
+          'HOST_KEY_UNKNOWN',
+          `Fieldlink has not just seen ${where} offer ${key.keyType} ${fingerprint}, so it will not pin it: connect to the box again and trust the key it shows.`,
+          {
+            host: p.host,
+            port: p.port,
+            offered: seen ? ids([seen.key]) : [],
+            pinned: [],
+          },
+        ),
       );
     }
     this.#seen.delete(id);
@@ -266,13 +306,17 @@ export class Trust {
       const shown = listed(all);
       throw this.#refuse(
         boxId,
-        new FieldlinkError('HOST_KEY_CHANGED', `${t.host}:${port} offers ${shown}, not the fingerprint you entered (${typed}). Nothing was pinned: check the label, or read the key over the serial cable.`, {
-          host: t.host,
-          port,
-          offered: all,
-          pinned: [],
-          typed,
-        }),
+        new FieldlinkError(
+          'HOST_KEY_CHANGED',
+          `${t.host}:${port} offers ${shown}, not the fingerprint you entered (${typed}). Nothing was pinned: check the label, or read the key over the serial cable.`,
+          {
+            host: t.host,
+            port,
+            offered: all,
+            pinned: [],
+            typed,
+          },
+        ),
       );
     }
     const pins = this.store.forHost(t.host, port);
@@ -311,7 +355,13 @@ export class Trust {
    * for another box is a conflict (refused, untouched); one pinned with other keys for no box waits
    * for the technician to confirm it (`replace`).
    */
-  pinOverSerial(r: { boxId: string; via: string; addresses: readonly string[]; keys: ReadonlyArray<HostKeyId & { publicKey?: string | null }>; replace?: readonly string[] }): SerialPinResult {
+  pinOverSerial(r: {
+    boxId: string;
+    via: string;
+    addresses: readonly string[];
+    keys: ReadonlyArray<HostKeyId & { publicKey?: string | null }>;
+    replace?: readonly string[];
+  }): SerialPinResult {
     const out: SerialPinResult = { pins: [], pinned: [], conflicts: [], unconfirmed: [] };
     const fresh = r.keys.map((k) => ({ keyType: k.keyType, fingerprint: k.fingerprint, source: 'serial' as const, boxId: r.boxId }));
     for (const address of r.addresses) {
@@ -331,13 +381,28 @@ export class Trust {
       out.pinned.push(address);
     }
     if (out.pinned.length || (!out.conflicts.length && !out.unconfirmed.length)) {
-      this.#audit?.record({ boxId: r.boxId, action: 'trust.pin', outcome: 'ok', detail: `read over ${r.via}: ${listed(r.keys)} (serial) for ${out.pinned.join(', ') || 'no address yet'}` });
+      this.#audit?.record({
+        boxId: r.boxId,
+        action: 'trust.pin',
+        outcome: 'ok',
+        detail: `read over ${r.via}: ${listed(r.keys)} (serial) for ${out.pinned.join(', ') || 'no address yet'}`,
+      });
     }
     for (const c of out.conflicts) {
-      this.#audit?.record({ boxId: r.boxId, action: 'trust.refused', outcome: 'refused', detail: `read over ${r.via}: the box reports ${c.address}, which is pinned for box ${c.boxId}; that pin was kept` });
+      this.#audit?.record({
+        boxId: r.boxId,
+        action: 'trust.refused',
+        outcome: 'refused',
+        detail: `read over ${r.via}: the box reports ${c.address}, which is pinned for box ${c.boxId}; that pin was kept`,
+      });
     }
     for (const u of out.unconfirmed) {
-      this.#audit?.record({ boxId: r.boxId, action: 'trust.refused', outcome: 'refused', detail: `read over ${r.via}: ${u.address} is pinned with other keys (${listed(u.pins)}); not replaced without confirmation` });
+      this.#audit?.record({
+        boxId: r.boxId,
+        action: 'trust.refused',
+        outcome: 'refused',
+        detail: `read over ${r.via}: ${u.address} is pinned with other keys (${listed(u.pins)}); not replaced without confirmation`,
+      });
     }
     return out;
   }
@@ -392,7 +457,12 @@ export class Trust {
 
   #refuse(boxId: string | null, err: FieldlinkError): FieldlinkError {
     const d = err.details as { host?: string; port?: number; offered?: HostKeyId[]; pinned?: HostKeyId[] } | undefined;
-    this.#audit?.record({ boxId, action: 'trust.refused', outcome: 'refused', detail: `${d?.host}:${d?.port} ${err.code}: offered ${listed(d?.offered ?? [])}; pinned ${listed(d?.pinned ?? [])}` });
+    this.#audit?.record({
+      boxId,
+      action: 'trust.refused',
+      outcome: 'refused',
+      detail: `${d?.host}:${d?.port} ${err.code}: offered ${listed(d?.offered ?? [])}; pinned ${listed(d?.pinned ?? [])}`,
+    });
     // A pin exists and the box shows another key: the box it was pinned for is flagged until the
     // technician decides (a typed fingerprint that matches nothing is a typo, not a changed box).
     if (err.code === 'HOST_KEY_CHANGED' && d?.pinned?.length && d.host && d.port) {

@@ -27,7 +27,15 @@ export function BoxView({ id, tab }: { id: string; tab: BoxTab }) {
   if (!box) {
     return (
       <div className="view">
-        <EmptyState icon="fleet" title="This box is not in the inventory any more." actions={<button type="button" className="btn primary" onClick={() => navigate({ view: 'fleet' })}>Back to the Fleet</button>} />
+        <EmptyState
+          icon="fleet"
+          title="This box is not in the inventory any more."
+          actions={
+            <button type="button" className="btn primary" onClick={() => navigate({ view: 'fleet' })}>
+              Back to the Fleet
+            </button>
+          }
+        />
       </div>
     );
   }
@@ -89,7 +97,9 @@ function HealthTab({ box }: { box: Box }) {
         <div className="card">
           <h3>Last known health</h3>
           <StatusWord label={healthLabel(box.health)} />
-          <p className="muted">As recorded in the inventory; seen <RelTime iso={box.lastSeen} />.</p>
+          <p className="muted">
+            As recorded in the inventory; seen <RelTime iso={box.lastSeen} />.
+          </p>
         </div>
         <div className="card">
           <h3>k3s</h3>
@@ -98,8 +108,8 @@ function HealthTab({ box }: { box: Box }) {
       </div>
       <EmptyState icon="health" title="Live health is not available yet in this version.">
         <p>
-          When it is, this tab will show what is wrong first (worst first, with evidence and what to try), then the nodes with their conditions and
-          usage, the pods with status, restarts and reasons, and recent warning events — live over the LAN, or over the cable when the network is down.
+          When it is, this tab will show what is wrong first (worst first, with evidence and what to try), then the nodes with their conditions and usage, the pods with status,
+          restarts and reasons, and recent warning events — live over the LAN, or over the cable when the network is down.
         </p>
       </EmptyState>
     </>
@@ -109,7 +119,10 @@ function HealthTab({ box }: { box: Box }) {
 function LogsTab({ box }: { box: Box }) {
   return (
     <EmptyState icon="logs" title={`No logs collected from ${safeText(box.hostname, 60)} yet.`}>
-      <p>Collecting logs is not available yet in this version. When it is, this tab will list what was collected from this box, when, its size and how much was redacted, with “Collect now”.</p>
+      <p>
+        Collecting logs is not available yet in this version. When it is, this tab will list what was collected from this box, when, its size and how much was redacted, with
+        “Collect now”.
+      </p>
     </EmptyState>
   );
 }
@@ -197,7 +210,9 @@ function HistoryTab({ box }: { box: Box }) {
             </td>
             <td title={safeText(r.action, 100)}>{safeText(actionLabel(r.action), 60)}</td>
             <td>
-              <StatusWord label={r.outcome === 'ok' ? { word: 'Done', tone: 'ok' } : r.outcome === 'refused' ? { word: 'Refused', tone: 'bad' } : { word: 'Failed', tone: 'bad' }} />
+              <StatusWord
+                label={r.outcome === 'ok' ? { word: 'Done', tone: 'ok' } : r.outcome === 'refused' ? { word: 'Refused', tone: 'bad' } : { word: 'Failed', tone: 'bad' }}
+              />
             </td>
             <td>{safeText(r.actor, 60)}</td>
             <td className="detail-cell" title={safeText(r.detail, 4000)}>

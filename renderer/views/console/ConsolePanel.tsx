@@ -75,25 +75,28 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
     ]);
   }, [client]);
 
-  const connect = useCallback(async (creds?: Credentials, keepOffer = false) => {
-    const t = term.current;
-    if (!t) return;
-    closeLive();
-    const gen = ++generation.current;
-    if (!keepOffer) setKeyOffer(null);
-    // A retry keeps the password form on screen (busy), so a refusal lands back in it.
-    setPhase((p) => (creds && p.kind === 'password' ? { ...p, busy: true } : { kind: 'opening' }));
-    const before = settling.current;
-    let settled!: () => void;
-    settling.current = new Promise<void>((resolve) => (settled = resolve));
-    try {
-      await before;
-      if (gen !== generation.current) return;
-      await connectNow(t, gen, creds, keepOffer);
-    } finally {
-      settled();
-    }
-  }, [client, closeLive, target.target]);
+  const connect = useCallback(
+    async (creds?: Credentials, keepOffer = false) => {
+      const t = term.current;
+      if (!t) return;
+      closeLive();
+      const gen = ++generation.current;
+      if (!keepOffer) setKeyOffer(null);
+      // A retry keeps the password form on screen (busy), so a refusal lands back in it.
+      setPhase((p) => (creds && p.kind === 'password' ? { ...p, busy: true } : { kind: 'opening' }));
+      const before = settling.current;
+      let settled!: () => void;
+      settling.current = new Promise<void>((resolve) => (settled = resolve));
+      try {
+        await before;
+        if (gen !== generation.current) return;
+        await connectNow(t, gen, creds, keepOffer);
+      } finally {
+        settled();
+      }
+    },
+    [client, closeLive, target.target],
+  );
 
   const connectNow = async (t: Terminal, gen: number, creds: Credentials | undefined, keepOffer: boolean) => {
     try {
@@ -270,10 +273,7 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
         {targets.length > 1 ? (
           <label className="inline-field">
             <span>Link</span>
-            <select
-              value={choice}
-              onChange={(e) => setChoice(Number(e.target.value))}
-            >
+            <select value={choice} onChange={(e) => setChoice(Number(e.target.value))}>
               {targets.map((t, i) => (
                 <option key={t.target} value={i}>
                   {t.label}
@@ -313,9 +313,11 @@ export function ConsolePanel({ targets, boxId }: { targets: ConsoleTarget[]; box
       {keyOffer ? <InstallKeyOffer state={keyOffer} onInstall={() => void installKey()} onDismiss={() => setKeyOffer(null)} /> : null}
       <div className="terminal-wrap">
         <div className="terminal-host" ref={host} aria-label="Terminal" />
-        {phase.kind !== 'open' ? <div className="terminal-overlay">
+        {phase.kind !== 'open' ? (
+          <div className="terminal-overlay">
             <span>{overlayText(phase)}</span>
-          </div> : null}
+          </div>
+        ) : null}
       </div>
     </div>
   );

@@ -97,7 +97,14 @@ export function PasswordPrompt({
             aria-invalid={problem.wrong || empty}
             aria-describedby={`${id}-hint`}
           />
-          <button type="button" className="btn" onClick={() => setShown((v) => !v)} aria-pressed={shown} aria-label={shown ? 'Hide the password' : 'Show the password'} disabled={busy}>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => setShown((v) => !v)}
+            aria-pressed={shown}
+            aria-label={shown ? 'Hide the password' : 'Show the password'}
+            disabled={busy}
+          >
             {shown ? 'Hide' : 'Show'}
           </button>
         </div>
@@ -120,10 +127,7 @@ export function PasswordPrompt({
 }
 
 export type KeyOfferState =
-  | { kind: 'offer' }
-  | { kind: 'installing' }
-  | { kind: 'done'; added: boolean; verified: boolean | null; fingerprint: string }
-  | { kind: 'failed'; error: Explained };
+  { kind: 'offer' } | { kind: 'installing' } | { kind: 'done'; added: boolean; verified: boolean | null; fingerprint: string } | { kind: 'failed'; error: Explained };
 
 /** After a password login: one step so the next connection needs no password. */
 export function InstallKeyOffer({ state, onInstall, onDismiss }: { state: KeyOfferState; onInstall: () => void; onDismiss: () => void }) {

@@ -42,7 +42,12 @@ export function TrustPrompt({
                   <code className="fingerprint">{p.fingerprint}</code> <span className="muted">{safeText(p.keyType, 64)}</span>
                   <div className="muted">
                     {pinSourceText(p.source)}
-                    {p.pinnedAt ? <> on <span title={p.pinnedAt}>{absoluteTime(p.pinnedAt)}</span></> : null}
+                    {p.pinnedAt ? (
+                      <>
+                        {' '}
+                        on <span title={p.pinnedAt}>{absoluteTime(p.pinnedAt)}</span>
+                      </>
+                    ) : null}
                   </div>
                 </li>
               ))}
@@ -67,7 +72,11 @@ export function TrustPrompt({
   // "I checked it" means the technician typed the fingerprint and it matched: never an empty field.
   const matches = sameFingerprint(typed, key.fingerprint);
   // Said as soon as a whole fingerprint is there (or the field is left), not only after a click.
-  const whole = typed.replace(/\s+/g, '').replace(/^SHA256:/i, '').replace(/=+$/, '').length >= 43;
+  const whole =
+    typed
+      .replace(/\s+/g, '')
+      .replace(/^SHA256:/i, '')
+      .replace(/=+$/, '').length >= 43;
   const wrong = !matches && typed.trim() !== '' && (whole || mismatch);
   const check = () => {
     if (!matches) {

@@ -28,7 +28,11 @@ describe('trust prompt from a console.open failure', () => {
     const p = trustProblemOf(
       new FieldlinkError('HOST_KEY_UNKNOWN', 'unknown', {
         host: 'h',
-        offered: [{ keyType: '<b>x</b>', fingerprint: FP }, { keyType: 'ssh-rsa', fingerprint: 'MD5:aa' }, { keyType: 'ssh-ed25519', fingerprint: FP }],
+        offered: [
+          { keyType: '<b>x</b>', fingerprint: FP },
+          { keyType: 'ssh-rsa', fingerprint: 'MD5:aa' },
+          { keyType: 'ssh-ed25519', fingerprint: FP },
+        ],
         pinned: [{ keyType: 'ssh-rsa', fingerprint: FP2, source: 'hacker', pinnedAt: 'yesterday' }],
       }),
     )!;
@@ -87,13 +91,19 @@ describe('WriteQueue', () => {
   });
   it('splits a big paste into pieces the contract accepts', async () => {
     const sent: string[] = [];
-    const q = new WriteQueue(async (d) => void sent.push(d), () => {});
+    const q = new WriteQueue(
+      async (d) => void sent.push(d),
+      () => {},
+    );
     q.push('x'.repeat(MAX_WRITE_CHARS * 2 + 5));
     await new Promise((r) => setTimeout(r, 0));
     expect(sent.map((s) => s.length)).toEqual([MAX_WRITE_CHARS, MAX_WRITE_CHARS, 5]);
   });
   it('refuses more than its bound instead of growing without end', () => {
-    const q = new WriteQueue(() => new Promise(() => {}), () => {});
+    const q = new WriteQueue(
+      () => new Promise(() => {}),
+      () => {},
+    );
     expect(q.push('a')).toBe(true); // in flight, never answered
     expect(q.push('b')).toBe(true); // waiting
     expect(q.push('x'.repeat(MAX_QUEUED_CHARS))).toBe(false);
@@ -148,7 +158,12 @@ describe('ConsoleSinks', () => {
 describe('where an old pin came from', () => {
   it('fills in source and time from the trust table, matching host, port, type and fingerprint', () => {
     const problem = trustProblemOf(
-      new FieldlinkError('HOST_KEY_CHANGED', 'x', { host: '10.0.0.5', port: 22, offered: [{ keyType: 'ssh-ed25519', fingerprint: FP }], pinned: [{ keyType: 'ssh-ed25519', fingerprint: FP2 }] }),
+      new FieldlinkError('HOST_KEY_CHANGED', 'x', {
+        host: '10.0.0.5',
+        port: 22,
+        offered: [{ keyType: 'ssh-ed25519', fingerprint: FP }],
+        pinned: [{ keyType: 'ssh-ed25519', fingerprint: FP2 }],
+      }),
     )!;
     const pins = [
       { host: '10.0.0.5', port: 22, boxId: null, keyType: 'ssh-ed25519', fingerprint: FP2, source: 'serial' as const, pinnedAt: '2026-03-01T10:00:00Z' },

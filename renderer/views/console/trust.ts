@@ -77,7 +77,11 @@ export function pinSourceText(source: PinnedKey['source']): string {
  * box offers: spaces, a missing "SHA256:" and trailing "=" do not matter; every other character does.
  */
 export function sameFingerprint(typed: string, offered: string): boolean {
-  const norm = (s: string) => s.replace(/\s+/g, '').replace(/^SHA256:/i, '').replace(/=+$/, '');
+  const norm = (s: string) =>
+    s
+      .replace(/\s+/g, '')
+      .replace(/^SHA256:/i, '')
+      .replace(/=+$/, '');
   const t = norm(typed);
   return t.length >= 43 && t === norm(offered);
 }

@@ -25,7 +25,8 @@ export function FleetDialogs() {
 // Adding by address is not built yet: say so in the same words as any typed error from the core,
 // with the next step a technician can take today.
 const MEANWHILE = { NOT_AVAILABLE_YET: 'Meanwhile, take the address from the box label or the site’s DHCP list and use an SSH client, or plug in the USB-serial cable.' };
-const notYet = (what: string) => new FieldlinkError('NOT_AVAILABLE_YET', `${what} is not built into this version of Fieldlink yet. Boxes the core hears about still appear in the Fleet on their own.`);
+const notYet = (what: string) =>
+  new FieldlinkError('NOT_AVAILABLE_YET', `${what} is not built into this version of Fieldlink yet. Boxes the core hears about still appear in the Fleet on their own.`);
 
 const portsText = (ports: number[]) => `port${ports.length === 1 ? '' : 's'} ${ports.join(' and ')}`;
 const SCAN_NEXT = { BAD_REQUEST: 'Type the site LAN, like 192.168.1.0/24: Fieldlink scans at most a /16 from here.' };
@@ -156,7 +157,14 @@ function ScanDialog({ onClose }: { onClose: () => void }) {
       <form onSubmit={(e) => (e.preventDefault(), plan && void start())}>
         <label className="field">
           <span>Subnet to scan</span>
-          <input autoFocus value={cidr} onChange={(e) => setCidr(e.target.value)} placeholder="192.168.1.0/24" aria-describedby="scan-hint" aria-invalid={checkError ? true : undefined} />
+          <input
+            autoFocus
+            value={cidr}
+            onChange={(e) => setCidr(e.target.value)}
+            placeholder="192.168.1.0/24"
+            aria-describedby="scan-hint"
+            aria-invalid={checkError ? true : undefined}
+          />
           <small id="scan-hint" className={checkError ? 'scan-refused' : undefined}>
             {checkError ??
               (plan

@@ -34,17 +34,17 @@ export function FleetTable({ rows, sort, onSort }: { rows: Box[]; sort: FleetSor
     <div className="table-scroll" ref={scroller} role="table" aria-label="Boxes" aria-rowcount={rows.length + 1}>
       <div className="table-row table-head" role="row">
         <span role="columnheader" className="cell-check">
-          <input
-            type="checkbox"
-            aria-label="Select all shown boxes"
-            checked={allSelected}
-            onChange={() => setSelected(allSelected ? [] : rows.map((b) => b.id))}
-          />
+          <input type="checkbox" aria-label="Select all shown boxes" checked={allSelected} onChange={() => setSelected(allSelected ? [] : rows.map((b) => b.id))} />
         </span>
         {COLUMNS.map((c, i) => (
           <span role="columnheader" key={i} aria-sort={c.sort && sort.key === c.sort ? (sort.desc ? 'descending' : 'ascending') : undefined}>
             {c.sort ? (
-              <button type="button" className="sort-head" onClick={() => onSort({ key: c.sort!, desc: sort.key === c.sort ? !sort.desc : c.sort === 'lastSeen' })} title={`Sort by ${c.title.toLowerCase()}`}>
+              <button
+                type="button"
+                className="sort-head"
+                onClick={() => onSort({ key: c.sort!, desc: sort.key === c.sort ? !sort.desc : c.sort === 'lastSeen' })}
+                title={`Sort by ${c.title.toLowerCase()}`}
+              >
                 {c.title}
                 {sort.key === c.sort && c.sort !== 'worst' ? <span aria-hidden="true">{sort.desc ? ' ▼' : ' ▲'}</span> : null}
               </button>
@@ -91,13 +91,23 @@ const FleetRow = memo(function FleetRow({ box, index, top, checked }: { box: Box
             <StatusWord label={{ word: 'Conflict', tone: 'bad' }} /> {safeText(box.conflict, 60)}
           </span>
         ) : (
-          <span className="cell-sub">{safeText([box.vendor, box.model].filter(Boolean).join(' '), 48) || (box.serial === null && box.consolePath ? 'Not identified: log in on its console' : 'Model not reported')}</span>
+          <span className="cell-sub">
+            {safeText([box.vendor, box.model].filter(Boolean).join(' '), 48) ||
+              (box.serial === null && box.consolePath ? 'Not identified: log in on its console' : 'Model not reported')}
+          </span>
         )}
       </span>
       <span role="cell" className="mono" title={safeText(box.serial, 1000)}>
         {safeText(box.serial, 40) || '—'}
       </span>
-      <span role="cell" className="mono" title={[...box.addresses, box.consolePath].filter(Boolean).map((a) => safeText(a)).join(', ')}>
+      <span
+        role="cell"
+        className="mono"
+        title={[...box.addresses, box.consolePath]
+          .filter(Boolean)
+          .map((a) => safeText(a))
+          .join(', ')}
+      >
         {safeText(address, 40)}
         {box.addresses.length > 1 ? ` +${box.addresses.length - 1}` : ''}
       </span>

@@ -7,7 +7,14 @@ import { appStore, useApp } from '../../stores/index.ts';
 import { FleetDialogs } from './FleetDialogs.tsx';
 import { FleetTable } from './FleetTable.tsx';
 
-const FILTER_WORDS: Record<FleetFilter, string> = { all: 'All', attention: 'Needs attention', new: 'New', provisioned: 'Provisioned', cable: 'On a cable', unreachable: 'Unreachable' };
+const FILTER_WORDS: Record<FleetFilter, string> = {
+  all: 'All',
+  attention: 'Needs attention',
+  new: 'New',
+  provisioned: 'Provisioned',
+  cable: 'On a cable',
+  unreachable: 'Unreachable',
+};
 
 /** Home: the boxes at this site, appearing live as they are found. */
 export function FleetView() {
@@ -31,7 +38,14 @@ export function FleetView() {
   const [filter, setFilter] = useState<FleetFilter>('all');
   const [sort, setSort] = useState<FleetSort>({ key: 'worst', desc: false });
   const filterCounts = useMemo(() => Object.fromEntries(FLEET_FILTERS.map((f) => [f, all.filter((b) => matchesFilter(b, f)).length])) as Record<FleetFilter, number>, [all]);
-  const rows = useMemo(() => sortFleet(all.filter((b) => matchesFilter(b, filter) && matchesQuery(b, deferredQuery)), sort), [all, filter, deferredQuery, sort]);
+  const rows = useMemo(
+    () =>
+      sortFleet(
+        all.filter((b) => matchesFilter(b, filter) && matchesQuery(b, deferredQuery)),
+        sort,
+      ),
+    [all, filter, deferredQuery, sort],
+  );
 
   const actions = (
     <>
@@ -104,7 +118,14 @@ export function FleetView() {
             )}
           </div>
           {rows.length === 0 ? (
-            <EmptyState icon="search" title={deferredQuery ? `No box matches “${safeText(deferredQuery, 60)}”${filter === 'all' ? '' : ` among ${FILTER_WORDS[filter].toLowerCase()}`}.` : `No box is ${FILTER_WORDS[filter].toLowerCase()}.`}>
+            <EmptyState
+              icon="search"
+              title={
+                deferredQuery
+                  ? `No box matches “${safeText(deferredQuery, 60)}”${filter === 'all' ? '' : ` among ${FILTER_WORDS[filter].toLowerCase()}`}.`
+                  : `No box is ${FILTER_WORDS[filter].toLowerCase()}.`
+              }
+            >
               <p>Search looks at the name, serial number, model, address and k3s version.</p>
               <button
                 type="button"

@@ -57,8 +57,8 @@ export function LogsView() {
       </div>
       <EmptyState icon="logs" title="No logs collected yet.">
         <p>
-          Collecting logs from boxes and uploading them are not available yet in this version. When they are, this page lists everything collected,
-          grouped by box and source, each marked waiting, uploading or synced, with “Sync now”.
+          Collecting logs from boxes and uploading them are not available yet in this version. When they are, this page lists everything collected, grouped by box and source, each
+          marked waiting, uploading or synced, with “Sync now”.
         </p>
       </EmptyState>
     </div>

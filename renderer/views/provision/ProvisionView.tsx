@@ -78,9 +78,9 @@ export function ProvisionView({ ids }: { ids: string[] }) {
       <section className="step-panel later">
         <h2 className="section-title">2–4. Profile, review, run</h2>
         <p>
-          Provisioning is not available yet in this version of Fieldlink. When it is: pick or edit a profile with each field checked as you type;
-          review the dry-run diff per box (what changes, what needs a reboot, which k3s build is used); then run with a progress bar and live step log
-          per box, “Retry” on a failed box while the others go on, and a link to each box's health at the end.
+          Provisioning is not available yet in this version of Fieldlink. When it is: pick or edit a profile with each field checked as you type; review the dry-run diff per box
+          (what changes, what needs a reboot, which k3s build is used); then run with a progress bar and live step log per box, “Retry” on a failed box while the others go on, and
+          a link to each box's health at the end.
         </p>
         <p className="muted">Until then, the arch and reachability above are what the inventory knows; they are not re-checked on the box.</p>
       </section>

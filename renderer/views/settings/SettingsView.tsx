@@ -100,8 +100,22 @@ export function SettingsView() {
         }}
       >
         <h2 className="section-title">Site and technician</h2>
-        <Field id="technician" label="Technician" hint="Written into the audit trail with every trust decision and provisioning step." value={draft.technician} error={errors.technician} onChange={(v) => edit('technician', v)} />
-        <Field id="site" label="Site name" hint="Shown at the top of the Fleet, e.g. “Plant 3 – Line B”." value={draft.site} error={errors.site} onChange={(v) => edit('site', v)} />
+        <Field
+          id="technician"
+          label="Technician"
+          hint="Written into the audit trail with every trust decision and provisioning step."
+          value={draft.technician}
+          error={errors.technician}
+          onChange={(v) => edit('technician', v)}
+        />
+        <Field
+          id="site"
+          label="Site name"
+          hint="Shown at the top of the Fleet, e.g. “Plant 3 – Line B”."
+          value={draft.site}
+          error={errors.site}
+          onChange={(v) => edit('site', v)}
+        />
         <Field
           id="collectorUrl"
           label="Collector address"
@@ -111,7 +125,15 @@ export function SettingsView() {
           onChange={(v) => edit('collectorUrl', v)}
           mono
         />
-        <Field id="quotaGb" label="Disk quota for logs (GB)" hint="Collected logs never use more than this on the laptop." value={draft.quotaGb} error={errors.quotaGb} onChange={(v) => edit('quotaGb', v)} inputMode="decimal" />
+        <Field
+          id="quotaGb"
+          label="Disk quota for logs (GB)"
+          hint="Collected logs never use more than this on the laptop."
+          value={draft.quotaGb}
+          error={errors.quotaGb}
+          onChange={(v) => edit('quotaGb', v)}
+          inputMode="decimal"
+        />
         {failure ? <ErrorNotice error={failure} onDismiss={() => setFailure(null)} /> : null}
         <div className="actions">
           <button type="submit" className="btn primary" disabled={busy}>
@@ -167,4 +189,3 @@ function Field(props: { id: string; label: string; hint: string; value: string; 
     </label>
   );
 }
-

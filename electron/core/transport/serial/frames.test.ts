@@ -12,7 +12,12 @@ describe('FrameReader', () => {
     const events = [...stream].flatMap((ch) => r.feed(ch));
     expect(events.filter((e) => e.kind === 'marker').map((e) => (e.kind === 'marker' ? e.tag : ''))).toEqual(['S', 'M', 'E']);
     expect(events.find((e) => e.kind === 'marker' && e.tag === 'E')).toMatchObject({ fields: ['3'] });
-    expect(events.filter((e) => e.kind === 'data').map((e) => (e.kind === 'data' ? e.b64 : '')).join('')).toBe('aGVsbG8K');
+    expect(
+      events
+        .filter((e) => e.kind === 'data')
+        .map((e) => (e.kind === 'data' ? e.b64 : ''))
+        .join(''),
+    ).toBe('aGVsbG8K');
   });
 
   it('reads a marker that a kernel line interrupted', () => {

@@ -5,7 +5,6 @@ import { FieldlinkError } from '../../../../shared/errors.ts';
 import { serialByIdDirs, serialDeviceProblem, serialPathProblem } from '../target.ts';
 import { ConsoleReceiver } from './console-text.ts';
 
-
 export interface SerialIdentity {
   /** What the technician should see and what the inventory keys on: the by-id link when there is one. */
   target: string;
@@ -82,7 +81,7 @@ export class SerialLink {
     // A USB adapter re-enumerates for a moment after a replug or a close (udev, or the lab's socat,
     // makes the by-id link again): a device that is briefly absent is waited for, not refused.
     let identity: SerialIdentity;
-    for (const until = Date.now() + APPEAR_MS; ; ) {
+    for (const until = Date.now() + APPEAR_MS; ;) {
       try {
         identity = resolveIdentity(p);
         break;
@@ -103,7 +102,7 @@ export class SerialLink {
     }
     const holder = openDevices.get(identity.device);
     if (holder?.yields && !opts.yields) {
-      for (const until = Date.now() + 500; !holder.link && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+      for (const until = Date.now() + 500; !holder.link && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
       await holder.link?.close();
     }
     if (openDevices.has(identity.device)) {
@@ -142,7 +141,7 @@ export class SerialLink {
         else resolve();
       };
       this.#port.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes), (err) =>
-        finish(err ? this.rx.failure ?? linkDown(this.identity.target) : null),
+        finish(err ? (this.rx.failure ?? linkDown(this.identity.target)) : null),
       );
     });
   }

@@ -87,10 +87,10 @@ export async function loginAndSetup(p: {
       if (Date.now() < deadline) text = '';
       else
         throw new FieldlinkError(
-        'TIMEOUT',
-        `No login or shell prompt came from ${target}. Check the box is powered, the cable is the console port, and the baud rate (${link.baud}).`,
-        passwordSent ? { path: target } : { path: target, lastOutput: readable(everSaw).slice(-200) },
-      );
+          'TIMEOUT',
+          `No login or shell prompt came from ${target}. Check the box is powered, the cable is the console port, and the baud rate (${link.baud}).`,
+          passwordSent ? { path: target } : { path: target, lastOutput: readable(everSaw).slice(-200) },
+        );
     }
     const tail = rx.tail();
     if (text.length > 0 || tail !== lastTail) lastDataAt = Date.now();

@@ -152,8 +152,7 @@ export function receiveScript(p: {
   uploadMode: UploadMode;
 }): string {
   const n = p.nonce;
-  const read =
-    p.uploadMode === 'raw' ? '$t head -c "$k" >"$__fld/k"' : '$t head -c $(( (k + 2) / 3 * 4 )) | base64 -d >"$__fld/k" 2>/dev/null';
+  const read = p.uploadMode === 'raw' ? '$t head -c "$k" >"$__fld/k"' : '$t head -c $(( (k + 2) / 3 * 4 )) | base64 -d >"$__fld/k" 2>/dev/null';
   const ttyMode = p.uploadMode === 'raw' ? 'raw -echo -iexten' : '-echo -icanon';
   return withScratch(n, [
     `p=${shellQuote(p.part)}; i=${p.first}; n=${p.count}; t=''; td=''`,

@@ -120,9 +120,7 @@ export class SerialShell implements Shell {
     return this.#serialized(async () => {
       const deadline = Date.now() + (opts.timeoutMs ?? transferBudgetMs(data.byteLength, this.baud));
       await this.#ensureReady(deadline, opts.signal);
-      await this.#guard(() =>
-        putFile({ ...this.#transferContext(deadline, opts), path, data, mode }),
-      );
+      await this.#guard(() => putFile({ ...this.#transferContext(deadline, opts), path, data, mode }));
     });
   }
 
@@ -132,9 +130,7 @@ export class SerialShell implements Shell {
     return this.#serialized(async () => {
       const deadline = Date.now() + (opts.timeoutMs ?? transferBudgetMs(16 * 1024 * 1024, this.baud));
       await this.#ensureReady(deadline, opts.signal);
-      return this.#guard(() =>
-        getFile({ ...this.#transferContext(deadline, opts), path }),
-      );
+      return this.#guard(() => getFile({ ...this.#transferContext(deadline, opts), path }));
     });
   }
 

@@ -121,9 +121,11 @@ export async function putFile(ctx: Context & { path: string; data: Uint8Array; m
     const [haveText, prefixHash, tm, id = ''] = await exchange(ctx, n, partStateScript(n, prefix, fresh, CHUNK), (ev) => marker(ev, 'P'), 'the box to check the upload');
     ctx.state.hasTimeout = tm === '1';
     if (haveText === '-') {
-      throw new FieldlinkError('REMOTE_FAILED', `Cannot create a file in ${path.posix.dirname(ctx.path)} on the box (a folder missing, read-only, full, or no permission).`, { path: ctx.path });
+      throw new FieldlinkError('REMOTE_FAILED', `Cannot create a file in ${path.posix.dirname(ctx.path)} on the box (a folder missing, read-only, full, or no permission).`, {
+        path: ctx.path,
+      });
     }
-    if (!PART_ID.test(id)) throw new FieldlinkError('PROTOCOL', 'The box named the upload\'s part file in a way Fieldlink did not ask for.');
+    if (!PART_ID.test(id)) throw new FieldlinkError('PROTOCOL', "The box named the upload's part file in a way Fieldlink did not ask for.");
     part = prefix + id;
     let have = Number(haveText);
     if (!Number.isSafeInteger(have) || have < 0 || have > size || (have > 0 && prefixHash !== sha256(data.subarray(0, have)))) {
@@ -221,34 +223,34 @@ export async function putFile(ctx: Context & { path: string; data: Uint8Array; m
     }
 
     async function stream(): Promise<{ r: string; bytes: number; short: boolean }> {
-    for (;;) {
-      while (ready && !stopped && sent < count && sent - acked < WINDOW) {
-        if (ctx.signal?.aborted) throw new FieldlinkError('ABORTED', 'Cancelled.');
-        if (Date.now() > ctx.deadline) throw new FieldlinkError('TIMEOUT', `Timed out uploading ${ctx.path} over the serial console.`);
-        await link.write(frameChunk(data.subarray(sent * CHUNK, Math.min(size, (sent + 1) * CHUNK)), mode));
-        sent += 1;
+      for (;;) {
+        while (ready && !stopped && sent < count && sent - acked < WINDOW) {
+          if (ctx.signal?.aborted) throw new FieldlinkError('ABORTED', 'Cancelled.');
+          if (Date.now() > ctx.deadline) throw new FieldlinkError('TIMEOUT', `Timed out uploading ${ctx.path} over the serial console.`);
+          await link.write(frameChunk(data.subarray(sent * CHUNK, Math.min(size, (sent + 1) * CHUNK)), mode));
+          sent += 1;
+        }
+        const text = await link.rx.read(ctx.deadline, ctx.signal, 'the box to take the upload');
+        for (const ev of frames.feed(text)) {
+          if (ev.kind !== 'marker') throw new FieldlinkError('PROTOCOL', 'The box printed data in the middle of an upload.');
+          const i = Number(ev.fields[0]);
+          if (ev.tag === 'R') ready = true;
+          else if (ev.tag === 'K' && i === acked) {
+            acked += 1;
+            ctx.onProgress?.(Math.min(size, acked * CHUNK), size);
+          } else if (ev.tag === 'B') {
+            stopped = true;
+            const got = Number(ev.fields[1]);
+            const header = Number(ev.fields[2]);
+            const expected = i === count - 1 ? last : CHUNK;
+            // A header cut short by a stall shifts the chunk: it reads full length but wrong.
+            short = (Number.isFinite(got) && got < expected) || (Number.isFinite(header) && header < 64);
+            ctx.log?.warn({ chunk: i, mode, got, expected }, 'serial upload chunk failed its checksum');
+            await sendEndToken();
+          } else if (ev.tag === 'Z') return { r: ev.fields[0] ?? '', bytes: Number(ev.fields[1]), short };
+          else throw new FieldlinkError('PROTOCOL', 'The box acknowledged a chunk out of order during an upload.');
+        }
       }
-      const text = await link.rx.read(ctx.deadline, ctx.signal, 'the box to take the upload');
-      for (const ev of frames.feed(text)) {
-        if (ev.kind !== 'marker') throw new FieldlinkError('PROTOCOL', 'The box printed data in the middle of an upload.');
-        const i = Number(ev.fields[0]);
-        if (ev.tag === 'R') ready = true;
-        else if (ev.tag === 'K' && i === acked) {
-          acked += 1;
-          ctx.onProgress?.(Math.min(size, acked * CHUNK), size);
-        } else if (ev.tag === 'B') {
-          stopped = true;
-          const got = Number(ev.fields[1]);
-          const header = Number(ev.fields[2]);
-          const expected = i === count - 1 ? last : CHUNK;
-          // A header cut short by a stall shifts the chunk: it reads full length but wrong.
-          short = (Number.isFinite(got) && got < expected) || (Number.isFinite(header) && header < 64);
-          ctx.log?.warn({ chunk: i, mode, got, expected }, 'serial upload chunk failed its checksum');
-          await sendEndToken();
-        } else if (ev.tag === 'Z') return { r: ev.fields[0] ?? '', bytes: Number(ev.fields[1]), short };
-        else throw new FieldlinkError('PROTOCOL', 'The box acknowledged a chunk out of order during an upload.');
-      }
-    }
     }
   }
 }

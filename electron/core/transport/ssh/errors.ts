@@ -12,11 +12,15 @@ export function mapConnectError(err: unknown, target: string, ctx: { tried?: str
   if (e?.level === 'client-authentication') {
     const tried = ctx.tried && ctx.tried.length ? ctx.tried.join(', ') : 'none (no agent, key file or password was available)';
     const allowed = ctx.allowed && ctx.allowed.length ? ` The box accepts: ${ctx.allowed.join(', ')}.` : '';
-    return new FieldlinkError('AUTH_FAILED', `${target} refused the login. Tried: ${tried}.${allowed} Check the user name, the password or that the technician key is installed on the box.`, {
-      target,
-      tried: ctx.tried ?? [],
-      allowed: ctx.allowed ?? null,
-    });
+    return new FieldlinkError(
+      'AUTH_FAILED',
+      `${target} refused the login. Tried: ${tried}.${allowed} Check the user name, the password or that the technician key is installed on the box.`,
+      {
+        target,
+        tried: ctx.tried ?? [],
+        allowed: ctx.allowed ?? null,
+      },
+    );
   }
   if (e?.level === 'client-timeout') {
     return new FieldlinkError('TIMEOUT', `${target} stopped answering (${msg}).`, { target });

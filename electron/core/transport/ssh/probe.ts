@@ -28,7 +28,15 @@ export async function probeHostKeys(host: string, port = 22, o: { signal?: Abort
       },
     };
     try {
-      const s = await connectSsh({ host, port, agent: '', trust: refuseAfterLooking, signal: o.signal, timeoutMs: o.timeoutMs ?? 15_000, hostKeyAlgorithms: hostKeyAlgorithmsFor(keyType) });
+      const s = await connectSsh({
+        host,
+        port,
+        agent: '',
+        trust: refuseAfterLooking,
+        signal: o.signal,
+        timeoutMs: o.timeoutMs ?? 15_000,
+        hostKeyAlgorithms: hostKeyAlgorithmsFor(keyType),
+      });
       await s.close();
       throw new FieldlinkError('INTERNAL', 'The probe logged in although it should have stopped at the host key.');
     } catch (err) {

@@ -66,10 +66,12 @@ async function linkSettled(host: SftpHost, err: unknown): Promise<void> {
 
 function sftpError(host: SftpHost, err: unknown, what: string, remote: string): FieldlinkError {
   if (err instanceof FieldlinkError) return err;
-  if (!host.alive) return new FieldlinkError('LINK_DOWN', `The connection to ${host.target} dropped during ${what}; run it again to resume.`, { target: host.target, path: remote });
+  if (!host.alive)
+    return new FieldlinkError('LINK_DOWN', `The connection to ${host.target} dropped during ${what}; run it again to resume.`, { target: host.target, path: remote });
   const e = err as { code?: number | string; message?: string };
   // Node's own errors carry a string code (ENOSPC, EACCES): the trouble is on this laptop.
-  if (typeof e.code === 'string') return new FieldlinkError('STORAGE', `The ${what} could not be written on this computer: ${e.message ?? e.code}.`, { target: host.target, path: remote, errno: e.code });
+  if (typeof e.code === 'string')
+    return new FieldlinkError('STORAGE', `The ${what} could not be written on this computer: ${e.message ?? e.code}.`, { target: host.target, path: remote, errno: e.code });
   if (e.code === 2) return new FieldlinkError('NOT_FOUND', `${remote} does not exist on ${host.target}.`, { target: host.target, path: remote });
   if (e.code === 3) return new FieldlinkError('REMOTE_FAILED', `Permission denied for ${remote} on ${host.target}.`, { target: host.target, path: remote });
   return new FieldlinkError('REMOTE_FAILED', `${what} on ${host.target} failed: ${e.message ?? String(err)}.`, { target: host.target, path: remote });
@@ -131,7 +133,11 @@ export async function sftpPut(host: SftpHost, remote: string, data: Uint8Array, 
     const theirs = await remoteSha256(host, part, dl.signal);
     if (theirs !== digest) {
       await call((cb) => sftp.unlink(part, cb as never)).catch(() => undefined);
-      throw new FieldlinkError('REMOTE_FAILED', `The copy of ${remote} on ${host.target} does not match what was sent (sha256 ${theirs.slice(0, 12)}… vs ${digest.slice(0, 12)}…); it was discarded.`, { target: host.target, path: remote });
+      throw new FieldlinkError(
+        'REMOTE_FAILED',
+        `The copy of ${remote} on ${host.target} does not match what was sent (sha256 ${theirs.slice(0, 12)}… vs ${digest.slice(0, 12)}…); it was discarded.`,
+        { target: host.target, path: remote },
+      );
     }
     const hasPosixRename = Boolean((sftp as unknown as { _extensions?: Record<string, string> })._extensions?.['posix-rename@openssh.com']);
     if (hasPosixRename) {
@@ -255,11 +261,23 @@ export async function sftpGet(host: SftpHost, remote: string, opts: TransferOpti
     handle = await call<Buffer>((cb) => sftp.open(remote, 'r', cb));
     const st = await call<{ size: number }>((cb) => sftp.fstat(handle!, cb));
     if (st.size > MAX_GET_BYTES) {
-      throw new FieldlinkError('REMOTE_FAILED', `${remote} is ${st.size} bytes, too large to read into memory; use getToFile.`, { target: host.target, path: remote, size: st.size });
+      throw new FieldlinkError('REMOTE_FAILED', `${remote} is ${st.size} bytes, too large to read into memory; use getToFile.`, {
+        target: host.target,
+        path: remote,
+        size: st.size,
+      });
     }
     const out = Buffer.allocUnsafe(st.size);
     opts.onProgress?.(0, st.size);
-    await pipelinedRead(sftp, handle, st.size, 0, dl.signal, (pos, c) => c.copy(out, pos), (d) => opts.onProgress?.(d, st.size));
+    await pipelinedRead(
+      sftp,
+      handle,
+      st.size,
+      0,
+      dl.signal,
+      (pos, c) => c.copy(out, pos),
+      (d) => opts.onProgress?.(d, st.size),
+    );
     await call((cb) => sftp.close(handle!, cb as never));
     handle = undefined;
     const theirs = await remoteSha256(host, remote, dl.signal);
@@ -305,7 +323,15 @@ export async function sftpGetToFile(host: SftpHost, remote: string, local: strin
     if (from === 0) fs.ftruncateSync(fd, 0);
     const fdNow = fd;
     opts.onProgress?.(from, st.size);
-    await pipelinedRead(sftp, handle, st.size, from, dl.signal, (pos, c) => fs.writeSync(fdNow, c, 0, c.length, pos), (d) => opts.onProgress?.(d, st.size));
+    await pipelinedRead(
+      sftp,
+      handle,
+      st.size,
+      from,
+      dl.signal,
+      (pos, c) => fs.writeSync(fdNow, c, 0, c.length, pos),
+      (d) => opts.onProgress?.(d, st.size),
+    );
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
@@ -315,7 +341,11 @@ export async function sftpGetToFile(host: SftpHost, remote: string, local: strin
     const ours = createHash('sha256').update(fs.readFileSync(part)).digest('hex');
     if (theirs !== ours) {
       fs.rmSync(part, { force: true });
-      throw new FieldlinkError('REMOTE_FAILED', `The download of ${remote} does not match the file on ${host.target} (it changed, or the partial copy was stale); it was discarded, try again.`, { target: host.target, path: remote });
+      throw new FieldlinkError(
+        'REMOTE_FAILED',
+        `The download of ${remote} does not match the file on ${host.target} (it changed, or the partial copy was stale); it was discarded, try again.`,
+        { target: host.target, path: remote },
+      );
     }
     fs.renameSync(part, local);
     return { resumedFrom: from, size: st.size, sha256: ours };

@@ -44,7 +44,9 @@ describe('Semaphore', () => {
 
 describe('connect errors', () => {
   it('maps ssh2 error levels to codes a technician can act on', () => {
-    expect(mapConnectError(Object.assign(new Error('x'), { level: 'client-authentication' }), 't', { tried: ['password'], allowed: ['publickey', 'password'] }).code).toBe('AUTH_FAILED');
+    expect(mapConnectError(Object.assign(new Error('x'), { level: 'client-authentication' }), 't', { tried: ['password'], allowed: ['publickey', 'password'] }).code).toBe(
+      'AUTH_FAILED',
+    );
     expect(mapConnectError(Object.assign(new Error('x'), { level: 'client-socket', code: 'ECONNREFUSED' }), 't').code).toBe('LINK_DOWN');
     expect(mapConnectError(Object.assign(new Error('Keepalive timeout'), { level: 'client-timeout' }), 't').code).toBe('TIMEOUT');
     const own = new FieldlinkError('HOST_KEY_CHANGED', 'changed');

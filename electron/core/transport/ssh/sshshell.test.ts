@@ -82,7 +82,9 @@ describe('SshShell.exec errors never carry the command text', () => {
 
   it('a cancel, a dropped link, a missing exit status and a refused channel do not either', async () => {
     const ac = new AbortController();
-    const cancelled = shell('hang').sh.exec(COMMAND, { signal: ac.signal }).catch((e: unknown) => e);
+    const cancelled = shell('hang')
+      .sh.exec(COMMAND, { signal: ac.signal })
+      .catch((e: unknown) => e);
     setTimeout(() => ac.abort(), 20);
     expect(await cancelled).toMatchObject({ code: 'ABORTED' });
     expectNoCommandIn(await cancelled);
@@ -97,11 +99,15 @@ describe('SshShell.exec errors never carry the command text', () => {
     expect(after).toMatchObject({ code: 'LINK_DOWN' });
     expectNoCommandIn(after);
 
-    const noExit = await shell('no-exit').sh.exec(COMMAND).catch((e: unknown) => e);
+    const noExit = await shell('no-exit')
+      .sh.exec(COMMAND)
+      .catch((e: unknown) => e);
     expect(noExit).toMatchObject({ code: 'REMOTE_FAILED' });
     expectNoCommandIn(noExit);
 
-    const refused = await shell('refuse').sh.exec(COMMAND).catch((e: unknown) => e);
+    const refused = await shell('refuse')
+      .sh.exec(COMMAND)
+      .catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'REMOTE_FAILED' });
     expectNoCommandIn(refused);
   });

@@ -79,9 +79,7 @@ export class SshShell implements Shell {
     if (!this.#alive) return;
     this.#alive = false;
     if (!this.#closing) this.#log?.info({ target: this.target }, 'ssh link dropped');
-    const err = this.#closing
-      ? new FieldlinkError('ABORTED', `The connection to ${this.target} was closed.`, { target: this.target })
-      : linkDropped(this.target, 'the session');
+    const err = this.#closing ? new FieldlinkError('ABORTED', `The connection to ${this.target} was closed.`, { target: this.target }) : linkDropped(this.target, 'the session');
     for (const cb of [...this.#dropListeners]) cb(err);
     this.#dropListeners.clear();
   }
@@ -211,7 +209,11 @@ export class SshShell implements Shell {
           stopWhenOpen = true;
           return finish(e);
         }
-        void this.#stopRemote(ch, () => pid, (w) => pidWaiters.push(w)).finally(() => finish(e));
+        void this.#stopRemote(
+          ch,
+          () => pid,
+          (w) => pidWaiters.push(w),
+        ).finally(() => finish(e));
       };
       const attach = (c: ClientChannel) => {
         ch = c;
@@ -255,7 +257,12 @@ export class SshShell implements Shell {
       openWith(attach).then(
         (c) => {
           // Cancelled while the channel was opening: stop what just started.
-          if (stopWhenOpen) void this.#stopRemote(c, () => pid, (w) => pidWaiters.push(w));
+          if (stopWhenOpen)
+            void this.#stopRemote(
+              c,
+              () => pid,
+              (w) => pidWaiters.push(w),
+            );
         },
         (e: unknown) => finish(e instanceof FieldlinkError ? e : new FieldlinkError('REMOTE_FAILED', String(e))),
       );
