@@ -151,6 +151,9 @@ export class Connections {
         k3sVersion: facts.k3sVersion,
       });
       if (r.pinned.length) inventory.markKeyChanged(boxId, false);
+      // The same box seen on the LAN before anyone knew its serial number (known by a host key it
+      // has just shown over the cable) is this box.
+      for (const k of keys) inventory.mergeInto(`key:${k.fingerprint}`, boxId);
       return { boxId, hostname: facts.hostname, addresses, ...r };
     } finally {
       await shell.close();

@@ -33,6 +33,28 @@ describe('inventory', () => {
     ]);
   });
 
+  it('merges a box known by its host key into the one its serial names: sightings, addresses and pins move', () => {
+    const removed: string[] = [];
+    const inv2 = new Inventory(
+      db,
+      () => undefined,
+      (id) => removed.push(id),
+    );
+    const pins = new TrustStore(db);
+    inv2.recordSighting({ boxId: 'key:SHA256:k', source: 'sweep', address: '10.0.0.7', at: '2026-01-01T00:00:00.000Z' });
+    pins.pin({ host: '10.0.0.7', port: 22, keyType: 'ssh-ed25519', fingerprint: `SHA256:${'k'.repeat(43)}`, source: 'first-use', boxId: 'key:SHA256:k' });
+    inv2.recordSighting({ boxId: 'SN9', source: 'serial', address: '/dev/ttyUSB0', serial: 'SN9', addresses: ['10.0.0.8'], at: '2026-01-02T00:00:00.000Z' });
+    const box = inv2.mergeInto('key:SHA256:k', 'SN9')!;
+    expect(box).toMatchObject({ id: 'SN9', reach: expect.any(String), firstSeen: '2026-01-01T00:00:00.000Z' });
+    expect(box.addresses.sort()).toEqual(['10.0.0.7', '10.0.0.8']);
+    expect(inv2.get('key:SHA256:k')).toBeUndefined();
+    expect(removed).toEqual(['key:SHA256:k']);
+    expect(pins.forHost('10.0.0.7', 22)[0]?.boxId).toBe('SN9');
+    expect(db.prepare("SELECT COUNT(*) AS n FROM sightings WHERE box_id = 'SN9'").get()).toEqual({ n: 2 });
+    // Nothing to merge: a no-op.
+    expect(inv2.mergeInto('nope', 'SN9')?.id).toBe('SN9');
+  });
+
   it('keeps what it knew when a later sighting says less', () => {
     inv.recordSighting({ boxId: 'SN1', source: 'mdns', address: '10.0.0.1', hostname: 'a', arch: 'arm64' });
     inv.recordSighting({ boxId: 'SN1', source: 'sweep', address: '10.0.0.2' });

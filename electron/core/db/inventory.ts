@@ -132,6 +132,31 @@ export class Inventory {
     this.#changed(boxId);
   }
 
+  /**
+   * Two records turned out to be one box (a box known by its host key, then by the serial number or
+   * machine-id it reported): `from`'s sightings, addresses and pins move to `into`, and `from` goes.
+   * Only the merge rules call this: serial number, then machine-id, then host key; never a name.
+   */
+  mergeInto(from: string, into: string): Box | undefined {
+    if (from === into || !this.get(from) || !this.get(into)) return this.get(into);
+    transaction(this.#db, () => {
+      const rows = this.#db.prepare('SELECT id, addresses, first_seen FROM boxes WHERE id IN (?, ?)').all(from, into) as Array<{
+        id: string;
+        addresses: string;
+        first_seen: string;
+      }>;
+      const addresses = [...new Set(rows.flatMap((r) => JSON.parse(r.addresses) as string[]))];
+      const firstSeen = rows.map((r) => r.first_seen).sort()[0]!;
+      this.#db.prepare('UPDATE boxes SET addresses = ?, first_seen = ? WHERE id = ?').run(JSON.stringify(addresses), firstSeen, into);
+      this.#db.prepare('UPDATE sightings SET box_id = ? WHERE box_id = ?').run(into, from);
+      this.#db.prepare('DELETE FROM sightings WHERE box_id = ? AND id NOT IN (SELECT MAX(id) FROM sightings WHERE box_id = ? GROUP BY source, address)').run(into, into);
+      this.#db.prepare('UPDATE trust_pins SET box_id = ? WHERE box_id = ?').run(into, from);
+      this.#db.prepare('DELETE FROM boxes WHERE id = ?').run(from);
+    });
+    this.#onRemove(from);
+    return this.#changed(into);
+  }
+
   /** Flags (or, with null, clears) a disagreement between sightings, shown with the box. */
   setConflict(boxId: string, conflict: string | null): void {
     this.#db.prepare('UPDATE boxes SET conflict = ? WHERE id = ?').run(conflict?.slice(0, 500) ?? null, boxId);

@@ -123,6 +123,28 @@ describe('discovery merges sightings into one box per device', () => {
     expect(only()).toMatchObject({ k3sVersion: 'v1.30.4+k3s1', conflict: expect.stringMatching(/itself reports FL1-REAL/) });
   });
 
+  it('a box known by its host key that reports a machine-id already known (over its cable) becomes that box', async () => {
+    await d.stop();
+    d = new Discovery({
+      inventory,
+      browser: (o) => ((mdns = o), { start: () => undefined, stop: () => undefined, requery: () => undefined }),
+      serialWatcher: (o) => ((serial = o), { start: () => undefined, stop: () => undefined }),
+      probeKey: async () => 'SHA256:probed',
+      identify: async () => ({ serial: null, machineId: 'ab'.repeat(16), hostname: 'box-01', arch: 'arm64', model: null, vendor: null, addresses: [], k3sVersion: null }),
+    });
+    d.start();
+    inventory.recordSighting({ boxId: `mid:${'ab'.repeat(16)}`, source: 'serial', address: '/dev/ttyUSB3', hostname: 'box-01' });
+    const db = openDatabase(path.join(dir, 'db'));
+    db.prepare(
+      `INSERT INTO trust_pins (host, port, key_type, fingerprint, box_id, source, pinned_at) VALUES ('10.77.0.11', 22, 'ssh-ed25519', 'SHA256:x', 'key:SHA256:probed', 'first-use', '2026-01-01T00:00:00Z')`,
+    ).run();
+    mdns.onSighting(sighting({ txt: { model: 'x' } }));
+    await settle();
+    await settle();
+    expect(only()).toMatchObject({ id: `mid:${'ab'.repeat(16)}`, consolePath: '/dev/ttyUSB3', addresses: ['10.77.0.11'], reach: 'both' });
+    expect(removed).toContain('key:SHA256:probed');
+  });
+
   it('a box that announces no serial is known by the host key it offers (probed without login)', async () => {
     mdns.onSighting(sighting({ txt: { model: 'x' } }));
     await settle();

@@ -134,13 +134,14 @@ export class Discovery {
     const rival = serial ? this.#rivalOf(serial, s) : undefined;
     if (rival) return this.#conflicting(s, serial!, rival, address);
     if (serial) this.#claim(serial, s);
+    // A sweep may have found this box first and known it by its host key: when the key at this
+    // address is that one, the announcement is the same box, which then takes its serial's id.
+    let sweptFirst: string | undefined;
     if (boxId && address && !this.#instances.has(s.instance) && !this.#deps.inventory.get(boxId)) {
-      // A sweep may have found this box first and known it by its host key: when the key at this
-      // address is that one, the announcement is the same box, not a second one.
       const swept = this.#deps.inventory.find(address);
       if (swept?.id.startsWith('key:') && swept.serial === null && swept.addresses.includes(address)) {
         const fp = await (this.#deps.probeKey ?? probeFirstKey)(address, s.port ?? 22).catch(() => null);
-        if (fp && `key:${fp}` === swept.id) boxId = swept.id;
+        if (fp && `key:${fp}` === swept.id) sweptFirst = swept.id;
       }
     }
     if (!boxId && address) {
@@ -166,8 +167,9 @@ export class Discovery {
         state: STATES[s.txt.state ?? ''],
         facts: { instance: s.instance, ...s.txt },
       });
-      this.#maybeIdentify(box, address);
-      return box;
+      const merged = sweptFirst ? (this.#deps.inventory.mergeInto(sweptFirst, box.id) ?? box) : box;
+      this.#maybeIdentify(merged, address);
+      return merged;
     } catch (err) {
       this.#deps.log?.warn({ err, boxId }, 'mdns: recording a sighting failed');
       return undefined;
@@ -195,6 +197,12 @@ export class Discovery {
             k3sVersion: facts.k3sVersion,
             facts: { identified: 'ssh', ...(facts.machineId ? { machineId: facts.machineId } : {}) },
           });
+          // A box known only by its host key that reports a serial number or machine-id already in
+          // the inventory (seen over its cable, say) is that box: the merge rules, in their order.
+          if (box.id.startsWith('key:') && !box.conflict) {
+            const known = [facts.serial, facts.machineId ? `mid:${facts.machineId}` : null].find((id) => id && inventory.get(id));
+            if (known) inventory.mergeInto(box.id, known);
+          }
           if (facts.serial && box.serial && facts.serial !== box.serial) {
             inventory.setConflict(box.id, `It announces serial number ${box.serial}, but the box itself reports ${facts.serial}. Check its label.`);
           }

@@ -180,7 +180,16 @@ describe('sweep first, mDNS second', () => {
       txt: { serial: 'FL123', arch: 'arm64', state: 'provisioned' },
     });
     await d.stop();
-    expect(inventory.list()).toEqual([expect.objectContaining({ id: `key:${KEY_A.fingerprint}`, serial: 'FL123', hostname: 'edge-01', arch: 'arm64', state: 'provisioned' })]);
+    // One box, now known by its serial number (the merge rules' first key), its sweep sighting kept.
+    expect(inventory.list()).toEqual([
+      expect.objectContaining({ id: 'FL123', serial: 'FL123', hostname: 'edge-01', arch: 'arm64', state: 'provisioned', addresses: ['10.77.0.11'] }),
+    ]);
+    expect(
+      db
+        .prepare("SELECT source FROM sightings WHERE box_id = 'FL123' ORDER BY source")
+        .all()
+        .map((r) => (r as { source: string }).source),
+    ).toEqual(['mdns', 'sweep']);
   });
 });
 
