@@ -3,19 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { startWebHost, type WebHost } from '../../electron/web.ts';
 import { makeApp } from '../../electron/web/testing.ts';
+import { CHROMIUM_ARGS } from './helpers.ts';
 
 /** Debian's Chromium, headless, nothing that phones home; rebind.test resolves to loopback only. */
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--host-resolver-rules=MAP rebind.test 127.0.0.1',
-];
+const ARGS = [...CHROMIUM_ARGS, '--host-resolver-rules=MAP rebind.test 127.0.0.1'];
 
 /**
  * The browser host against what a real browser would let a hostile page do: a DNS-rebinding name
