@@ -10,15 +10,17 @@ import { ensureTechnicianKey, installPublicKey } from '../keys/index.ts';
 export function credentialHandlers({ connections, audit, dataDir }: { connections: Connections; audit: AuditLog; dataDir: string }): HandlersOf<'keys' | 'credentials'> {
   return {
     'keys.install': async ({ target, password, remember }) => {
-      const key = ensureTechnicianKey(dataDir);
       const boxId = connections.resolve(target).boxId;
       // For SSH this is the pooled connection the password login opened: no second password.
       const shell = await connections.shell(target, { password, remember });
       let added: boolean;
+      // The key is made (the first time) only once there is a box to put it on.
+      let key: ReturnType<typeof ensureTechnicianKey> | undefined;
       try {
+        key = ensureTechnicianKey(dataDir);
         ({ added } = await installPublicKey(shell, key.publicKey));
       } catch (err) {
-        audit.record({ boxId, action: 'keys.install', outcome: 'failed', detail: `technician key ${key.fingerprint} over ${shell.target}` });
+        audit.record({ boxId, action: 'keys.install', outcome: 'failed', detail: `technician key ${key?.fingerprint ?? '(not readable)'} over ${shell.target}` });
         throw err;
       } finally {
         await shell.close();

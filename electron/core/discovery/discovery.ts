@@ -302,13 +302,17 @@ export class Discovery {
     const read = this.#deps.readBanner ?? readLoginBanner;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await read(p);
+        const banner = await read(p);
+        // A console that was just closed by someone else hangs up and its getty starts again: a
+        // silent one is asked once more, a moment later.
+        if (banner.hostname !== null || attempt >= 2) return banner;
       } catch (err) {
         this.#deps.log?.debug({ err, path: p, attempt }, 'serial: no login prompt read');
-        if (attempt >= BANNER_TRIES || !this.#cables) return { hostname: null };
-        await this.#wait(BANNER_RETRY_MS);
-        if (this.#running.signal.aborted) return { hostname: null };
+        if (attempt >= BANNER_TRIES) return { hostname: null };
       }
+      if (!this.#cables) return { hostname: null };
+      await this.#wait(BANNER_RETRY_MS);
+      if (this.#running.signal.aborted) return { hostname: null };
     }
   }
 
