@@ -1,5 +1,4 @@
 import { execFile, execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Box } from '../shared/model.ts';
@@ -7,36 +6,14 @@ import { Inventory, TrustStore, openDatabase } from '../electron/core/db/index.t
 import { Discovery, MdnsBrowser, Sweeper, openTransports, type MdnsTransport } from '../electron/core/discovery/index.ts';
 import { EventBus } from '../electron/core/events/index.ts';
 import { JobRegistry } from '../electron/core/jobs/index.ts';
-import { IN_TECH_NAMESPACE, isInner, measureIfInner, measureInside, type BenchResult, type Benchmark, type Figure } from './harness.ts';
+import { IN_TECH_NAMESPACE, labStatus, isInner, measureIfInner, measureInside, type BenchResult, type Benchmark, type Figure } from './harness.ts';
+import type { BoxStatus as LabBox } from '../lab/index.ts';
 
 const run = promisify(execFile);
 const here = fileURLToPath(import.meta.url);
 const CIDR = '10.77.0.0/24';
 const NMAP = ['-sT', '-p22', '--open', '-T4', CIDR];
 const ROUNDS = 3;
-
-interface LabBox {
-  name: string;
-  ip: string;
-  serial: string;
-  hostname: string;
-  arch: string;
-  state: string;
-  power: string;
-}
-
-function labStatus(): { up: boolean; boxes: LabBox[] } | null {
-  try {
-    const out = execFileSync(process.execPath, [path.join(path.dirname(here), '..', 'bin', 'fieldlink-lab.js'), 'status', '--json'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 30_000,
-    });
-    return JSON.parse(out) as { up: boolean; boxes: LabBox[] };
-  } catch {
-    return null;
-  }
-}
 
 /** Identified as the issue counts it: address, hostname, serial, arch and state, all as the lab says. */
 function identified(b: Box | undefined, w: LabBox): boolean {

@@ -1,8 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { LabStatus } from '../lab/index.ts';
 
 /** One measured figure: ours or the anchor's (the tool a technician would use instead). */
 export interface Figure {
@@ -96,4 +97,14 @@ export async function measureIfInner(file: string, measure: (progress: (msg: str
   if (!isInner() || !process.argv[1] || path.resolve(process.argv[1]) !== file) return;
   const result = await measure((m) => process.stderr.write(`${m}\n`));
   process.stdout.write(JSON.stringify(result));
+}
+
+/** `fieldlink-lab status --json`, or null when the lab cannot say (not up, not root, not Linux). */
+export function labStatus(): LabStatus | null {
+  try {
+    const lab = path.join(import.meta.dirname, '..', 'bin', 'fieldlink-lab.js');
+    return JSON.parse(execFileSync(process.execPath, [lab, 'status', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 })) as LabStatus;
+  } catch {
+    return null;
+  }
 }

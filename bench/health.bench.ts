@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createApp } from '../electron/core/app.ts';
 import { ApiSession, canForward, healthOf } from '../electron/core/health/index.ts';
-import { IN_TECH_NAMESPACE, measureIfInner, measureInside, type BenchResult, type Benchmark } from './harness.ts';
+import { IN_TECH_NAMESPACE, labStatus, measureIfInner, measureInside, type BenchResult, type Benchmark } from './harness.ts';
 
 /**
  * `fieldlink health TARGET --json` against a lab box with the pods-500 scenario at 100 ms round trip,
@@ -23,28 +23,6 @@ const BOX = 'box-01';
 const SCENARIO = 'pods-500';
 const DELAY_MS = 50;
 const ROUNDS = 5;
-
-interface LabBox {
-  name: string;
-  ip: string;
-  password: string;
-  state: string;
-  power: string;
-}
-interface Lab {
-  up: boolean;
-  dir: string;
-  boxes: LabBox[];
-  links: { lan: { delayMs: number | null } };
-}
-
-function labStatus(): Lab | null {
-  try {
-    return JSON.parse(execFileSync(process.execPath, [LAB, 'status', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 })) as Lab;
-  } catch {
-    return null;
-  }
-}
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -182,7 +160,7 @@ async function measure(progress: (m: string) => void): Promise<BenchResult> {
 async function outer(progress: (m: string) => void): Promise<BenchResult> {
   const lab = labStatus();
   if (!lab?.up) throw new Error('the lab is not up');
-  if (lab.links.lan.delayMs !== null) throw new Error(`the LAN already has a delay (${lab.links.lan.delayMs} ms): someone else is shaping it; not touching it`);
+  if (lab.links && lab.links.lan.delayMs !== null) throw new Error(`the LAN already has a delay (${lab.links.lan.delayMs} ms): someone else is shaping it; not touching it`);
   const serverJson = path.join(lab.dir, 'boxes', BOX, 'k3s', 'server.json');
   const statusJson = path.join(lab.dir, 'boxes', BOX, 'k3s', 'hub-status.json');
   const original = fs.readFileSync(serverJson, 'utf8');

@@ -10,7 +10,8 @@ import type { SshShell } from '../electron/core/transport/ssh/index.ts';
 import { exportKnownHosts, hostKeyCheck } from '../electron/core/trust/index.ts';
 import type { HostKeyId } from '../electron/core/trust/index.ts';
 import { canRunSshd, startSshd } from '../test/fixtures/sshd.ts';
-import { IN_TECH_NAMESPACE, isInner, measureIfInner, measureInside, type BenchResult, type Benchmark } from './harness.ts';
+import { IN_TECH_NAMESPACE, labStatus, isInner, measureIfInner, measureInside, type BenchResult, type Benchmark } from './harness.ts';
+import type { BoxStatus as LabBox } from '../lab/index.ts';
 
 const run = promisify(execFile);
 const N = 100;
@@ -27,27 +28,6 @@ interface Target {
   /** Undo what setting up the target did (fixture sshd, installed key). */
   cleanup: () => Promise<void>;
   authorize: (line: string, shell: SshShell) => Promise<void>;
-}
-
-interface LabBox {
-  name: string;
-  ip: string;
-  password: string;
-  state: string;
-  hostKeys: Array<{ type: string; fingerprint: string }>;
-}
-
-function labStatus(): { up: boolean; boxes: LabBox[] } | null {
-  try {
-    const out = execFileSync(process.execPath, [path.join(path.dirname(here), '..', 'bin', 'fieldlink-lab.js'), 'status', '--json'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 30_000,
-    });
-    return JSON.parse(out) as { up: boolean; boxes: LabBox[] };
-  } catch {
-    return null;
-  }
 }
 
 function labBox(): LabBox | null {
