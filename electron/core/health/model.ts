@@ -6,6 +6,10 @@
  * past parsing.
  */
 
+/** The model's shapes are the contract's (shared/health.ts): one definition for the core, the CLI and the UI. */
+export type { NodeCondition, Resources, NodeHealth, ContainerHealth, PodHealth, EventHealth, HealthSnapshot, Diagnosis } from '../../../shared/health.ts';
+import type { NodeCondition, Resources, NodeHealth, ContainerHealth, PodHealth, EventHealth, HealthSnapshot } from '../../../shared/health.ts';
+
 /** Longest box string kept (a name, a reason); messages get MAX_MESSAGE. */
 export const MAX_STRING = 256;
 export const MAX_MESSAGE = 1024;
@@ -15,138 +19,6 @@ export const MAX_PODS = 10_000;
 export const MAX_EVENTS = 500;
 const MAX_CONTAINERS = 32;
 const MAX_CONDITIONS = 16;
-
-export interface NodeCondition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  lastTransition: string | null;
-}
-
-export interface Resources {
-  /** CPU in millicores, memory and storage in bytes, pods as a count; null where the box gave none. */
-  cpuMilli: number | null;
-  memoryBytes: number | null;
-  ephemeralBytes: number | null;
-  pods: number | null;
-}
-
-export interface NodeHealth {
-  name: string;
-  /** Ready condition: True, False or Unknown (the kubelet stopped posting). */
-  ready: string;
-  readyReason: string;
-  readyMessage: string;
-  lastHeartbeat: string | null;
-  /** The pressure conditions that are True: MemoryPressure, DiskPressure, PIDPressure. */
-  pressure: string[];
-  conditions: NodeCondition[];
-  capacity: Resources;
-  allocatable: Resources;
-  kubeletVersion: string;
-  arch: string;
-  osImage: string;
-  kernel: string;
-  containerRuntime: string;
-  unschedulable: boolean;
-  roles: string[];
-  usage: { cpuMilli: number | null; memoryBytes: number | null } | null;
-}
-
-export interface ContainerHealth {
-  name: string;
-  image: string;
-  ready: boolean;
-  restarts: number;
-  /** running, waiting, terminated or unknown. */
-  state: string;
-  waitingReason: string;
-  waitingMessage: string;
-  /** The current state's termination (a container that ended and was not restarted). */
-  terminated: { reason: string; exitCode: number | null; finishedAt: string | null } | null;
-  lastTerminated: { reason: string; exitCode: number | null; finishedAt: string | null; message: string } | null;
-  memoryLimitBytes: number | null;
-  memoryRequestBytes: number | null;
-  init: boolean;
-}
-
-export interface PodHealth {
-  namespace: string;
-  name: string;
-  node: string;
-  phase: string;
-  /** The one word a technician reads first, as kubectl's STATUS column: CrashLoopBackOff, OOMKilled, Evicted, Running… */
-  status: string;
-  readyContainers: number;
-  totalContainers: number;
-  restarts: number;
-  /** pod.status.reason / message (Evicted, NodeLost…). */
-  reason: string;
-  message: string;
-  /** PodScheduled=False: its reason (Unschedulable) and message (0/1 nodes are available: …). */
-  unschedulable: { reason: string; message: string } | null;
-  createdAt: string | null;
-  startedAt: string | null;
-  owner: string;
-  containers: ContainerHealth[];
-  usage: { cpuMilli: number | null; memoryBytes: number | null } | null;
-}
-
-export interface EventHealth {
-  type: string;
-  reason: string;
-  message: string;
-  /** Kind/namespace/name of the object it is about. */
-  kind: string;
-  namespace: string;
-  name: string;
-  count: number;
-  lastSeen: string | null;
-}
-
-export interface HealthSnapshot {
-  /** The target as the technician named it, and how the data came. */
-  target: string;
-  /** api: the k3s API through a tunnel; shell: `k3s kubectl … -o json` run on the box (the serial console's way). */
-  via: 'api' | 'shell';
-  /** What carried it: the network (ssh) or the cable (serial). */
-  link: 'ssh' | 'serial';
-  takenAt: string;
-  nodes: NodeHealth[];
-  pods: PodHealth[];
-  /** Pods the box has (exact), and whether `pods` was cut at MAX_PODS. */
-  podCount: number;
-  podsTruncated: boolean;
-  /** Warning events, newest first (at most MAX_EVENTS), and how many there were. */
-  warnings: EventHealth[];
-  warningCount: number;
-  /** metrics.k8s.io answered. */
-  metrics: boolean;
-  /** Box clock minus laptop clock, with the measurement's uncertainty. */
-  clock: { skewMs: number; uncertaintyMs: number } | null;
-  /** The k3s client certificate Fieldlink (and the box's admin kubeconfig) uses. */
-  clientCert: { notAfter: string; subject: string } | null;
-  /** Disk use on the box where a node reports disk pressure (df), for "how full". */
-  disk: Array<{ mount: string; usedPct: number; availBytes: number }> | null;
-  diagnosis: Diagnosis[];
-}
-
-/** One thing wrong, in words a technician can act on. */
-export interface Diagnosis {
-  /** critical: the box or a workload is down; warning: degraded or about to be; info: worth knowing. */
-  severity: 'critical' | 'warning' | 'info';
-  /** Stable code: NODE_NOT_READY, NODE_PRESSURE, POD_OOM_KILLED, POD_CRASH_LOOP, IMAGE_PULL, POD_PENDING, POD_EVICTED, CLOCK_SKEW, CERT_EXPIRY, WARNING_EVENTS. */
-  code: string;
-  /** One line: what is wrong. */
-  title: string;
-  /** What the box said that shows it (bounded box text). */
-  evidence: string[];
-  /** What to try next. */
-  next: string;
-  /** The objects it is about: node names or namespace/pod. */
-  subjects: string[];
-}
 
 /** Raw Kubernetes objects as the box returned them (JSON): typed only as far as we read them. */
 type Obj = Record<string, unknown>;
