@@ -75,13 +75,16 @@ export function assertInTechNamespace(): void {
   if (!/\t00004D0A\t/.test(routes)) throw new Error('This suite drives the UI against the lab: run it inside the technician namespace (ip netns exec fl-tech …).');
 }
 
-/** `lab: true` for suites that run in fl-tech against the lab; otherwise the page may reach nothing but loopback. */
-export async function startHarness(opts: { lab?: boolean } = {}): Promise<Harness> {
+/**
+ * `lab: true` for suites that run in fl-tech against the lab; otherwise the page may reach nothing but
+ * loopback. `dataDir` reopens a data folder an earlier harness used (kept at close), as a restart does.
+ */
+export async function startHarness(opts: { lab?: boolean; dataDir?: string } = {}): Promise<Harness> {
   if (opts.lab) assertInTechNamespace();
   else assertNetworkIsolated();
   await ensureRendererBuilt();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-e2e-'));
-  const dataDir = path.join(dir, 'data');
+  const dataDir = opts.dataDir ?? path.join(dir, 'data');
   const app = createApp({ host: 'browser', dataDir, logger: createLogger({ level: 'warn' }) });
   const host = await startWebHost({ app });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });

@@ -125,3 +125,32 @@ export async function until<T>(fn: () => Promise<T | null | undefined | false>, 
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * Runs a lab box's k3s with another scenario (and time scale) by rewriting its server.json, as the
+ * box's k3s unit writes it, and waits until the hub serves it. The answer puts the original back.
+ */
+export async function useScenario(s: LabStatus, boxName: string, scenario: string, extra: { timeScale?: number } = {}): Promise<() => Promise<void>> {
+  const dir = path.join(s.dir, 'boxes', boxName, 'k3s');
+  const serverJson = path.join(dir, 'server.json');
+  const original = fs.readFileSync(serverJson, 'utf8');
+  const write = (text: string) => {
+    fs.writeFileSync(`${serverJson}.fl-tmp`, text);
+    fs.renameSync(`${serverJson}.fl-tmp`, serverJson);
+  };
+  const serving = (name: string) =>
+    until(
+      async () => {
+        const st = fs.readFileSync(path.join(dir, 'hub-status.json'), 'utf8');
+        return st.includes(`"scenario":"${name}"`) && st.includes('"serving"');
+      },
+      30_000,
+      `the hub serving ${boxName} with the ${name} scenario`,
+    );
+  write(`${JSON.stringify({ ...(JSON.parse(original) as object), scenario, ...extra })}\n`);
+  await serving(scenario);
+  return async () => {
+    write(original);
+    await serving((JSON.parse(original) as { scenario: string }).scenario).catch(() => undefined);
+  };
+}
