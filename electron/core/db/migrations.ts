@@ -97,6 +97,36 @@ export const migrations: readonly string[] = [
      WHERE o.box_id = sightings.box_id AND o.source = sightings.source AND o.address IS sightings.address);
    DELETE FROM sightings WHERE id NOT IN (SELECT MAX(id) FROM sightings GROUP BY box_id, source, address);
    CREATE INDEX sightings_key ON sightings(box_id, source, address);`,
+
+  // 9: collected log segments (immutable zstd files named by the sha256 of their bytes) with their
+  // source, range, redaction counts and sync state; and how far each box's sources were collected.
+  `CREATE TABLE segments (
+     hash TEXT PRIMARY KEY,
+     box_id TEXT NOT NULL,
+     source TEXT NOT NULL,
+     range_from TEXT NOT NULL,
+     range_to TEXT NOT NULL,
+     time_from TEXT NOT NULL,
+     time_to TEXT NOT NULL,
+     bytes INTEGER NOT NULL,
+     raw_bytes INTEGER NOT NULL,
+     lines INTEGER NOT NULL,
+     redactions TEXT NOT NULL DEFAULT '{}',
+     created_at TEXT NOT NULL,
+     sync_state TEXT NOT NULL DEFAULT 'waiting' CHECK (sync_state IN ('waiting', 'uploading', 'synced')),
+     upload_url TEXT,
+     synced_at TEXT,
+     problem TEXT
+   ) STRICT;
+   CREATE INDEX segments_box ON segments(box_id, source, created_at);
+   CREATE INDEX segments_sync ON segments(sync_state, created_at);
+   CREATE TABLE log_cursors (
+     box_id TEXT NOT NULL,
+     source TEXT NOT NULL,
+     cursor TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (box_id, source)
+   ) STRICT;`,
 ];
 
 export const latestVersion = migrations.length;
