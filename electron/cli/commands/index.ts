@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts';
+import { artifacts } from './artifacts.ts';
 import { boxes } from './boxes.ts';
 import { discover } from './discover.ts';
 import { exec } from './exec.ts';
@@ -6,9 +7,10 @@ import { health } from './health.ts';
 import { keys } from './keys.ts';
 import { kubeconfig } from './kubeconfig.ts';
 import { later } from './later.ts';
+import { profile } from './profile.ts';
 import { put } from './put.ts';
 import { trust } from './trust.ts';
 import { ui } from './ui.ts';
 
 /** Every command of `fieldlink`, in the order --help lists them. */
-export const commands: Command[] = [boxes, discover, trust, exec, put, keys, health, kubeconfig, ...later, ui];
+export const commands: Command[] = [boxes, discover, trust, exec, put, keys, health, kubeconfig, profile, artifacts, ...later, ui];
