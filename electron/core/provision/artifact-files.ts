@@ -78,8 +78,8 @@ export async function copyHashed(
   let size = 0;
   const out = await fs.promises.open(dest, 'wx', opts.mode);
   try {
-    const input = fs.createReadStream(src, { flags: fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0), highWaterMark: 1024 * 1024, signal: opts.signal });
-    for await (const chunk of input as AsyncIterable<Buffer>) {
+    const input = await openNoFollow(src);
+    for await (const chunk of input.createReadStream({ highWaterMark: 1024 * 1024, signal: opts.signal }) as AsyncIterable<Buffer>) {
       hash.update(chunk);
       size += chunk.length;
       if (size > MAX_ARTIFACT_BYTES) throw new FieldlinkError('BAD_REQUEST', `${src} grew past ${MAX_ARTIFACT_BYTES} bytes while being copied.`);
@@ -97,12 +97,17 @@ export async function copyHashed(
 /** Hashes a file without copying it (verify). */
 export async function hashFile(file: string, opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<string> {
   const hash = crypto.createHash('sha256');
-  const input = fs.createReadStream(file, { flags: fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0), highWaterMark: 1024 * 1024, signal: opts.signal });
-  for await (const chunk of input as AsyncIterable<Buffer>) {
+  const input = await openNoFollow(file);
+  for await (const chunk of input.createReadStream({ highWaterMark: 1024 * 1024, signal: opts.signal }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
     opts.onBytes?.(chunk.length);
   }
   return hash.digest('hex');
+}
+
+/** Opens for reading without following a link swapped in after the lstat (the stream closes the handle). */
+function openNoFollow(file: string): Promise<fs.promises.FileHandle> {
+  return fs.promises.open(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
 }
 
 /** Keeps the last few bytes of each chunk so a tag split across two chunks is still found. */
