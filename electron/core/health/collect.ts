@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import type { CoreV1Api, CustomObjectsApi, KubeConfig, RequestContext, ResponseContext, SecurityAuthentication } from '@kubernetes/client-node';
 import { FieldlinkError } from '../../../shared/errors.ts';
@@ -89,6 +90,18 @@ export function kubeConfigFor(k8s: ClientNode, kc: BoxKubeconfig, server: string
 }
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+/** undici's Dispatcher.request, as far as ApiSession.get uses it (client-node builds an undici Agent). */
+interface UndiciRequester {
+  request(o: {
+    origin: string;
+    path: string;
+    method: 'GET';
+    headers: Record<string, string>;
+    signal?: AbortSignal;
+    headersTimeout?: number;
+    bodyTimeout?: number;
+  }): Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: Readable }>;
+}
 
 /**
  * One box's API through its tunnel: the kubeconfig read once, one TLS connection pool (client-node
@@ -108,6 +121,8 @@ export class ApiSession {
   /** Box time from the API's HTTP Date header (1 s resolution), when no command read it. */
   #dateClock: BoxClock | null = null;
   #startedAt = 0;
+  readonly #k8s: ClientNode;
+  readonly #kc: KubeConfig;
 
   private constructor(k8s: ClientNode, shell: Shell, kubeconfig: BoxKubeconfig, clock: BoxClock | null, tunnel: Tunnel, fromCache: boolean) {
     this.fromCache = fromCache;
@@ -115,13 +130,12 @@ export class ApiSession {
     this.kubeconfig = kubeconfig;
     this.clock = clock;
     this.tunnel = tunnel;
-    const kc = kubeConfigFor(k8s, kubeconfig, this.server);
+    this.#k8s = k8s;
+    this.#kc = kubeConfigFor(k8s, kubeconfig, this.server);
     const auth: SecurityAuthentication = {
       getName: () => 'fieldlink-tunnel',
       applySecurityAuthentication: async (ctx: RequestContext) => {
-        // The first request builds the dispatcher from the kubeconfig (CA, client cert, server name); the rest share it.
-        this.#dispatcher ??= kc.applySecurityAuthentication(ctx).then(() => ctx.getDispatcher());
-        const d = await this.#dispatcher;
+        const d = await this.#dispatch(ctx);
         if (d) ctx.setDispatcher(d);
         if (this.#signal) ctx.setSignal(this.#signal);
       },
@@ -145,6 +159,49 @@ export class ApiSession {
 
   get server(): string {
     return `https://127.0.0.1:${this.tunnel.port}`;
+  }
+
+  /** The first request builds the dispatcher from the kubeconfig (CA, client cert, server name); the rest share it. */
+  #dispatch(ctx: RequestContext): Promise<Dispatcher | undefined> {
+    return (this.#dispatcher ??= this.#kc.applySecurityAuthentication(ctx).then(() => ctx.getDispatcher()));
+  }
+
+  /** The shell the tunnel runs over (df under disk pressure, the link's kind). */
+  get shell(): Shell {
+    return this.#shell;
+  }
+
+  /** client-node's typed APIs on this session (the shared dispatcher, answers read through MAX_RESPONSE_BYTES). */
+  get core(): CoreV1Api {
+    return this.#core;
+  }
+
+  get custom(): CustomObjectsApi {
+    return this.#custom;
+  }
+
+  /**
+   * A GET on the box's API through the shared dispatcher, the body left as a stream for the caller to
+   * bound (watches, pod logs, the heartbeat). `path` includes the query. No byte bound here: the caller reads it.
+   */
+  async get(
+    path: string,
+    opts: { signal?: AbortSignal; headersTimeoutMs?: number } = {},
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Readable }> {
+    const ctx = new this.#k8s.RequestContext(this.server + path, this.#k8s.HttpMethod.GET);
+    const d = (await this.#dispatch(ctx)) as unknown as UndiciRequester | undefined;
+    if (!d?.request) throw new FieldlinkError('INTERNAL', 'The k3s API session has no TLS dispatcher.');
+    const r = await d.request({
+      origin: this.server,
+      path,
+      method: 'GET',
+      headers: { accept: 'application/json, */*', ...ctx.getHeaders() },
+      signal: opts.signal,
+      headersTimeout: opts.headersTimeoutMs ?? 30_000,
+      // Watches and log follows may be quiet for long: their readers time out on their own.
+      bodyTimeout: 0,
+    });
+    return { status: r.statusCode, headers: r.headers, body: r.body };
   }
 
   /** Reads the box's kubeconfig and opens the tunnel to its API over the pooled SSH connection. */
@@ -297,7 +354,7 @@ export function boundedHttp(k8s: ClientNode): ReturnType<ClientNode['wrapHttpLib
 }
 
 /** A failure of the API through the tunnel, in words with a next step. */
-function apiError(err: unknown, target: string, timedOutAfter: number | null, signal: AbortSignal | undefined): unknown {
+export function apiError(err: unknown, target: string, timedOutAfter: number | null, signal: AbortSignal | undefined): unknown {
   if (err instanceof FieldlinkError) return err;
   if (signal?.aborted) return new FieldlinkError('ABORTED', `Reading health from ${target} was cancelled.`, { target });
   if (timedOutAfter !== null)
