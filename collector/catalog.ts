@@ -87,6 +87,42 @@ export class Catalog {
     return res.changes === 1;
   }
 
+  /**
+   * Adds a row whose sequence number was given elsewhere (the S3 mode: Redis hands out receipt
+   * numbers and the bucket holds the receipts; this catalog is then only an index of them).
+   */
+  put(row: SegmentRow): boolean {
+    const res = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO segments (seq, sha256, size, box, source, from_time, to_time, from_ms, to_ms, filename, range_text, technician, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        row.seq,
+        row.sha256,
+        row.size,
+        row.box,
+        row.source,
+        row.from,
+        row.to,
+        Date.parse(row.from),
+        Date.parse(row.to),
+        row.filename ?? null,
+        row.range ?? null,
+        row.technician,
+        row.receivedAt,
+      );
+    return res.changes === 1;
+  }
+
+  hasSeq(seq: number): boolean {
+    return this.db.prepare('SELECT 1 FROM segments WHERE seq = ?').get(seq) !== undefined;
+  }
+
+  maxSeq(): number {
+    return (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS m FROM segments').get() as { m: number }).m;
+  }
+
   /** Receipts after a sequence number, oldest first. */
   since(seq: number, limit: number): SegmentRow[] {
     return (this.db.prepare('SELECT * FROM segments WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as unknown as DbRow[]).map(toRow);

@@ -1,9 +1,12 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { MetadataError } from './metadata.ts';
+import { parseS3Option, type S3Options } from './s3.ts';
 import { collectorLogger, startCollector } from './server.ts';
 import { loadTokens, TokenFileError } from './tokens.ts';
 
 const USAGE = `fieldlink-collector [--port P] [--host 127.0.0.1] [--dir DIR] [--tokens FILE] [--max-size BYTES]
+                    [--s3 endpoint=URL,bucket=NAME,region=R --redis redis://HOST:PORT]
 
 The receiving end of Fieldlink's log sync: tus uploads on /files, receipts on /receipts,
 segments on /segments. Binds 127.0.0.1 unless --host says otherwise.
@@ -11,6 +14,10 @@ segments on /segments. Binds 127.0.0.1 unless --host says otherwise.
   --dir       where segments are kept (default ./fieldlink-collector)
   --tokens    technician tokens: JSON or lines "technician token [expires]", mode 0600
               (default $FIELDLINK_COLLECTOR_TOKENS)
+  --s3        keep segments in an S3 bucket shared by several instances (then DIR holds only a
+              local index); also path-style=true|false, part-size=BYTES. Credentials from
+              AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, never on the command line
+  --redis     Redis URL for the instances' shared locks and receipt numbers (needed with --s3)
 Prints one JSON line {"url": …} on stdout once listening; logs (JSON) go to stderr.`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -24,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
         dir: { type: 'string' },
         tokens: { type: 'string' },
         'max-size': { type: 'string' },
+        s3: { type: 'string' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -47,6 +56,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--tokens FILE is required (or FIELDLINK_COLLECTOR_TOKENS).\n${USAGE}\n`);
     return 2;
   }
+  let s3: S3Options | undefined;
+  try {
+    s3 = values.s3 === undefined ? undefined : parseS3Option(values.s3);
+  } catch (err) {
+    if (!(err instanceof MetadataError)) throw err;
+    process.stderr.write(`${err.message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (s3 && !values.redis) {
+    process.stderr.write(`--s3 needs --redis URL: instances sharing a bucket share their locks there.\n${USAGE}\n`);
+    return 2;
+  }
   const log = collectorLogger();
   let tokens;
   try {
@@ -58,7 +79,22 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const collector = await startCollector({ dir: path.resolve(values.dir ?? 'fieldlink-collector'), tokens, host: values.host ?? '127.0.0.1', port, maxSize, log });
+  let collector;
+  try {
+    collector = await startCollector({
+      dir: path.resolve(values.dir ?? 'fieldlink-collector'),
+      tokens,
+      host: values.host ?? '127.0.0.1',
+      port,
+      maxSize,
+      log,
+      s3,
+      redis: values.redis,
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 1;
+  }
   process.stdout.write(`${JSON.stringify({ url: collector.url, port: collector.port, pid: process.pid })}\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

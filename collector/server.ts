@@ -1,13 +1,13 @@
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
 import { pino, type Logger } from 'pino';
+import { FileBackend, type SegmentBackend } from './backend.ts';
 import { Catalog, type SegmentRow } from './catalog.ts';
 import { MetadataError, parseUploadMetadata, SHA256_RE, validateSegmentMeta } from './metadata.ts';
-import { HashMismatchError, layoutOf, prepareLayout, SegmentStore, segmentPath } from './store.ts';
+import { S3Backend, type S3Options } from './s3.ts';
+import { HashMismatchError, layoutOf, prepareLayout } from './store.ts';
 import { checkAuthorization, type TokenEntry } from './tokens.ts';
 
 export interface CollectorOptions {
@@ -18,12 +18,18 @@ export interface CollectorOptions {
   /** Largest segment accepted, bytes (default 1 GiB). */
   maxSize?: number;
   log?: Logger;
+  /** Keep segments in this bucket, shared with other instances (needs `redis`); DIR then holds only a local index. */
+  s3?: S3Options;
+  /** Redis URL for the shared locks, upload cache and receipt numbers (with `s3`). */
+  redis?: string;
+  /** With `s3`: how long a killed instance's upload locks last (default 10 s). */
+  lockTtlMs?: number;
 }
 
 export interface Collector {
   url: string;
   port: number;
-  store: SegmentStore;
+  backend: SegmentBackend;
   close(): Promise<void>;
 }
 
@@ -78,9 +84,16 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
   const log = opts.log ?? collectorLogger();
   const layout = layoutOf(opts.dir);
   prepareLayout(layout);
+  if (opts.s3 && !opts.redis) throw new Error('The S3 store is shared by instances and needs --redis URL for their locks.');
   const catalog = new Catalog(layout.catalog);
-  const store = new SegmentStore(layout, catalog, log);
-  await store.recover();
+  let backend: SegmentBackend;
+  try {
+    backend = opts.s3 ? await S3Backend.open({ s3: opts.s3, redisUrl: opts.redis!, catalog, log, lockTtlMs: opts.lockTtlMs }) : new FileBackend(opts.dir, catalog, log);
+    await backend.recover();
+  } catch (err) {
+    catalog.close();
+    throw err;
+  }
   const tokens = opts.tokens;
   const maxSize = opts.maxSize ?? 1 << 30;
   const pending = new Set<Promise<unknown>>();
@@ -93,7 +106,8 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
 
   const tus = new TusServer({
     path: TUS_PATH,
-    datastore: new FileStore({ directory: layout.uploads }),
+    datastore: backend.datastore,
+    ...(backend.locker ? { locker: backend.locker } : {}),
     relativeLocation: true,
     maxSize,
     exposedHeaders: ['Fieldlink-Segment', 'Fieldlink-Sha256', 'Fieldlink-Receipt'],
@@ -111,7 +125,7 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
     onUploadFinish: async (_req, upload) => {
       const { technician, ...md } = upload.metadata ?? {};
       const meta = validateSegmentMeta(md);
-      const job = store.finalize(upload.id, meta, technician ?? 'unknown');
+      const job = backend.finalize(upload.id, meta, technician ?? 'unknown');
       pending.add(job);
       try {
         const { stored, row } = await job;
@@ -137,7 +151,7 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
         try {
           if (req.headers['upload-defer-length'] !== undefined) throw new MetadataError('A segment upload must give its Upload-Length.');
           const meta = validateSegmentMeta(parseUploadMetadata(req.headers['upload-metadata'] as string | undefined));
-          const row = catalog.get(meta.sha256);
+          const row = await backend.lookup(meta.sha256);
           if (row) {
             log.info({ sha256: row.sha256, technician }, 'upload of a stored segment answered with its receipt');
             return json(res, 200, { stored: true, receipt: row }, { 'Tus-Resumable': '1.0.0', 'Fieldlink-Segment': 'stored', ...receiptHeaders(row) });
@@ -148,11 +162,14 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
         }
       } else if (req.method !== 'OPTIONS' && !(p.length > TUS_PATH.length + 1 && UPLOAD_ID_RE.test(p.slice(TUS_PATH.length + 1)))) {
         return fail(res, 404, 'NOT_FOUND', 'No such upload.', { 'Tus-Resumable': '1.0.0' });
+      } else if (req.method === 'HEAD' && (await finishedHead(res, p.slice(TUS_PATH.length + 1)))) {
+        return;
       }
       await tus.handle(req, res);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'METHOD', 'Only GET and HEAD here.');
+    if (p === '/receipts' || p === '/segments') await backend.refresh();
     if (p === '/receipts') {
       const since = url.searchParams.get('since');
       const limit = intParam(url.searchParams.get('limit'), 1000, 10_000);
@@ -175,7 +192,7 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
     if (m) {
       const sha = m[1]!;
       if (!SHA256_RE.test(sha)) return fail(res, 400, 'BAD_REQUEST', 'A segment is named by 64 lowercase hex characters (its sha256).');
-      const row = catalog.get(sha);
+      const row = await backend.lookup(sha);
       if (!row) return fail(res, 404, 'NOT_FOUND', 'No segment with that hash has arrived.');
       const headers = {
         'Content-Type': 'application/octet-stream',
@@ -189,16 +206,40 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
         res.end();
         return;
       }
-      const rs = fs.createReadStream(segmentPath(layout, sha), { highWaterMark: 1 << 20 });
-      await new Promise<void>((resolve, reject) => {
-        rs.once('open', () => resolve());
-        rs.once('error', reject);
-      });
+      const rs = await backend.open(sha);
       res.writeHead(200, headers);
       await pipeline(rs, res);
       return;
     }
     fail(res, 404, 'NOT_FOUND', 'Nothing here: the collector serves /files (tus), /receipts and /segments.');
+  };
+
+  /**
+   * HEAD of an upload whose bytes all arrived answers with its receipt headers (storing it first if
+   * the instance that got the last byte died before it could), so a resuming client learns it is
+   * done and how. False: not finished, tus answers as usual.
+   */
+  const finishedHead = async (res: http.ServerResponse, id: string): Promise<boolean> => {
+    let row: SegmentRow | undefined;
+    try {
+      row = await backend.finishedUpload(id);
+    } catch (err) {
+      if (!(err instanceof HashMismatchError)) throw err;
+      res.writeHead(460, { 'Tus-Resumable': '1.0.0', 'Cache-Control': 'no-store' });
+      res.end();
+      return true;
+    }
+    if (!row) return false;
+    res.writeHead(200, {
+      'Tus-Resumable': '1.0.0',
+      'Cache-Control': 'no-store',
+      'Upload-Offset': String(row.size),
+      'Upload-Length': String(row.size),
+      'Fieldlink-Segment': 'stored',
+      ...receiptHeaders(row),
+    });
+    res.end();
+    return true;
   };
 
   const server = http.createServer((req, res) => {
@@ -239,8 +280,9 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
       await done;
       clearTimeout(grace);
       await Promise.allSettled([...pending]);
+      await backend.close();
       catalog.close();
       log.info('collector stopped');
     })());
-  return { url: `http://${host}:${addr.port}`, port: addr.port, store, close };
+  return { url: `http://${host}:${addr.port}`, port: addr.port, backend, close };
 }
