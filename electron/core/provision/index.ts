@@ -12,3 +12,7 @@ export {
   type ArtifactProgress,
   type VerifyResult,
 } from './artifacts.ts';
+export { runSteps, type Step, type StepContext, type StepCheck, type StepOutcome, type StepEvent, type StepProgress, type BoxFacts } from './steps.ts';
+export { factsStep, readFacts } from './step-facts.ts';
+export { hostnameStep } from './step-hostname.ts';
+export { keysStep } from './step-keys.ts';

@@ -1,0 +1,128 @@
+import { FieldlinkError } from '../../../shared/errors.ts';
+import type { Shell } from '../transport/index.ts';
+import type { Profile } from './profile.ts';
+
+/*
+ * A plan is a list of steps, each idempotent: `check` says whether the box already matches (and
+ * what differs: the drift a dry run prints), `apply` makes it match, `verify` proves it did. Re-running
+ * is always safe because a step that is done is skipped, and a step cut off mid-way is simply not
+ * done yet the next time round.
+ */
+
+/** What the box is, read by the facts step; every value is box-supplied text, bounded and cleaned. */
+export interface BoxFacts {
+  /** The k3s arch name: amd64, arm64, arm (from uname -m). */
+  arch: string;
+  machine: string;
+  osId: string;
+  osVersion: string;
+  osName: string;
+  kernel: string;
+  init: 'systemd' | 'openrc' | 'unknown';
+  networkManager: 'netplan' | 'networkmanager' | 'systemd-networkd' | 'none';
+  hostname: string;
+  serial: string;
+  machineId: string;
+  /** The user the shell is logged in as. */
+  user: string;
+  home: string;
+}
+
+export interface StepContext {
+  shell: Shell;
+  profile: Profile;
+  /** The technician public key line that `technician` in a profile stands for. */
+  technicianKey: string | null;
+  /** Filled by the facts step, read by the ones after it. */
+  facts?: BoxFacts;
+  signal?: AbortSignal;
+}
+
+export interface StepCheck {
+  done: boolean;
+  /** What differs between the box and the profile, one line each: shown by a dry run. */
+  drift?: string[];
+}
+
+export type StepProgress = (message: string) => void;
+
+export interface Step {
+  id: string;
+  title: string;
+  check(ctx: StepContext): Promise<StepCheck>;
+  apply(ctx: StepContext, progress: StepProgress): Promise<void>;
+  verify(ctx: StepContext): Promise<void>;
+}
+
+export interface StepOutcome {
+  id: string;
+  title: string;
+  outcome: 'done' | 'changed' | 'would-change' | 'failed';
+  drift: string[];
+  ms: number;
+  error?: { code: string; message: string };
+}
+
+export type StepEvent = { type: 'start'; id: string; title: string } | { type: 'progress'; id: string; message: string } | { type: 'end'; outcome: StepOutcome };
+
+/**
+ * Runs the steps in order: each is checked, and applied then verified only when not done. A dry run
+ * only checks. The first failure stops the run (later steps build on earlier ones) and is reported
+ * as that step's outcome; the steps before it stay done, so a re-run picks up there.
+ */
+export async function runSteps(steps: Step[], ctx: StepContext, opts: { dryRun?: boolean; onEvent?: (e: StepEvent) => void } = {}): Promise<StepOutcome[]> {
+  const outcomes: StepOutcome[] = [];
+  for (const step of steps) {
+    const started = performance.now();
+    opts.onEvent?.({ type: 'start', id: step.id, title: step.title });
+    const finish = (outcome: StepOutcome['outcome'], drift: string[], error?: StepOutcome['error']): StepOutcome => {
+      const o: StepOutcome = { id: step.id, title: step.title, outcome, drift, ms: Math.round(performance.now() - started), ...(error ? { error } : {}) };
+      outcomes.push(o);
+      opts.onEvent?.({ type: 'end', outcome: o });
+      return o;
+    };
+    let drift: string[] = [];
+    try {
+      ctx.signal?.throwIfAborted();
+      const before = await step.check(ctx);
+      drift = before.drift ?? [];
+      if (before.done) {
+        finish('done', drift);
+        continue;
+      }
+      if (opts.dryRun) {
+        finish('would-change', drift);
+        continue;
+      }
+      await step.apply(ctx, (message) => opts.onEvent?.({ type: 'progress', id: step.id, message }));
+      await step.verify(ctx);
+      finish('changed', drift);
+    } catch (err) {
+      const e = err instanceof FieldlinkError ? err : new FieldlinkError('INTERNAL', `The ${step.title} step failed unexpectedly.`, undefined, { cause: err });
+      finish('failed', drift, { code: e.code, message: e.message });
+      break;
+    }
+  }
+  return outcomes;
+}
+
+/** Runs a step's command and insists on exit 0; the error names the step, not the command (which may be long). */
+export async function run(ctx: StepContext, what: string, command: string, opts: { stdin?: string; timeoutMs?: number } = {}): Promise<string> {
+  const r = await ctx.shell.exec(command, { stdin: opts.stdin, timeoutMs: opts.timeoutMs ?? 60_000, signal: ctx.signal, maxOutputBytes: 256 * 1024 });
+  const stdout = Buffer.from(r.stdout).toString('utf8');
+  if (r.code !== 0) {
+    const stderr = Buffer.from(r.stderr)
+      .toString('utf8')
+      .replace(/[^\x20-\x7e]+/g, ' ')
+      .trim()
+      .slice(-300);
+    throw new FieldlinkError('REMOTE_FAILED', `The box could not ${what} (exit ${r.code ?? `by signal ${r.signal}`}${stderr ? `: ${stderr}` : ''}).`);
+  }
+  return stdout;
+}
+
+/** The facts a step needs, or a clear error when the plan was put together without the facts step first. */
+export function factsOf(ctx: StepContext): BoxFacts {
+  if (!ctx.facts) throw new FieldlinkError('INTERNAL', 'The box facts were not read before this step; the facts step runs first.');
+  return ctx.facts;
+}
