@@ -27,3 +27,6 @@ export {
   type RawHealth,
 } from './model.ts';
 export { openTunnel, canForward, type Tunnel, type Forwarding } from './tunnel.ts';
+export { LiveHealth, type LiveState, type LiveUpdate, type LiveConnection, type LiveHealthOptions } from './live.ts';
+export { SnapshotStore, snapshotFileName, MAX_SNAPSHOT_BYTES } from './snapshots.ts';
+export { podLogs, savePodLog, MAX_LOG_LINE, type PodLogOptions } from './podlogs.ts';

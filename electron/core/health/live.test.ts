@@ -2,7 +2,6 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import { boxPaths } from '../../../lab/kube/box-files.ts';
@@ -10,11 +9,10 @@ import { ensureBoxCerts } from '../../../lab/kube/certs.ts';
 import type { Hub } from '../../../lab/kube/hub.ts';
 import type { KubeObject } from '../../../lab/kube/store.ts';
 import { startTestHub, tempState, waitFor, writeServerJson } from '../../../lab/kube/testing.ts';
-import type { Shell } from '../transport/index.ts';
 import { ApiSession } from './collect.ts';
 import { slimPod } from './informers.ts';
 import { LiveHealth, type LiveUpdate } from './live.ts';
-import type { Forwarding } from './tunnel.ts';
+import { fakeShell, hubShell, type FakeBox } from './testing.ts';
 import { boundedLines } from './watch.ts';
 
 /**
@@ -23,58 +21,6 @@ import { boundedLines } from './watch.ts';
  * answers the kubeconfig read. The stand-in can cut the link (channels go silent, new ones hang), as
  * a pulled LAN cable does.
  */
-
-interface FakeBox extends Shell, Forwarding {
-  cut(): void;
-  restore(): void;
-}
-
-/** What a new connection over a pulled cable meets after a while: no route to the box. */
-const unreachable = () => new Promise<never>((_, reject) => setTimeout(() => reject(new FieldlinkError('LINK_DOWN', 'No route to the box.')), 300));
-
-function fakeShell(dial: () => Duplex, kubeconfig: () => Promise<string>, target = 'root@box:22'): FakeBox {
-  let down = false;
-  const open = new Set<Duplex>();
-  const enc = (s: string) => new TextEncoder().encode(s);
-  return {
-    kind: 'ssh',
-    target,
-    forwardOut: () => {
-      if (down) return unreachable();
-      return new Promise((resolve, reject) => {
-        const s = dial();
-        open.add(s);
-        s.on('close', () => open.delete(s));
-        s.once('connect', () => resolve(s));
-        s.once('secureConnect', () => resolve(s));
-        s.once('error', reject);
-      });
-    },
-    exec: async (cmd: string) => {
-      if (down) return unreachable();
-      const out = cmd.includes('k3s.yaml') ? `${BigInt(Date.now()) * 1_000_000n}\n${await kubeconfig()}` : '';
-      return { code: 0, signal: null, stdout: enc(out), stderr: new Uint8Array(), truncated: false };
-    },
-    put: async () => undefined,
-    get: async () => new Uint8Array(),
-    close: async () => undefined,
-    cut: () => {
-      down = true;
-      // A dead link says nothing: the channels stop carrying bytes, nobody is told.
-      for (const s of open) s.pause();
-    },
-    restore: () => {
-      down = false;
-      for (const s of open) s.destroy();
-    },
-  };
-}
-
-const hubShell = (dir: string) =>
-  fakeShell(
-    () => net.connect({ path: boxPaths(dir).socket }),
-    () => fs.readFile(boxPaths(dir).kubeconfig, 'utf8'),
-  );
 
 function live(shell: FakeBox, o: { staleAfterMs?: number; throttleMs?: number } = {}) {
   const updates: Array<LiveUpdate & { at: number }> = [];

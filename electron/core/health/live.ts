@@ -77,8 +77,11 @@ export class LiveHealth {
 
   start(): void {
     if (this.#run) return;
+    // The first update ('connecting') goes out before anything slow (loading client-node, the SSH login) can delay it.
+    this.#dirty = true;
+    this.#lastEmit = Date.now();
+    queueMicrotask(() => this.#emit());
     this.#run = this.#loop();
-    this.#changed();
   }
 
   current(): LiveUpdate {
@@ -208,6 +211,7 @@ export class LiveHealth {
   }
 
   #emit(): void {
+    if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     if (!this.#dirty || this.#stop.signal.aborted) return;
     this.#dirty = false;
