@@ -1,0 +1,3 @@
+export { uploadSegment, backoffMs, errorForStatus, type UploadableSegment, type UploadOptions, type UploadResult } from './uploader.ts';
+export { probeCollector, type ProbeResult } from './probe.ts';
+export { Throttle } from './throttle.ts';
