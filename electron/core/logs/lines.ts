@@ -7,11 +7,12 @@ export const MAX_LINE_BYTES = 64 * 1024;
 export const CUT_MARKER = ' [fieldlink: line cut here, continues on the next line]';
 
 export class LineSplitter {
-  readonly #onLine: (line: string, cut: boolean) => void;
+  readonly #onLine: (line: string, cut: boolean, bytes: number) => void;
   readonly #max: number;
   #pending: Buffer = Buffer.alloc(0);
 
-  constructor(onLine: (line: string, cut: boolean) => void, max = MAX_LINE_BYTES) {
+  /** `bytes` is how many input bytes the line used up (its newline too): a resumable reader's offset step. */
+  constructor(onLine: (line: string, cut: boolean, bytes: number) => void, max = MAX_LINE_BYTES) {
     this.#onLine = onLine;
     this.#max = Math.max(16, max);
   }
@@ -30,7 +31,7 @@ export class LineSplitter {
         this.#hold(b.subarray(start));
         return;
       }
-      this.#emit(this.#pending.length ? Buffer.concat([this.#pending, b.subarray(start, nl)]) : b.subarray(start, nl));
+      this.#emit(this.#pending.length ? Buffer.concat([this.#pending, b.subarray(start, nl)]) : b.subarray(start, nl), 1);
       this.#pending = Buffer.alloc(0);
       start = nl + 1;
     }
@@ -38,7 +39,7 @@ export class LineSplitter {
 
   /** The stream ended: a last line without a newline is a line too. */
   end(): void {
-    if (this.#pending.length) this.#emit(this.#pending);
+    if (this.#pending.length) this.#emit(this.#pending, 0);
     this.#pending = Buffer.alloc(0);
   }
 
@@ -52,21 +53,22 @@ export class LineSplitter {
     let all = this.#pending.length ? Buffer.concat([this.#pending, rest]) : Buffer.from(rest);
     while (all.length > this.#max) {
       const at = boundary(all, this.#max);
-      this.#onLine(`${all.subarray(0, at).toString('utf8')}${CUT_MARKER}`, true);
+      this.#onLine(`${all.subarray(0, at).toString('utf8')}${CUT_MARKER}`, true, at);
       all = all.subarray(at);
     }
     // A copy, so the box's chunk (possibly large) is not kept alive by a small view of it.
     this.#pending = Buffer.from(all);
   }
 
-  #emit(line: Buffer): void {
-    let rest = line.length && line[line.length - 1] === 0x0d ? line.subarray(0, line.length - 1) : line;
+  #emit(line: Buffer, newline: number): void {
+    const cr = line.length && line[line.length - 1] === 0x0d ? 1 : 0;
+    let rest = line.subarray(0, line.length - cr);
     while (rest.length > this.#max) {
       const at = boundary(rest, this.#max);
-      this.#onLine(`${rest.subarray(0, at).toString('utf8')}${CUT_MARKER}`, true);
+      this.#onLine(`${rest.subarray(0, at).toString('utf8')}${CUT_MARKER}`, true, at);
       rest = rest.subarray(at);
     }
-    this.#onLine(rest.toString('utf8'), false);
+    this.#onLine(rest.toString('utf8'), false, rest.length + cr + newline);
   }
 }
 

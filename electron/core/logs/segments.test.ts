@@ -88,7 +88,7 @@ describe('segment store', () => {
     fs.rmSync(store.pathOf(a!.hash));
     fs.appendFileSync(store.pathOf(b!.hash), 'x');
     const cBytes = fs.readFileSync(store.pathOf(c!.hash));
-    cBytes[cBytes.length - 1] ^= 0xff;
+    cBytes[cBytes.length - 1] = cBytes[cBytes.length - 1]! ^ 0xff;
     fs.writeFileSync(store.pathOf(c!.hash), cBytes);
 
     const quick = await new SegmentStore({ dataDir, db, quotaBytes: () => 1e9 }).recover();

@@ -49,8 +49,12 @@ export class SegmentSink {
     return { lines: committed.lines + (this.#writer?.lines ?? 0), rawBytes: committed.rawBytes + (this.#writer?.rawBytes ?? 0), segments: this.segments.length };
   }
 
-  /** One line of box text (not yet redacted), with its time (ms) if known and the position after it. */
-  async line(text: string, pos: string, time?: number): Promise<void> {
+  /**
+   * One line of box text (not yet redacted), the source position after it, its time (ms) if known.
+   * `canCut` false keeps the segment open past its cap (inside a multi-line journal entry, whose
+   * position is only known at its end).
+   */
+  async line(text: string, pos: string, time?: number, canCut = true): Promise<void> {
     if (this.#closed) throw new FieldlinkError('INTERNAL', 'This collection already finished.');
     this.#writer ??= this.#store.create(this.#opts.boxId, this.#opts.source);
     await this.#writer.add(this.#redactor.line(text));
@@ -59,7 +63,7 @@ export class SegmentSink {
       this.#timeFrom ??= time;
       this.#timeTo = time;
     }
-    if (this.#writer.full) await this.#commit(pos);
+    if (canCut && this.#writer.full) await this.#commit(pos);
   }
 
   /**
