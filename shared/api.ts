@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppInfo, AuditEntry, Box, ConsoleSession, Job, Settings, Status, TrustPin } from './model.ts';
 import type { ApiError } from './errors.ts';
+import { HealthView } from './health.ts';
 
 /**
  * The one contract between the UI and the core. Both transports (Electron IPC and the browser
@@ -56,6 +57,17 @@ export const SweepPlan = z.object({
 });
 export type SweepPlan = z.infer<typeof SweepPlan>;
 
+const BoxRef = z.object({ boxId: z.string().min(1).max(200) }).strict();
+/** A pod's log, as kubectl logs names it. */
+const PodLogInput = z.object({
+  boxId: z.string().min(1).max(200),
+  namespace: z.string().min(1).max(253),
+  pod: z.string().min(1).max(253),
+  container: z.string().min(1).max(253).optional(),
+  previous: z.boolean().default(false),
+  tailLines: z.number().int().min(1).max(100_000).default(1000),
+});
+
 export const calls = {
   'app.info': call(none, AppInfo),
   'status.get': call(none, Status),
@@ -81,6 +93,31 @@ export const calls = {
    * job id and the plan. CONFLICT while another sweep runs.
    */
   'discovery.sweep': call(SweepInput, z.object({ jobId: z.string(), plan: SweepPlan })),
+
+  /**
+   * Watches a box's health: the core keeps a live model over the pooled SSH link (Kubernetes
+   * informers through a tunnel), or reads it over the serial console when only the cable reaches the
+   * box, and sends health.changed. Answers at once with what it has: live data, the snapshot kept on
+   * disk (state 'snapshot'), or 'connecting'. Several watchers share one model; each watch needs its
+   * unwatch (the model stops a little after the last one leaves).
+   */
+  'health.watch': call(BoxRef, HealthView),
+  'health.unwatch': call(BoxRef, z.object({})),
+  /** The view without watching: live when someone watches, else the kept snapshot (or state 'none'). */
+  'health.get': call(BoxRef, HealthView),
+  /**
+   * A pod's log through the box's API (the pooled SSH link), at most `limitBytes`, newest lines kept:
+   * `previous` for the container that ended last (what a crash-looping pod said before it died).
+   * With `follow`, answers with a stream id and sends the rest as health.podLog until
+   * health.stopPodLog or the pod ends.
+   */
+  'health.podLog': call(
+    PodLogInput.extend({ follow: z.boolean().default(false) }).strict(),
+    z.object({ text: z.string(), truncated: z.boolean(), streamId: z.string().nullable() }),
+  ),
+  'health.stopPodLog': call(z.object({ streamId: z.string().max(100) }).strict(), z.object({})),
+  /** Saves a pod's whole log (bounded at 256 MiB) to a file in the data folder, fsync'd: the answer names it. */
+  'health.savePodLog': call(PodLogInput.strict(), z.object({ path: z.string(), bytes: z.number() })),
 
   'audit.list': call(z.object({ boxId: z.string().max(200).optional(), limit: z.number().int().min(1).max(1000).default(200) }).strict(), z.array(AuditEntry)),
 
@@ -166,6 +203,10 @@ export const events = {
   'console.data': z.object({ sessionId: z.string(), data: z.string() }),
   /** A console session connected, dropped, or closed. */
   'console.state': ConsoleSession,
+  /** A watched box's health moved: new data, or live / stale / snapshot. Throttled by the core. */
+  'health.changed': HealthView,
+  /** More of a followed pod log; `ended` with the stream's last chunk (the pod ended, the link dropped, or stopped). */
+  'health.podLog': z.object({ streamId: z.string(), data: z.string(), ended: z.boolean(), error: z.string().nullable() }),
 } as const;
 
 export type Calls = typeof calls;

@@ -18,6 +18,7 @@ import { Discovery, discoveryHandlers } from './discovery/index.ts';
 import { jobHandlers } from './jobs/index.ts';
 import { PublicKeyBook, Trust, trustHandlers } from './trust/index.ts';
 import { credentialHandlers } from './credentials/index.ts';
+import { HealthWatchers, SnapshotStore, healthHandlers } from './health/index.ts';
 
 export interface AppOptions {
   dataDir?: string;
@@ -50,6 +51,9 @@ export interface App {
   readonly consoles: ConsoleSessions;
   /** Passive mDNS discovery into the inventory; started on request only. */
   readonly discovery: Discovery;
+  /** Live health of the boxes being looked at, and the last snapshot of every box kept on disk. */
+  readonly health: HealthWatchers;
+  readonly healthSnapshots: SnapshotStore;
   readonly dispatch: Dispatch;
   info(): AppInfo;
   status(): Status;
@@ -95,6 +99,19 @@ export function createApp(opts: AppOptions): App {
   // The Console view connects strictly: an unknown key comes back to the UI as a trust prompt.
   const consoles = new ConsoleSessions(bus, (target, size, opts) => connections.terminal(target, size, opts));
 
+  const healthSnapshots = new SnapshotStore(path.join(dataDir, 'health'), log);
+  const health = new HealthWatchers({
+    // Strict: a health watch never accepts an unknown key; the Console's trust prompt does that.
+    shell: (boxId, o) => connections.shell(boxId, { mode: 'strict', ...o }),
+    inventory,
+    secrets,
+    store: healthSnapshots,
+    emit: (view) => bus.emit('health.changed', view),
+    emitLog: (e) => bus.emit('health.podLog', e),
+    dataDir,
+    log,
+  });
+
   const outbox = new Outbox(db);
   const info = (): AppInfo => ({ version: VERSION, dataDir, platform: `${process.platform}-${process.arch}`, host: opts.host });
   const status = (): Status => ({
@@ -118,6 +135,7 @@ export function createApp(opts: AppOptions): App {
       ...consoleHandlers({ consoles }),
       ...credentialHandlers({ connections, audit, dataDir }),
       ...discoveryHandlers({ discovery, jobs, inventory, trust, log }),
+      ...healthHandlers({ watchers: health }),
     },
     log,
   );
@@ -138,6 +156,8 @@ export function createApp(opts: AppOptions): App {
     connections,
     consoles,
     discovery,
+    health,
+    healthSnapshots,
     dispatch,
     info,
     status,
@@ -146,6 +166,7 @@ export function createApp(opts: AppOptions): App {
       jobs.cancelAll();
       await discovery.stop();
       await consoles.closeAll();
+      await health.closeAll();
       await connections.close();
       db.close();
     },

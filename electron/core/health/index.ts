@@ -30,3 +30,5 @@ export { openTunnel, canForward, type Tunnel, type Forwarding } from './tunnel.t
 export { LiveHealth, type LiveState, type LiveUpdate, type LiveConnection, type LiveHealthOptions } from './live.ts';
 export { SnapshotStore, snapshotFileName, MAX_SNAPSHOT_BYTES } from './snapshots.ts';
 export { podLogs, savePodLog, MAX_LOG_LINE, type PodLogOptions } from './podlogs.ts';
+export { HealthWatchers, healthWordOf, type WatcherDeps, type PodLogQuery } from './watchers.ts';
+export { healthHandlers } from './handlers.ts';
