@@ -25,6 +25,17 @@ export class Output {
     }
   }
 
+  /** One update of a watching command in --json mode: a JSON document per line (NDJSON, as `kubectl get -w -o json` streams). */
+  line(data: unknown): void {
+    this.#out.write(`${JSON.stringify(data)}\n`);
+  }
+
+  /** One update of a watching command for a person: the screen redrawn on a terminal, else the text with a rule above it. */
+  screen(text: string): void {
+    const tty = (this.#out as NodeJS.WriteStream).isTTY === true;
+    this.#out.write(tty ? `\x1b[H\x1b[2J${text}\n` : `${'-'.repeat(72)}\n${text}\n`);
+  }
+
   /** A progress line on stderr; never on stdout, whatever the mode. */
   progress(message: string): void {
     this.#err.write(`${safeLines(message)}\n`);
