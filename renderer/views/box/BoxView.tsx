@@ -6,12 +6,15 @@ import { Icon, type IconName } from '../../components/Icon.tsx';
 import { RelTime } from '../../components/RelTime.tsx';
 import { StatusWord } from '../../components/StatusWord.tsx';
 import { explain, type Explained } from '../../errors.ts';
-import { actionLabel, connectionLabel, healthLabel, mainAction, stateLabel, trustLabel } from '../../format/labels.ts';
+import { actionLabel, connectionLabel, mainAction, stateLabel, trustLabel } from '../../format/labels.ts';
 import { safeText } from '../../format/text.ts';
 import { useApp } from '../../stores/index.ts';
 import type { BoxTab } from '../../stores/types.ts';
 import { LazyConsolePanel as ConsolePanel } from '../console/LazyConsolePanel.tsx';
 import { targetsFor } from '../console/targets.ts';
+import { HealthTab } from './HealthTab.tsx';
+import { healthBanner } from './pods.ts';
+import { useHealth } from './useHealth.ts';
 
 const TABS: { tab: BoxTab; label: string; icon: IconName }[] = [
   { tab: 'health', label: 'Health', icon: 'health' },
@@ -39,7 +42,15 @@ export function BoxView({ id, tab }: { id: string; tab: BoxTab }) {
       </div>
     );
   }
-  const conn = connectionLabel(box);
+  return <OpenBox box={box} tab={tab} />;
+}
+
+/** A box in the inventory: its health is watched while the view is open, whichever tab shows. */
+function OpenBox({ box, tab }: { box: Box; tab: BoxTab }) {
+  const navigate = useApp((s) => s.navigate);
+  const health = useHealth(box.id);
+  const id = box.id;
+  const conn = health.view && health.view.state !== 'none' ? healthBanner(health.view) : connectionLabel(box);
   return (
     <div className="view box-view">
       <header className="view-header">
@@ -80,39 +91,13 @@ export function BoxView({ id, tab }: { id: string; tab: BoxTab }) {
         ))}
       </div>
       <div className="tab-panel" role="tabpanel">
-        {tab === 'health' ? <HealthTab box={box} /> : null}
+        {tab === 'health' ? <HealthTab box={box} {...health} /> : null}
         {tab === 'console' ? <ConsolePanel targets={targetsFor(box)} boxId={box.id} /> : null}
         {tab === 'logs' ? <LogsTab box={box} /> : null}
         {tab === 'config' ? <ConfigTab box={box} /> : null}
         {tab === 'history' ? <HistoryTab box={box} /> : null}
       </div>
     </div>
-  );
-}
-
-function HealthTab({ box }: { box: Box }) {
-  return (
-    <>
-      <div className="cards">
-        <div className="card">
-          <h3>Last known health</h3>
-          <StatusWord label={healthLabel(box.health)} />
-          <p className="muted">
-            As recorded in the inventory; seen <RelTime iso={box.lastSeen} />.
-          </p>
-        </div>
-        <div className="card">
-          <h3>k3s</h3>
-          <p>{box.k3sVersion ? safeText(box.k3sVersion) : 'Not installed, or not reported yet.'}</p>
-        </div>
-      </div>
-      <EmptyState icon="health" title="Live health is not available yet in this version.">
-        <p>
-          When it is, this tab will show what is wrong first (worst first, with evidence and what to try), then the nodes with their conditions and usage, the pods with status,
-          restarts and reasons, and recent warning events — live over the LAN, or over the cable when the network is down.
-        </p>
-      </EmptyState>
-    </>
   );
 }
 
