@@ -1,0 +1,176 @@
+import { FieldlinkError, toApiError } from '../../../shared/errors.ts';
+import { safeText } from '../../../shared/text.ts';
+import type { App } from '../../core/app.ts';
+import { boxIdOf, identifyBox } from '../../core/boxes/index.ts';
+import { collectBox, parseSource, SegmentStore, type BoxCollection, type SegmentProblem, type SegmentRow, type SourceSpec } from '../../core/logs/index.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { connectOptionSpecs, connectOptions } from '../connect.ts';
+import { table } from '../output.ts';
+
+/**
+ * `fieldlink logs collect TARGET…`, `fieldlink logs list`; `sync` and `pod` answer that they come
+ * later. Each subcommand is one entry of SUBCOMMANDS, so adding `pod TARGET NS/POD` is one more.
+ */
+const USAGE = 'collect TARGET… [--since TIME] [--sources LIST] | list | sync [--collector URL] | pod TARGET NS/POD';
+
+type Sub = (ctx: CommandContext, args: string[]) => Promise<number>;
+
+const SUBCOMMANDS: Record<string, Sub> = {
+  collect: collectCommand,
+  list: listCommand,
+  sync: async () => notYet('logs sync', 'the sync engine'),
+  pod: async () => notYet('logs pod', 'pod log collection'),
+};
+
+export const logs: Command = {
+  name: 'logs',
+  usage: USAGE,
+  summary: 'collect logs from boxes (redacted, kept on this laptop) and list what was collected',
+  options: {
+    ...connectOptionSpecs,
+    since: { type: 'string', description: 'first collection of the journal only: start here (journalctl --since, e.g. "2026-12-01 08:00" or "-2h")' },
+    sources: { type: 'string', description: 'comma-separated: journald, journald:UNIT, dmesg, /var/log/FILE (default: journald, dmesg, the usual /var/log and k3s files)' },
+    'max-bytes': { type: 'string', description: 'most raw bytes per source in one run, e.g. 256M (default); collect again for the rest' },
+    box: { type: 'string', description: 'list: only this box id' },
+  },
+  async run(ctx) {
+    const [sub, ...rest] = ctx.args;
+    const fn = sub ? SUBCOMMANDS[sub] : undefined;
+    if (!fn) throw new FieldlinkError('BAD_REQUEST', `Usage: fieldlink logs ${USAGE}`);
+    return fn(ctx, rest);
+  },
+};
+
+function notYet(what: string, comes: string): never {
+  throw new FieldlinkError('NOT_AVAILABLE_YET', `\`fieldlink ${what}\` is not available in this version yet; it comes with ${comes}.`);
+}
+
+/** The store on the app's database and data folder, recovered (temp files, damaged segments) on open. */
+async function openStore(app: App): Promise<{ store: SegmentStore; problems: SegmentProblem[] }> {
+  const store = new SegmentStore({ dataDir: app.dataDir, db: app.db, quotaBytes: () => app.settings.get().quotaBytes, log: app.log });
+  const r = await store.recover();
+  return { store, problems: r.problems };
+}
+
+function parseBytes(text: string): number {
+  const m = /^(\d+)([KMG]i?B?)?$/i.exec(text.trim());
+  if (!m) throw new FieldlinkError('BAD_REQUEST', `--max-bytes must be a size like 64M or 1G, not "${text}".`);
+  const unit = (m[2] ?? '').charAt(0).toUpperCase();
+  return Number(m[1]) * ({ K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[unit] ?? 1);
+}
+
+interface BoxOutcome {
+  target: string;
+  ok: boolean;
+  collection?: BoxCollection;
+  error?: ReturnType<typeof toApiError>;
+}
+
+async function collectCommand(ctx: CommandContext, targets: string[]): Promise<number> {
+  if (targets.length === 0) throw new FieldlinkError('BAD_REQUEST', 'Usage: fieldlink logs collect TARGET… [--since TIME] [--sources LIST]');
+  const sources: SourceSpec[] | undefined = typeof ctx.options.sources === 'string' ? ctx.options.sources.split(',').map((s) => parseSource(s.trim())) : undefined;
+  const maxBytes = typeof ctx.options['max-bytes'] === 'string' ? parseBytes(ctx.options['max-bytes']) : undefined;
+  const since = typeof ctx.options.since === 'string' ? ctx.options.since : undefined;
+  const app = ctx.app();
+  const { store } = await openStore(app);
+  const opts = await connectOptions(ctx);
+  const outcomes: BoxOutcome[] = [];
+  for (const target of targets) {
+    try {
+      ctx.out.progress(`${target}: connecting`);
+      const shell = await app.connections.shell(target, opts);
+      try {
+        const boxId = boxIdOf(await identifyBox(shell, { signal: ctx.signal }));
+        const collection = await collectBox(shell, store, {
+          boxId,
+          sources,
+          since,
+          maxBytesPerSource: maxBytes,
+          signal: ctx.signal,
+          timeoutMs: opts.timeoutMs,
+          onProgress: (p) => p.lines > 0 && ctx.out.progress(`${target}: ${p.source}: ${p.lines} lines, ${mib(p.rawBytes)}, ${p.segments} segments`),
+        });
+        app.audit.record({ boxId, action: 'logs.collect', outcome: 'ok', detail: summaryLine(collection) });
+        outcomes.push({ target, ok: true, collection });
+      } finally {
+        await shell.close();
+      }
+    } catch (e) {
+      const error = toApiError(e);
+      ctx.out.progress(`${target}: ${error.message}`);
+      app.audit.record({ action: 'logs.collect', outcome: 'failed', detail: `${target}: ${error.code}` });
+      outcomes.push({ target, ok: false, error });
+      if (error.code === 'STORAGE' || error.code === 'ABORTED') break;
+    }
+  }
+  ctx.out.result({ boxes: outcomes, usage: store.usage() }, () => renderCollect(outcomes, store));
+  return outcomes.every((o) => o.ok) ? 0 : 1;
+}
+
+const mib = (n: number) =>
+  n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024 ** 3).toFixed(2)} GiB`;
+const redactionText = (r: Record<string, number>) =>
+  Object.entries(r)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || 'none';
+
+function summaryLine(c: BoxCollection): string {
+  const n = Object.values(c.redactions).reduce((a, b) => a + b, 0);
+  return `${c.segments} segments, ${c.lines} lines, ${mib(c.rawBytes)} raw, ${mib(c.bytes)} stored, ${n} redactions${c.failed.length ? `; failed: ${c.failed.map((f) => f.source).join(', ')}` : ''}`;
+}
+
+function renderCollect(outcomes: BoxOutcome[], store: SegmentStore): string {
+  const out: string[] = [];
+  for (const o of outcomes) {
+    if (!o.ok || !o.collection) {
+      out.push(`${safeText(o.target)}: FAILED: ${safeText(o.error?.message, 400)}`, '');
+      continue;
+    }
+    const c = o.collection;
+    out.push(`${safeText(o.target)} (box ${safeText(c.boxId)}): ${summaryLine(c)}`);
+    out.push(`  redactions: ${redactionText(c.redactions)}`);
+    for (const s of c.sources)
+      out.push(
+        `  ${safeText(s.source)}: ${s.lines} lines in ${s.segments.length} segments${s.more ? ' (more on the box: collect again)' : ''}${s.note ? ` (${safeText(s.note)})` : ''}`,
+      );
+    for (const f of c.failed) out.push(`  ${safeText(f.source)}: FAILED: ${safeText(f.message, 300)}`);
+    out.push('');
+  }
+  const u = store.usage();
+  out.push(`Store: ${u.segments} segments, ${mib(u.bytes)} of ${mib(u.quotaBytes)} quota; ${u.waitingSegments} waiting for the collector.`);
+  return out.join('\n');
+}
+
+async function listCommand(ctx: CommandContext, args: string[]): Promise<number> {
+  if (args.length) throw new FieldlinkError('BAD_REQUEST', 'Usage: fieldlink logs list [--box ID] [--json]');
+  const { store, problems } = await openStore(ctx.app());
+  const boxId = typeof ctx.options.box === 'string' ? ctx.options.box : undefined;
+  const segments = store.list({ boxId });
+  ctx.out.result({ segments, usage: store.usage(), problems }, () => renderList(segments, problems, store));
+  return 0;
+}
+
+function renderList(segments: SegmentRow[], problems: SegmentProblem[], store: SegmentStore): string {
+  const u = store.usage();
+  const out = [
+    table(
+      ['BOX', 'SOURCE', 'FROM', 'TO', 'LINES', 'SIZE', 'REDACTED', 'STATE', 'SEGMENT'],
+      segments.map((s) => [
+        s.boxId,
+        s.source,
+        s.timeFrom,
+        s.timeTo,
+        String(s.lines),
+        mib(s.bytes),
+        String(Object.values(s.redactions).reduce((a, b) => a + b, 0)),
+        s.problem ? `DAMAGED (${s.problem})` : s.syncState,
+        s.hash.slice(0, 12),
+      ]),
+    ),
+    '',
+    `${u.segments} segments, ${mib(u.bytes)} stored (${mib(u.rawBytes)} of text) of a ${mib(u.quotaBytes)} quota; ${u.waitingSegments} (${mib(u.waitingBytes)}) waiting for the collector.`,
+  ];
+  if (problems.length) out.push(`${problems.length} segments are damaged on disk (missing or wrong size); they are kept in the list and not uploaded.`);
+  return out.join('\n');
+}
