@@ -162,7 +162,7 @@ export class HealthWatchers {
     this.#set(w, { boxId: w.boxId, state, snapshot, lastGoodAt: u.snapshot ? u.lastGoodAt : w.view.lastGoodAt, error: u.error });
     if (!u.snapshot) return;
     if (u.state === 'live') this.#word(w.boxId, u.snapshot);
-    if (u.state === 'stale' || Date.now() - w.savedAt > SAVE_EVERY_MS) this.#save(w);
+    if (u.state === 'stale' || Date.now() - w.savedAt > SAVE_EVERY_MS) void this.#save(w);
   }
 
   /** Only the cable reaches the box: `k3s kubectl … -o json` over the console, once a minute while watched. */
@@ -175,7 +175,7 @@ export class HealthWatchers {
         const snap = await healthOverShell(sh, { signal, target: this.#deps.inventory.get(w.boxId)?.hostname, log: this.#deps.log });
         this.#set(w, { boxId: w.boxId, state: 'live', snapshot: snap, lastGoodAt: snap.takenAt, error: null });
         this.#word(w.boxId, snap);
-        this.#save(w);
+        void this.#save(w);
       } catch (err) {
         if (signal.aborted) break;
         this.#set(w, { ...w.view, state: w.view.snapshot ? 'stale' : 'none', error: briefError(err) });
@@ -208,19 +208,20 @@ export class HealthWatchers {
     if (this.#deps.inventory.get(boxId)?.health !== word) this.#deps.inventory.setHealth(boxId, word);
   }
 
-  #save(w: Watch): void {
+  #save(w: Watch): Promise<void> {
     const snap = w.view.snapshot;
-    if (!snap) return;
+    if (!snap) return Promise.resolve();
     w.savedAt = Date.now();
-    this.#deps.store.save(w.boxId, snap).catch((err: unknown) => this.#deps.log?.warn({ err: (err as Error)?.message, boxId: w.boxId }, 'the health snapshot could not be kept'));
+    return this.#deps.store.save(w.boxId, snap).catch((err: unknown) => this.#deps.log?.warn({ err: (err as Error)?.message, boxId: w.boxId }, 'the health snapshot could not be kept'));
   }
 
   async #stop(w: Watch): Promise<void> {
     if (this.#watches.get(w.boxId) === w) this.#watches.delete(w.boxId);
     w.abort.abort();
     if (w.linger) clearTimeout(w.linger);
-    if (w.view.state === 'live' || w.view.state === 'stale') this.#save(w);
     await w.live?.stop();
+    // The last live picture is what the next start shows until the box answers again.
+    if (w.view.state === 'live' || w.view.state === 'stale') await this.#save(w);
   }
 
   // ---- pod logs ----
