@@ -378,6 +378,9 @@ export function liveError(err: unknown, target: string): FieldlinkError {
     return new FieldlinkError('PROTOCOL', `The k3s API on ${target} answered with something that is not Kubernetes JSON. Is the box's k3s the one its kubeconfig names?`, {
       target,
     });
+  // A DOMException carries a numeric `code` of its own (TimeoutError is 23): never read it as an HTTP status.
+  if (e?.name === 'TimeoutError')
+    return new FieldlinkError('TIMEOUT', `The k3s API on ${target} stopped answering (the link to the box may be down). Fieldlink keeps trying.`, { target });
   if (typeof e?.statusCode === 'number') {
     if (e.statusCode === 429)
       return new FieldlinkError('REMOTE_FAILED', `The k3s API on ${target} has too many open watches (HTTP 429); Fieldlink retries.`, { target, status: 429 });
