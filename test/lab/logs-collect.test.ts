@@ -94,6 +94,22 @@ describe(`log collection from ${BOX} over SSH`, () => {
     );
   }, 60_000);
 
+  it('goes on over the serial console from where SSH left off', async () => {
+    await run(`lab-journal --ident fltest 'serial ${marker}'; printf 'seventh %s\\n' ${marker} >> ${FILE}`);
+    const serial = await app.connections.shell(`serial:${box.console}`, { password: box.password });
+    try {
+      const t0 = Date.now();
+      const r = await collectBox(serial, store, { boxId: box.serial, sources: [parseSource('journald'), parseSource(FILE), parseSource('dmesg')] });
+      console.log(`serial collect: ${r.lines} lines, ${r.rawBytes} raw bytes in ${Date.now() - t0} ms`);
+      expect(r.failed).toEqual([]);
+      expect(r.sources.find((s) => s.source === `file:${FILE}`)!.lines).toBe(1);
+    } finally {
+      await serial.close();
+    }
+    expect((await textOf('journald')).match(new RegExp(`serial ${marker}`, 'g'))).toHaveLength(1);
+    expect((await textOf(`file:${FILE}`)).endsWith(`sixth ${marker}\nseventh ${marker}\n`)).toBe(true);
+  }, 180_000);
+
   it('fieldlink logs collect and list on the command line, per-box summary in JSON', async () => {
     const cli = (args: string[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
