@@ -87,7 +87,7 @@ export function healthBanner(v: Pick<HealthView, 'state' | 'lastGoodAt' | 'snaps
   const via = v.snapshot?.link === 'serial' ? 'cable' : 'LAN';
   const since = relativeTime(v.lastGoodAt, now);
   const words: Record<HealthState, Label & { detail: string }> = {
-    live: { word: `Live over ${via}`, tone: 'ok', detail: 'watching its k3s API' },
+    live: { word: `Live over ${via}`, tone: 'ok', detail: via === 'cable' ? 'read with k3s kubectl over the console every minute' : 'watching its k3s API' },
     stale: { word: `Link lost: data from ${since}`, tone: 'warn', detail: 'reconnecting by itself' },
     snapshot: { word: `Offline: snapshot from ${since}`, tone: 'neutral', detail: 'the last health Fieldlink saw' },
     connecting: { word: 'Connecting…', tone: 'info', detail: "reaching the box's k3s API" },

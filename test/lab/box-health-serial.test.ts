@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BoxStatus } from '../../lab/index.ts';
+import { seedBox, shot, startHarness, type Harness } from '../e2e/helpers.ts';
+import { labStatus, until, useScenario } from './helpers.ts';
+
+/**
+ * When only the cable reaches a box (no LAN address known), the Box view still shows live health:
+ * `k3s kubectl … -o json` read over the serial console into the same model, "Live over cable".
+ */
+const BOX = 'box-02';
+
+describe('Box view health over the serial console, in Chromium', () => {
+  let h: Harness;
+  let box: BoxStatus;
+  let restore: (() => Promise<void>) | null = null;
+
+  beforeAll(async () => {
+    const lab = await labStatus();
+    box = lab.boxes.find((b) => b.name === BOX && b.state === 'provisioned' && b.power === 'on')!;
+    if (!box) throw new Error(`${BOX} is not a provisioned box that is on`);
+    restore = await useScenario(lab, BOX, 'mixed');
+    h = await startHarness({ lab: true });
+    // Known only by its cable, as a box plugged in on a site whose LAN is down.
+    seedBox(h.app, { boxId: box.serial, source: 'serial', hostname: box.hostname, serial: box.serial, consolePath: box.console, state: 'provisioned' });
+    const first = await h.app.connections.shell(box.serial, { password: box.password, remember: true, timeoutMs: 60_000 });
+    await first.close();
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+    await restore?.();
+  });
+
+  it('reads the diagnosis over the cable and says so', async () => {
+    await h.page.goto(h.host.url);
+    await h.page.locator(`[role="row"][data-box-id="${box.serial}"] button`, { hasText: 'Open' }).click();
+    const started = Date.now();
+    await until(async () => (await h.page.locator('.health').getAttribute('data-health-state', { timeout: 1000 })) === 'live', 120_000, 'the Health tab live over the cable');
+    process.stdout.write(`box view over serial: live ${Date.now() - started} ms after Open\n`);
+    await expect(h.page.getByTestId('health-banner').textContent()).resolves.toContain('Live over cable');
+    for (const code of ['POD_CRASH_LOOP', 'POD_OOM_KILLED', 'IMAGE_PULL']) await h.page.locator(`.diagnosis-card[data-code="${code}"]`).waitFor({ timeout: 5000 });
+    await shot(h.page, 'box-health-serial');
+    expect(h.offences.pageErrors).toEqual([]);
+  }, 150_000);
+});
