@@ -61,6 +61,11 @@ describe('Box view health, live, stale and from the kept snapshot', () => {
     for (const code of ['POD_CRASH_LOOP', 'POD_OOM_KILLED', 'IMAGE_PULL']) await h.page.locator(`.diagnosis-card[data-code="${code}"]`).waitFor({ timeout: 10_000 });
     await h.page.locator(`[data-pod^="${CRASHING}"]`).waitFor();
     await shot(h.page, 'box-health-live');
+    // The Fleet row carries the health word the live model found.
+    await h.page.getByRole('button', { name: 'Fleet' }).first().click();
+    await h.page.locator(`[role="row"][data-box-id="${box.serial}"]`).getByText('Needs attention').first().waitFor({ timeout: 5000 });
+    await h.page.locator(`[role="row"][data-box-id="${box.serial}"] button`, { hasText: 'Open' }).click();
+    await until(async () => (await state()) === 'live', 30_000, 'the Health tab live again');
     expect(h.offences.pageErrors).toEqual([]);
     expect(h.offences.foreignRequests).toEqual([]);
   }, 60_000);

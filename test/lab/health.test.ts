@@ -172,6 +172,24 @@ describe('fieldlink health and kubeconfig on a box with the mixed scenario', () 
     expect((JSON.parse(r.stdout) as HealthSnapshot).nodes.map((n) => n.name)).toEqual([box.hostname]);
   });
 
+  it('fieldlink logs pod prints what the crash-looping pod said before it died, escapes removed', async () => {
+    const s = JSON.parse((await fieldlink(['health', `ssh://root@${box.ip}`, '--password-stdin', '--json'], { input: `${box.password}\n`, dataDir })).stdout) as HealthSnapshot;
+    const crash = s.pods.find((p) => p.name.startsWith('sensor-gateway-'));
+    if (!crash) throw new Error('no sensor-gateway pod in the mixed scenario');
+    const r = await fieldlink(['logs', 'pod', `ssh://root@${box.ip}`, `${crash.namespace}/${crash.name}`, '--previous', '--tail', '5', '--password-stdin'], {
+      input: `${box.password}\n`,
+      dataDir,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').length).toBeGreaterThan(0);
+    expect(r.stdout.trim().split('\n').length).toBeLessThanOrEqual(5);
+    // eslint-disable-next-line no-control-regex -- the point: no terminal escape reaches the terminal
+    expect(r.stdout).not.toMatch(/[\x1b\x07]/);
+    const bad = await fieldlink(['logs', 'pod', `ssh://root@${box.ip}`, 'edge/no-such-pod', '--password-stdin'], { input: `${box.password}\n`, dataDir });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/no-such-pod/);
+  });
+
   it('over the serial console gives the same answer, with no network', async () => {
     const s = await samePodCount(['health', `serial:${box.console}`, '--password-stdin']);
     expect(s.via).toBe('shell');

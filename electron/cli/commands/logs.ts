@@ -5,13 +5,14 @@ import { boxIdOf, identifyBox } from '../../core/boxes/index.ts';
 import { collectBox, parseSource, SegmentStore, type BoxCollection, type SegmentProblem, type SegmentRow, type SourceSpec } from '../../core/logs/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { connectOptionSpecs, connectOptions } from '../connect.ts';
+import { podLogCommand, podLogOptionSpecs } from './pod-logs.ts';
 import { table } from '../output.ts';
 
 /**
- * `fieldlink logs collect TARGET…`, `fieldlink logs list`; `sync` and `pod` answer that they come
- * later. Each subcommand is one entry of SUBCOMMANDS, so adding `pod TARGET NS/POD` is one more.
+ * `fieldlink logs collect TARGET…`, `fieldlink logs list`, `fieldlink logs pod TARGET NS/POD` (a pod's
+ * log through the box's API); `sync` answers that it comes later. Each subcommand is one entry of SUBCOMMANDS.
  */
-const USAGE = 'collect TARGET… [--since TIME] [--sources LIST] | list | sync [--collector URL] | pod TARGET NS/POD';
+const USAGE = 'collect TARGET… [--since TIME] [--sources LIST] | list | sync [--collector URL] | pod TARGET NS/POD [-f] [--previous]';
 
 type Sub = (ctx: CommandContext, args: string[]) => Promise<number>;
 
@@ -19,7 +20,7 @@ const SUBCOMMANDS: Record<string, Sub> = {
   collect: collectCommand,
   list: listCommand,
   sync: async () => notYet('logs sync', 'the sync engine'),
-  pod: async () => notYet('logs pod', 'pod log collection'),
+  pod: podLogCommand,
 };
 
 export const logs: Command = {
@@ -28,6 +29,7 @@ export const logs: Command = {
   summary: 'collect logs from boxes (redacted, kept on this laptop) and list what was collected',
   options: {
     ...connectOptionSpecs,
+    ...podLogOptionSpecs,
     since: { type: 'string', description: 'first collection of the journal only: start here (journalctl --since, e.g. "2026-12-01 08:00" or "-2h")' },
     sources: { type: 'string', description: 'comma-separated: journald, journald:UNIT, dmesg, /var/log/FILE (default: journald, dmesg, the usual /var/log and k3s files)' },
     'max-bytes': { type: 'string', description: 'most raw bytes per source in one run, e.g. 256M (default); collect again for the rest' },
