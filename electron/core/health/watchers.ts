@@ -212,7 +212,9 @@ export class HealthWatchers {
     const snap = w.view.snapshot;
     if (!snap) return Promise.resolve();
     w.savedAt = Date.now();
-    return this.#deps.store.save(w.boxId, snap).catch((err: unknown) => this.#deps.log?.warn({ err: (err as Error)?.message, boxId: w.boxId }, 'the health snapshot could not be kept'));
+    return this.#deps.store
+      .save(w.boxId, snap)
+      .catch((err: unknown) => this.#deps.log?.warn({ err: (err as Error)?.message, boxId: w.boxId }, 'the health snapshot could not be kept'));
   }
 
   async #stop(w: Watch): Promise<void> {
