@@ -205,7 +205,16 @@ describe('Console password login on a factory lab box, in Chromium', () => {
 
     await prompt.getByLabel('Password', { exact: true }).fill(box.password);
     await prompt.getByRole('button', { name: 'Log in' }).click();
-    await p.getByText('Connected over cable').waitFor({ timeout: 60_000 });
+    await p
+      .getByText('Connected over cable')
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e: Error) => {
+        // Seen once under a loaded CI run: say what the page showed instead, so the next one is readable.
+        await p.screenshot({ path: '/tmp/fl-serial-fail.png' });
+        fs.writeFileSync('/tmp/fl-serial-fail.txt', c.eventsText() + '\n----\n' + c.logText());
+        const shown = (await p.locator('body').innerText()).slice(0, 2000);
+        throw new Error(`${e.message}\nThe page showed:\n${shown}\nCore log (tail):\n${c.logText().slice(-3000)}`);
+      });
     await typeInTerminal(p, 'echo serial-login-$((6*7))\r');
     await expect.poll(() => screen(p), { timeout: 30_000 }).toContain('serial-login-42');
     // Not remembered: the box was not asked to be.
