@@ -361,6 +361,13 @@ export function apiError(err: unknown, target: string, timedOutAfter: number | n
     return new FieldlinkError('TIMEOUT', `The k3s API on ${target} did not answer within ${timedOutAfter / 1000} s. Is k3s running (systemctl status k3s)?`, { target });
   const e = err as { code?: number; message?: string; cause?: { code?: string; message?: string } };
   const cause = e?.cause?.code ?? '';
+  if (cause === 'CERT_HAS_EXPIRED' || cause === 'CERT_NOT_YET_VALID') {
+    return new FieldlinkError(
+      'PROTOCOL',
+      `The k3s API on ${target} presented a certificate that is ${cause === 'CERT_HAS_EXPIRED' ? 'expired' : 'not valid yet'} by this laptop's clock. Check the laptop's and the box's clock (date on the Console); if both are right, restart k3s on the box to renew its certificates.`,
+      { target },
+    );
+  }
   if (/CERT|SELF_SIGNED|ERR_TLS|UNABLE_TO_VERIFY/.test(cause) || /certificate|altname/i.test(e?.cause?.message ?? '')) {
     return new FieldlinkError(
       'PROTOCOL',

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -14,6 +15,47 @@ import { slimPod } from './informers.ts';
 import { LiveHealth, type LiveUpdate } from './live.ts';
 import { fakeShell, hubShell, type FakeBox } from './testing.ts';
 import { boundedLines } from './watch.ts';
+
+const run = (args: string[], cwd: string) =>
+  new Promise<void>((resolve, reject) => execFile('openssl', args, { cwd }, (err, _out, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve())));
+
+/** A CA and a serving certificate it signed that was valid in January 2020 only (openssl 3.0's x509 cannot backdate; ca can). */
+async function expiredServerCert(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  await fs.mkdir(path.join(dir, 'db'), { recursive: true });
+  await fs.writeFile(path.join(dir, 'db', 'index'), '');
+  await fs.writeFile(path.join(dir, 'db', 'serial'), '01\n');
+  const conf = ['[ca]', 'default_ca = d', '[d]', 'database = db/index', 'new_certs_dir = db', 'serial = db/serial', 'default_md = sha256', 'policy = p', 'unique_subject = no'];
+  await fs.writeFile(path.join(dir, 'ca.cnf'), [...conf, '[p]', 'commonName = supplied', '[ext]', 'subjectAltName = DNS:kubernetes,IP:127.0.0.1', ''].join('\n'));
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  await run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=expired-ca', '-days', '3650'], dir);
+  await run(['req', ...ec, '-keyout', 's.key', '-out', 's.csr', '-subj', '/CN=k3s'], dir);
+  await run(
+    [
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.crt',
+      '-keyfile',
+      'ca.key',
+      '-in',
+      's.csr',
+      '-out',
+      's.crt',
+      '-startdate',
+      '20200101000000Z',
+      '-enddate',
+      '20200201000000Z',
+      '-extensions',
+      'ext',
+      '-notext',
+    ],
+    dir,
+  );
+  const read = (f: string) => fs.readFile(path.join(dir, f), 'utf8');
+  return { ca: await read('ca.crt'), cert: await read('s.crt'), key: await read('s.key') };
+}
 
 /**
  * LiveHealth against the lab's API server in-process (real list, watch, 410 Gone, limit/continue),
@@ -256,6 +298,31 @@ describe('LiveHealth against a hostile or broken API', { timeout: 60_000 }, () =
       await waitFor('an error', () => last()?.error, 10_000);
       expect(last()!.error!.code).toBe('PROTOCOL');
       expect(last()!.error!.message).toMatch(/not Kubernetes JSON/);
+      expect(last()!.state).toBe('connecting');
+    } finally {
+      await lh.stop();
+      server.close();
+    }
+  });
+
+  it('says the certificate has expired (or the clock is wrong), not that it is foreign', async () => {
+    const expired = await expiredServerCert(path.join(state, 'expired-tls'));
+    const server = tls.createServer({ cert: expired.cert, key: expired.key }, (s) => s.on('error', () => undefined));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const b64 = Buffer.from(expired.ca).toString('base64');
+    const shell = fakeShell(
+      () => net.connect({ host: '127.0.0.1', port }),
+      async () => (await fs.readFile(boxPaths(mixed).kubeconfig, 'utf8')).replace(/certificate-authority-data: .*/, `certificate-authority-data: ${b64}`),
+    );
+    const { lh, last } = live(shell);
+    running.push(lh);
+    lh.start();
+    try {
+      await waitFor('an error', () => last()?.error, 10_000);
+      expect(last()!.error!.code).toBe('PROTOCOL');
+      expect(last()!.error!.message).toMatch(/expired/);
+      expect(last()!.error!.message).toMatch(/clock/);
       expect(last()!.state).toBe('connecting');
     } finally {
       await lh.stop();
