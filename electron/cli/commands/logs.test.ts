@@ -3,15 +3,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { parseTokens, startCollector } from '../../../collector/index.ts';
 import { openDatabase } from '../../core/db/index.ts';
 import { Redactor, SegmentSink, SegmentStore } from '../../core/logs/index.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/fieldlink.js', import.meta.url));
 
-function fieldlink(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function fieldlink(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    execFile(process.execPath, [bin, ...args], { timeout: 30_000, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -52,5 +56,34 @@ describe('fieldlink logs', () => {
     const bad = await fieldlink(['--data-dir', dataDir, 'logs', 'collect', 'ssh://root@127.0.0.1:1', '--sources', 'relative/path']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/absolute path/);
+  });
+
+  it('syncs the outbox to a real collector once; a second sync sends nothing; no token is a clear error', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-cli-sync-'));
+    const db = openDatabase(path.join(dataDir, 'fieldlink.db'));
+    const store = new SegmentStore({ dataDir, db, quotaBytes: () => 1e9 });
+    for (const source of ['journald', 'file:/var/log/k3s.log']) {
+      const sink = new SegmentSink(store, new Redactor(), { boxId: 'FL25X', source, start: null });
+      await sink.line(`${source}: node ready`, 'c1', Date.UTC(2026, 11, 2));
+      await sink.finish();
+    }
+    db.close();
+    const token = 'cli-token-0123456789abcdef';
+    const collector = await startCollector({ dir: path.join(dataDir, 'collector'), tokens: parseTokens(`tech ${token}\n`), port: 0, log: pino({ level: 'silent' }) });
+    try {
+      const env = { FIELDLINK_COLLECTOR_TOKEN: token };
+      const first = await fieldlink(['--data-dir', dataDir, 'logs', 'sync', '--collector', collector.url, '--json'], env);
+      expect(first.code, first.stderr).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({ uploaded: 2, duplicates: 0, waiting: 0, stoppedBy: null });
+      expect(first.stderr).toMatch(/sync: 2 of 2 segments/);
+      const again = await fieldlink(['--data-dir', dataDir, 'logs', 'sync', '--collector', collector.url], env);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/Sent 0 segments .* 0 still waiting/);
+      const none = await fieldlink(['--data-dir', dataDir, 'logs', 'sync', '--collector', collector.url], { FIELDLINK_COLLECTOR_TOKEN: '' });
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/FIELDLINK_COLLECTOR_TOKEN/);
+    } finally {
+      await collector.close();
+    }
   });
 });

@@ -5,12 +5,14 @@ import { boxIdOf, identifyBox } from '../../core/boxes/index.ts';
 import { collectBox, parseSource, SegmentStore, type BoxCollection, type SegmentProblem, type SegmentRow, type SourceSpec } from '../../core/logs/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { connectOptionSpecs, connectOptions } from '../connect.ts';
+import { syncOutbox, type SyncReport } from '../../core/sync/index.ts';
 import { podLogCommand, podLogOptionSpecs } from './pod-logs.ts';
 import { table } from '../output.ts';
 
 /**
- * `fieldlink logs collect TARGET…`, `fieldlink logs list`, `fieldlink logs pod TARGET NS/POD` (a pod's
- * log through the box's API); `sync` answers that it comes later. Each subcommand is one entry of SUBCOMMANDS.
+ * `fieldlink logs collect TARGET…`, `fieldlink logs list`, `fieldlink logs sync` (the outbox to the
+ * collector), `fieldlink logs pod TARGET NS/POD` (a pod's log through the box's API). Each subcommand
+ * is one entry of SUBCOMMANDS.
  */
 const USAGE = 'collect TARGET… [--since TIME] [--sources LIST] | list | sync [--collector URL] | pod TARGET NS/POD [-f] [--previous]';
 
@@ -19,7 +21,7 @@ type Sub = (ctx: CommandContext, args: string[]) => Promise<number>;
 const SUBCOMMANDS: Record<string, Sub> = {
   collect: collectCommand,
   list: listCommand,
-  sync: async () => notYet('logs sync', 'the sync engine'),
+  sync: syncCommand,
   pod: podLogCommand,
 };
 
@@ -34,6 +36,7 @@ export const logs: Command = {
     sources: { type: 'string', description: 'comma-separated: journald, journald:UNIT, dmesg, /var/log/FILE (default: journald, dmesg, the usual /var/log and k3s files)' },
     'max-bytes': { type: 'string', description: 'most raw bytes per source in one run, e.g. 256M (default); collect again for the rest' },
     box: { type: 'string', description: 'list: only this box id' },
+    collector: { type: 'string', description: "sync: the collector's URL (default: Settings); the token comes from FIELDLINK_COLLECTOR_TOKEN or the keychain" },
   },
   async run(ctx) {
     const [sub, ...rest] = ctx.args;
@@ -42,10 +45,6 @@ export const logs: Command = {
     return fn(ctx, rest);
   },
 };
-
-function notYet(what: string, comes: string): never {
-  throw new FieldlinkError('NOT_AVAILABLE_YET', `\`fieldlink ${what}\` is not available in this version yet; it comes with ${comes}.`);
-}
 
 /** The store on the app's database and data folder, recovered (temp files, damaged segments) on open. */
 async function openStore(app: App): Promise<{ store: SegmentStore; problems: SegmentProblem[] }> {
@@ -151,6 +150,39 @@ async function listCommand(ctx: CommandContext, args: string[]): Promise<number>
   const segments = store.list({ boxId });
   ctx.out.result({ segments, usage: store.usage(), problems }, () => renderList(segments, problems, store));
   return 0;
+}
+
+/** Sends every waiting segment to the collector, once; exit 1 when some stay waiting or were refused. */
+async function syncCommand(ctx: CommandContext, args: string[]): Promise<number> {
+  if (args.length) throw new FieldlinkError('BAD_REQUEST', 'Usage: fieldlink logs sync [--collector URL] [--json]');
+  const app = ctx.app();
+  const collector = typeof ctx.options.collector === 'string' ? ctx.options.collector : app.settings.get().collectorUrl;
+  if (!collector) throw new FieldlinkError('BAD_REQUEST', 'No collector is set: pass --collector URL, or set it in Settings.');
+  if (!/^https?:\/\//.test(collector)) throw new FieldlinkError('BAD_REQUEST', `--collector must be an http(s) URL, not "${safeText(collector, 80)}".`);
+  const token = process.env.FIELDLINK_COLLECTOR_TOKEN || app.secrets.get('collector-token');
+  if (!token) throw new FieldlinkError('AUTH_FAILED', 'No collector token: set FIELDLINK_COLLECTOR_TOKEN, or enter it in Settings.');
+  const { store } = await openStore(app);
+  let shown = '';
+  const report = await syncOutbox(store, {
+    collector: collector.replace(/\/+$/, ''),
+    token,
+    signal: ctx.signal,
+    onProgress: (p) => {
+      const pct = p.totalBytes ? Math.floor((100 * p.sentBytes) / p.totalBytes) : 100;
+      if (`${p.done}:${pct}` === shown) return;
+      shown = `${p.done}:${pct}`;
+      ctx.out.progress(`sync: ${p.done} of ${p.segments} segments, ${mib(p.sentBytes)} of ${mib(p.totalBytes)} (${pct} %)`);
+    },
+  });
+  ctx.out.result(report, () => renderSync(report));
+  return report.stoppedBy || report.refused.length ? 1 : 0;
+}
+
+function renderSync(r: SyncReport): string {
+  const out = [`Sent ${r.uploaded} segments (${mib(r.bytes)}); ${r.duplicates} the collector already had; ${r.waiting} still waiting.`];
+  for (const x of r.refused) out.push(`Refused ${x.hash.slice(0, 12)}: ${x.message}`);
+  if (r.stoppedBy) out.push(`Stopped: ${r.stoppedBy.message}`);
+  return out.join('\n');
 }
 
 function renderList(segments: SegmentRow[], problems: SegmentProblem[], store: SegmentStore): string {

@@ -1,3 +1,4 @@
 export { uploadSegment, backoffMs, errorForStatus, type UploadableSegment, type UploadOptions, type UploadResult } from './uploader.ts';
 export { probeCollector, type ProbeResult } from './probe.ts';
 export { Throttle } from './throttle.ts';
+export { syncOutbox, type SyncOptions, type SyncProgress, type SyncReport } from './engine.ts';
