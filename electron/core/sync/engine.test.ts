@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTokens, startCollector, type Collector } from '../../../collector/index.ts';
 import { openDatabase } from '../db/index.ts';
+import { Outbox } from '../db/outbox.ts';
 import { Redactor, SegmentSink, SegmentStore } from '../logs/index.ts';
 import { syncOutbox } from './engine.ts';
 
@@ -43,15 +44,18 @@ async function receipts(): Promise<string[]> {
 
 describe('syncOutbox against a real collector on 127.0.0.1', () => {
   it('sends every waiting segment once, paths in sources included, and a second sync sends nothing', async () => {
-    const { store } = await laptop('a', ['journald', 'file:/var/log/k3s.log', 'dmesg']);
+    const { store, db } = await laptop('a', ['journald', 'file:/var/log/k3s.log', 'dmesg']);
     const hashes = store.list().map((s) => s.hash);
     expect(hashes).toHaveLength(3);
+    const outbox = new Outbox(db);
+    expect(outbox.summary()).toEqual({ segments: 3, bytes: store.usage().waitingBytes });
     const progress: number[] = [];
     const first = await syncOutbox(store, { collector: collector.url, token: TOKEN, onProgress: (p) => progress.push(p.done) });
     expect(first).toMatchObject({ uploaded: 3, duplicates: 0, refused: [], stoppedBy: null, waiting: 0 });
     expect(first.bytes).toBe(store.list().reduce((n, s) => n + s.bytes, 0));
     expect(progress.at(-1)).toBe(3);
     expect(store.list().every((s) => s.syncState === 'synced' && s.syncedAt)).toBe(true);
+    expect(outbox.summary()).toEqual({ segments: 0, bytes: 0 });
     const got = await receipts();
     for (const h of hashes) expect(got.filter((x) => x === h)).toHaveLength(1);
 
