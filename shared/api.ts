@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppInfo, AuditEntry, Box, ConsoleSession, Job, Settings, Status, TrustPin } from './model.ts';
 import type { ApiError } from './errors.ts';
 import { HealthView } from './health.ts';
+import { LogListing } from './logs.ts';
 
 /**
  * The one contract between the UI and the core. Both transports (Electron IPC and the browser
@@ -118,6 +119,17 @@ export const calls = {
   'health.stopPodLog': call(z.object({ streamId: z.string().max(100) }).strict(), z.object({})),
   /** Saves a pod's whole log (bounded at 256 MiB) to a file in the data folder, fsync'd: the answer names it. */
   'health.savePodLog': call(PodLogInput.strict(), z.object({ path: z.string(), bytes: z.number() })),
+
+  /** The log segments kept on this laptop, newest first (at most 2000), with disk use and what waits. */
+  'logs.list': call(z.object({ boxId: z.string().max(200).optional() }).strict(), LogListing),
+  /**
+   * Sends every waiting segment to the collector in Settings, once, as a job (job.changed: "N of M
+   * segments", cancel with jobs.cancel); status.changed follows with the outbox and the collector's
+   * reachability. BAD_REQUEST without a collector; AUTH_FAILED without a token; CONFLICT while one runs.
+   */
+  'logs.sync': call(none, z.object({ jobId: z.string() })),
+  /** Keeps the technician's collector token in the keychain (write-only); an empty one forgets it. */
+  'logs.setToken': call(z.object({ token: z.string().max(4096) }).strict(), z.object({})),
 
   'audit.list': call(z.object({ boxId: z.string().max(200).optional(), limit: z.number().int().min(1).max(1000).default(200) }).strict(), z.array(AuditEntry)),
 

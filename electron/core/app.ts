@@ -19,6 +19,8 @@ import { jobHandlers } from './jobs/index.ts';
 import { PublicKeyBook, Trust, trustHandlers } from './trust/index.ts';
 import { credentialHandlers } from './credentials/index.ts';
 import { HealthWatchers, SnapshotStore, healthHandlers } from './health/index.ts';
+import { SegmentStore } from './logs/index.ts';
+import { logHandlers } from './sync/index.ts';
 
 export interface AppOptions {
   dataDir?: string;
@@ -114,8 +116,24 @@ export function createApp(opts: AppOptions): App {
 
   const outbox = new Outbox(db);
   const info = (): AppInfo => ({ version: VERSION, dataDir, platform: `${process.platform}-${process.arch}`, host: opts.host });
+  // What the last sync learnt of the collector: the status bar's "Offline since 14:02".
+  const collector = { online: false, since: null as string | null };
+  const collectorSeen = (online: boolean) => {
+    if (collector.since && collector.online === online) return;
+    collector.online = online;
+    collector.since = new Date().toISOString();
+    bus.emit('status.changed', status());
+  };
+  // One segment store for the app, recovered once (temp files, damaged segments) on first use.
+  let segmentStore: Promise<SegmentStore> | null = null;
+  const logStore = () =>
+    (segmentStore ??= (async () => {
+      const store = new SegmentStore({ dataDir, db, quotaBytes: () => settings.get().quotaBytes, log });
+      await store.recover();
+      return store;
+    })());
   const status = (): Status => ({
-    collector: { url: settings.get().collectorUrl, online: false, since: null },
+    collector: { url: settings.get().collectorUrl, ...collector },
     outbox: outbox.summary(),
     jobs: jobs.running(),
   });
@@ -136,6 +154,7 @@ export function createApp(opts: AppOptions): App {
       ...credentialHandlers({ connections, audit, dataDir }),
       ...discoveryHandlers({ discovery, jobs, inventory, trust, log }),
       ...healthHandlers({ watchers: health }),
+      ...logHandlers({ store: logStore, jobs, secrets, settings, collectorSeen }),
     },
     log,
   );

@@ -119,7 +119,7 @@ export function SettingsView() {
         <Field
           id="collectorUrl"
           label="Collector address"
-          hint="Where collected logs upload when the laptop is back online, e.g. https://collector.example.com/files. Leave empty if you have none."
+          hint="Where collected logs upload when the laptop is back online, e.g. https://collector.example.com. Leave empty if you have none."
           value={draft.collectorUrl}
           error={errors.collectorUrl}
           onChange={(v) => edit('collectorUrl', v)}

@@ -1,0 +1,62 @@
+import { FieldlinkError } from '../../../shared/errors.ts';
+import type { Settings } from '../../../shared/model.ts';
+import type { JobRegistry } from '../jobs/index.ts';
+import type { HandlersOf } from '../rpc/index.ts';
+import type { SecretStore } from '../secrets/index.ts';
+import type { SegmentStore } from '../logs/index.ts';
+import { syncOutbox } from './engine.ts';
+
+export const COLLECTOR_TOKEN = 'collector-token';
+const LIST_LIMIT = 2000;
+
+export interface LogHandlerDeps {
+  store: () => Promise<SegmentStore>;
+  jobs: JobRegistry;
+  secrets: SecretStore;
+  settings: { get(): Settings };
+  /** The collector answered (true) or could not be reached (false): the status bar says so. */
+  collectorSeen(online: boolean): void;
+}
+
+/** The Logs view's calls (here, not in logs/, since sync builds on logs): what is kept, sync as a job, and the collector token (write-only). */
+export function logHandlers(d: LogHandlerDeps): HandlersOf<'logs'> {
+  return {
+    'logs.list': async ({ boxId }) => {
+      const store = await d.store();
+      const segments = store.list({ ...(boxId ? { boxId } : {}), limit: LIST_LIMIT + 1 });
+      return {
+        segments: segments.slice(0, LIST_LIMIT).map(({ rangeFrom: _f, rangeTo: _t, uploadUrl: _u, ...s }) => s),
+        usage: store.usage(),
+        truncated: segments.length > LIST_LIMIT,
+        tokenSet: Boolean(d.secrets.get(COLLECTOR_TOKEN)),
+      };
+    },
+    'logs.sync': async () => {
+      const collector = d.settings.get().collectorUrl;
+      if (!collector) throw new FieldlinkError('BAD_REQUEST', 'No collector is set. Enter its address in Settings, then sync.');
+      const token = d.secrets.get(COLLECTOR_TOKEN);
+      if (!token) throw new FieldlinkError('AUTH_FAILED', 'No collector token is kept on this laptop. Enter yours in Settings, then sync.');
+      if (d.jobs.running().some((j) => j.kind === 'sync')) throw new FieldlinkError('CONFLICT', 'A sync is already running.');
+      const store = await d.store();
+      const { job } = d.jobs.start('sync', 'Sync logs to the collector', async (ctx) => {
+        const r = await syncOutbox(store, {
+          collector: collector.replace(/\/+$/, '').replace(/\/files$/, ''),
+          token,
+          signal: ctx.signal,
+          onProgress: (p) => ctx.progress(p.totalBytes ? p.sentBytes / p.totalBytes : 1, `${p.done} of ${p.segments} segments`),
+        });
+        d.collectorSeen(r.stoppedBy?.code !== 'LINK_DOWN' && r.stoppedBy?.code !== 'TIMEOUT');
+        if (r.stoppedBy) throw new FieldlinkError(r.stoppedBy.code, r.stoppedBy.message);
+        if (r.refused.length) throw new FieldlinkError('STORAGE', `${r.refused.length} segments were refused: ${r.refused[0]!.message}`);
+        ctx.progress(1, `${r.uploaded} sent, ${r.duplicates} already there`);
+        return r;
+      });
+      return { jobId: job.id };
+    },
+    'logs.setToken': ({ token }) => {
+      if (token.trim()) d.secrets.set(COLLECTOR_TOKEN, token.trim());
+      else d.secrets.delete(COLLECTOR_TOKEN);
+      return {};
+    },
+  };
+}
