@@ -45,7 +45,9 @@ export function logHandlers(d: LogHandlerDeps): HandlersOf<'logs'> {
           signal: ctx.signal,
           onProgress: (p) => ctx.progress(p.totalBytes ? p.sentBytes / p.totalBytes : 1, `${p.done} of ${p.segments} segments`),
         });
-        d.collectorSeen(r.stoppedBy?.code !== 'LINK_DOWN' && r.stoppedBy?.code !== 'TIMEOUT');
+        // A cancel says nothing of the collector; a refused token means it answered.
+        const code = r.stoppedBy?.code;
+        if (code !== 'ABORTED') d.collectorSeen(code !== 'LINK_DOWN' && code !== 'TIMEOUT');
         if (r.stoppedBy) throw new FieldlinkError(r.stoppedBy.code, r.stoppedBy.message);
         if (r.refused.length) throw new FieldlinkError('STORAGE', `${r.refused.length} segments were refused: ${r.refused[0]!.message}`);
         ctx.progress(1, `${r.uploaded} sent, ${r.duplicates} already there`);
