@@ -35,7 +35,7 @@ export function logHandlers(d: LogHandlerDeps): HandlersOf<'logs'> {
       const collector = d.settings.get().collectorUrl;
       if (!collector) throw new FieldlinkError('BAD_REQUEST', 'No collector is set. Enter its address in Settings, then sync.');
       const token = d.secrets.get(COLLECTOR_TOKEN);
-      if (!token) throw new FieldlinkError('AUTH_FAILED', 'No collector token is kept on this laptop. Enter yours in Settings, then sync.');
+      if (!token) throw new FieldlinkError('AUTH_FAILED', 'No collector token is kept on this laptop. Enter yours in the Collector card on the Logs page, then sync.');
       if (d.jobs.running().some((j) => j.kind === 'sync')) throw new FieldlinkError('CONFLICT', 'A sync is already running.');
       const store = await d.store();
       const { job } = d.jobs.start('sync', 'Sync logs to the collector', async (ctx) => {
