@@ -22,10 +22,8 @@ const STATE: Record<LogSegment['syncState'], Label> = {
 /** Logs and sync: what is kept on this laptop, what waits for the collector, and Sync now. */
 export function LogsView() {
   const client = useApp((s) => s.client);
-  const status = useApp((s) => s.status);
   const settings = useApp((s) => s.settings);
   const jobs = useApp((s) => s.jobs);
-  const navigate = useApp((s) => s.navigate);
   const [listing, setListing] = useState<LogListing | null>(null);
   const [failure, setFailure] = useState<Explained | null>(null);
   const [jobId, setJobId] = useState<string | null>(null);
@@ -47,9 +45,6 @@ export function LogsView() {
     }
   };
 
-  const usage = listing?.usage;
-  const quota = usage?.quotaBytes ?? settings?.quotaBytes ?? 0;
-  const used = quota > 0 && usage ? Math.min(1, usage.bytes / quota) : 0;
   return (
     <div className="view logs">
       <header className="view-header">
@@ -65,45 +60,7 @@ export function LogsView() {
       </header>
       {job ? <SyncJobLine state={job.state} step={job.step} progress={job.progress} error={job.error} /> : null}
       {failure ? <ErrorNotice error={failure} onDismiss={() => setFailure(null)} /> : null}
-      <div className="cards">
-        <div className="card">
-          <h3>Collector</h3>
-          {settings?.collectorUrl ? (
-            <p className="mono">{safeText(settings.collectorUrl, 120)}</p>
-          ) : (
-            <p>
-              Not set.{' '}
-              <button type="button" className="link" onClick={() => navigate({ view: 'settings' })}>
-                Set it in Settings
-              </button>
-            </p>
-          )}
-          <p className="muted">
-            {!status?.collector.since ? (
-              'Not checked yet.'
-            ) : (
-              <>
-                {status.collector.online ? 'Reachable' : 'Not reachable'} since <RelTime iso={status.collector.since} />.
-              </>
-            )}
-          </p>
-          {listing && !listing.tokenSet ? <TokenForm onSaved={reload} /> : null}
-        </div>
-        <div className="card">
-          <h3>Waiting to upload</h3>
-          <p>{usage && usage.waitingSegments > 0 ? `${plural(usage.waitingSegments, 'segment')}, ${formatBytes(usage.waitingBytes)}` : 'Nothing waiting.'}</p>
-          {usage && usage.problems > 0 ? <p className="tone-bad">{plural(usage.problems, 'segment')} damaged on disk: kept, never uploaded.</p> : null}
-        </div>
-        <div className="card">
-          <h3>Disk quota</h3>
-          <p>
-            {formatBytes(usage?.bytes ?? 0)} of {formatBytes(quota)} used
-          </p>
-          <span className="progress wide" role="progressbar" aria-label="Quota used" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(used * 100)}>
-            <span style={{ width: `${Math.round(used * 100)}%` }} />
-          </span>
-        </div>
-      </div>
+      <LogsCards listing={listing} onTokenSaved={reload} />
       {listing && listing.segments.length > 0 ? (
         <SegmentsTable segments={listing.segments} more={listing.truncated || listing.segments.length > SHOWN} />
       ) : (
@@ -111,6 +68,57 @@ export function LogsView() {
           <p>Collect a box's logs with `fieldlink logs collect BOX`; they are listed here by box and source, each marked waiting, uploading or synced.</p>
         </EmptyState>
       )}
+    </div>
+  );
+}
+
+/** Where logs go, what waits, and how much of the quota they use. */
+function LogsCards({ listing, onTokenSaved }: { listing: LogListing | null; onTokenSaved: () => void }) {
+  const status = useApp((s) => s.status);
+  const settings = useApp((s) => s.settings);
+  const navigate = useApp((s) => s.navigate);
+  const usage = listing?.usage;
+  const quota = usage?.quotaBytes ?? settings?.quotaBytes ?? 0;
+  const used = quota > 0 && usage ? Math.min(1, usage.bytes / quota) : 0;
+  return (
+    <div className="cards">
+      <div className="card">
+        <h3>Collector</h3>
+        {settings?.collectorUrl ? (
+          <p className="mono">{safeText(settings.collectorUrl, 120)}</p>
+        ) : (
+          <p>
+            Not set.{' '}
+            <button type="button" className="link" onClick={() => navigate({ view: 'settings' })}>
+              Set it in Settings
+            </button>
+          </p>
+        )}
+        <p className="muted">
+          {!status?.collector.since ? (
+            'Not checked yet.'
+          ) : (
+            <>
+              {status.collector.online ? 'Reachable' : 'Not reachable'} since <RelTime iso={status.collector.since} />.
+            </>
+          )}
+        </p>
+        {listing && !listing.tokenSet ? <TokenForm onSaved={onTokenSaved} /> : null}
+      </div>
+      <div className="card">
+        <h3>Waiting to upload</h3>
+        <p>{usage && usage.waitingSegments > 0 ? `${plural(usage.waitingSegments, 'segment')}, ${formatBytes(usage.waitingBytes)}` : 'Nothing waiting.'}</p>
+        {usage && usage.problems > 0 ? <p className="tone-bad">{plural(usage.problems, 'segment')} damaged on disk: kept, never uploaded.</p> : null}
+      </div>
+      <div className="card">
+        <h3>Disk quota</h3>
+        <p>
+          {formatBytes(usage?.bytes ?? 0)} of {formatBytes(quota)} used
+        </p>
+        <span className="progress wide" role="progressbar" aria-label="Quota used" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(used * 100)}>
+          <span style={{ width: `${Math.round(used * 100)}%` }} />
+        </span>
+      </div>
     </div>
   );
 }
