@@ -20,7 +20,7 @@ import { PublicKeyBook, Trust, trustHandlers } from './trust/index.ts';
 import { credentialHandlers } from './credentials/index.ts';
 import { HealthWatchers, SnapshotStore, healthHandlers } from './health/index.ts';
 import { SegmentStore } from './logs/index.ts';
-import { logHandlers } from './sync/index.ts';
+import { autoSync, logHandlers } from './sync/index.ts';
 
 export interface AppOptions {
   dataDir?: string;
@@ -28,6 +28,8 @@ export interface AppOptions {
   logger?: Logger;
   /** How secrets are sealed at rest: the Electron shell passes safeStorage; others use a 0600 key file. */
   sealer?: Sealer;
+  /** How often the app tries the collector when logs wait (default 30 s; 0 = never, as the CLI does). */
+  autoSyncMs?: number;
 }
 
 /**
@@ -144,6 +146,10 @@ export function createApp(opts: AppOptions): App {
     bus.emit('status.changed', status());
     return next;
   };
+  const syncDeps = { store: logStore, jobs, secrets, settings, collectorSeen };
+  // The CLI runs one command and exits: only the app and the browser host sync in the background.
+  const autoSyncMs = opts.autoSyncMs ?? (opts.host === 'cli' ? 0 : 30_000);
+  const backgroundSync = autoSyncMs > 0 ? autoSync({ ...syncDeps, everyMs: autoSyncMs, log }) : null;
   const dispatch = createDispatch(
     {
       ...appHandlers({ info, status, updateSettings, settings, audit }),
@@ -154,7 +160,7 @@ export function createApp(opts: AppOptions): App {
       ...credentialHandlers({ connections, audit, dataDir }),
       ...discoveryHandlers({ discovery, jobs, inventory, trust, log }),
       ...healthHandlers({ watchers: health }),
-      ...logHandlers({ store: logStore, jobs, secrets, settings, collectorSeen }),
+      ...logHandlers(syncDeps),
     },
     log,
   );
@@ -182,6 +188,7 @@ export function createApp(opts: AppOptions): App {
     status,
     updateSettings,
     async close() {
+      backgroundSync?.stop();
       jobs.cancelAll();
       await discovery.stop();
       await consoles.closeAll();

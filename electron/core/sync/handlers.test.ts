@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseTokens, startCollector } from '../../../collector/index.ts';
 import { createApp, type App } from '../app.ts';
 import { createLogger } from '../log/index.ts';
 import { Redactor, SegmentSink, SegmentStore } from '../logs/index.ts';
@@ -61,5 +63,33 @@ describe('logs.* calls', () => {
     await expect.poll(() => app.jobs.list().find((j) => j.id === jobId)?.state, { timeout: 10_000 }).toBe('cancelled');
     expect(app.status().collector.since).toBeNull();
     expect(app.status().outbox.segments).toBe(1);
+  });
+});
+
+describe('background sync', () => {
+  it('sends what waits by itself once the collector answers, and says when it does not', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-autosync-'));
+    const collector = await startCollector({ dir: path.join(dir, 'collector'), tokens: parseTokens(`tech ${TOKEN}\n`), port: 0, log: pino({ level: 'silent' }) });
+    const app = createApp({ host: 'browser', dataDir: path.join(dir, 'data'), logger: createLogger({ level: 'silent' }), autoSyncMs: 200 });
+    open.push({ app, dir });
+    try {
+      const store = new SegmentStore({ dataDir: app.dataDir, db: app.db, quotaBytes: () => 1e9 });
+      const sink = new SegmentSink(store, new Redactor(), { boxId: 'FL2', source: 'journald', start: null });
+      await sink.line('waiting for the uplink', 'c1', Date.now());
+      await sink.finish();
+      await app.dispatch('logs.setToken', { token: TOKEN });
+
+      app.updateSettings({ collectorUrl: 'http://127.0.0.1:9' });
+      await expect.poll(() => app.status().collector.since, { timeout: 10_000 }).not.toBeNull();
+      expect(app.status().collector.online).toBe(false);
+      expect(app.status().outbox.segments).toBe(1);
+
+      app.updateSettings({ collectorUrl: collector.url });
+      await expect.poll(() => app.status().outbox.segments, { timeout: 15_000 }).toBe(0);
+      expect(app.status().collector.online).toBe(true);
+      expect(app.jobs.list().filter((j) => j.kind === 'sync' && j.state === 'done')).toHaveLength(1);
+    } finally {
+      await collector.close();
+    }
   });
 });

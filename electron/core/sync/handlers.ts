@@ -1,5 +1,5 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
-import type { Settings } from '../../../shared/model.ts';
+import type { Job, Settings } from '../../../shared/model.ts';
 import type { JobRegistry } from '../jobs/index.ts';
 import type { HandlersOf } from '../rpc/index.ts';
 import type { SecretStore } from '../secrets/index.ts';
@@ -18,6 +18,35 @@ export interface LogHandlerDeps {
   collectorSeen(online: boolean): void;
 }
 
+/** Starts the sync job (the Sync now button, `logs.sync`, and the background sync). */
+export async function startSync(d: LogHandlerDeps): Promise<Job> {
+  const collector = d.settings.get().collectorUrl;
+  if (!collector) throw new FieldlinkError('BAD_REQUEST', 'No collector is set. Enter its address in Settings, then sync.');
+  const token = d.secrets.get(COLLECTOR_TOKEN);
+  if (!token) throw new FieldlinkError('AUTH_FAILED', 'No collector token is kept on this laptop. Enter yours in the Collector card on the Logs page, then sync.');
+  if (d.jobs.running().some((j) => j.kind === 'sync')) throw new FieldlinkError('CONFLICT', 'A sync is already running.');
+  const store = await d.store();
+  const { job } = d.jobs.start('sync', 'Sync logs to the collector', async (ctx) => {
+    const r = await syncOutbox(store, {
+      collector: collectorBase(collector),
+      token,
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress(p.totalBytes ? p.sentBytes / p.totalBytes : 1, `${p.done} of ${p.segments} segments`),
+    });
+    // A cancel says nothing of the collector; a refused token means it answered.
+    const code = r.stoppedBy?.code;
+    if (code !== 'ABORTED') d.collectorSeen(code !== 'LINK_DOWN' && code !== 'TIMEOUT');
+    if (r.stoppedBy) throw new FieldlinkError(r.stoppedBy.code, r.stoppedBy.message);
+    if (r.refused.length) throw new FieldlinkError('STORAGE', `${r.refused.length} segments were refused: ${r.refused[0]!.message}`);
+    ctx.progress(1, `${r.uploaded} sent, ${r.duplicates} already there`);
+    return r;
+  });
+  return job;
+}
+
+/** The collector's base URL as the Settings field may hold it (a trailing slash or /files). */
+export const collectorBase = (url: string) => url.replace(/\/+$/, '').replace(/\/files$/, '');
+
 /** The Logs view's calls (here, not in logs/, since sync builds on logs): what is kept, sync as a job, and the collector token (write-only). */
 export function logHandlers(d: LogHandlerDeps): HandlersOf<'logs'> {
   return {
@@ -31,30 +60,7 @@ export function logHandlers(d: LogHandlerDeps): HandlersOf<'logs'> {
         tokenSet: Boolean(d.secrets.get(COLLECTOR_TOKEN)),
       };
     },
-    'logs.sync': async () => {
-      const collector = d.settings.get().collectorUrl;
-      if (!collector) throw new FieldlinkError('BAD_REQUEST', 'No collector is set. Enter its address in Settings, then sync.');
-      const token = d.secrets.get(COLLECTOR_TOKEN);
-      if (!token) throw new FieldlinkError('AUTH_FAILED', 'No collector token is kept on this laptop. Enter yours in the Collector card on the Logs page, then sync.');
-      if (d.jobs.running().some((j) => j.kind === 'sync')) throw new FieldlinkError('CONFLICT', 'A sync is already running.');
-      const store = await d.store();
-      const { job } = d.jobs.start('sync', 'Sync logs to the collector', async (ctx) => {
-        const r = await syncOutbox(store, {
-          collector: collector.replace(/\/+$/, '').replace(/\/files$/, ''),
-          token,
-          signal: ctx.signal,
-          onProgress: (p) => ctx.progress(p.totalBytes ? p.sentBytes / p.totalBytes : 1, `${p.done} of ${p.segments} segments`),
-        });
-        // A cancel says nothing of the collector; a refused token means it answered.
-        const code = r.stoppedBy?.code;
-        if (code !== 'ABORTED') d.collectorSeen(code !== 'LINK_DOWN' && code !== 'TIMEOUT');
-        if (r.stoppedBy) throw new FieldlinkError(r.stoppedBy.code, r.stoppedBy.message);
-        if (r.refused.length) throw new FieldlinkError('STORAGE', `${r.refused.length} segments were refused: ${r.refused[0]!.message}`);
-        ctx.progress(1, `${r.uploaded} sent, ${r.duplicates} already there`);
-        return r;
-      });
-      return { jobId: job.id };
-    },
+    'logs.sync': async () => ({ jobId: (await startSync(d)).id }),
     'logs.setToken': ({ token }) => {
       if (token.trim()) d.secrets.set(COLLECTOR_TOKEN, token.trim());
       else d.secrets.delete(COLLECTOR_TOKEN);

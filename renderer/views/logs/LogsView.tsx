@@ -27,7 +27,12 @@ export function LogsView() {
   const [listing, setListing] = useState<LogListing | null>(null);
   const [failure, setFailure] = useState<Explained | null>(null);
   const [jobId, setJobId] = useState<string | null>(null);
-  const job = jobId ? jobs[jobId] : undefined;
+  // The job this page started, else the newest sync (the background one runs without a click).
+  const job =
+    (jobId ? jobs[jobId] : undefined) ??
+    Object.values(jobs)
+      .filter((j) => j.kind === 'sync')
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
   const syncing = job?.state === 'running';
 
   const reload = useCallback(() => {
