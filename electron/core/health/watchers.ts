@@ -19,6 +19,7 @@ const LINGER_MS = 15_000;
 const SAVE_EVERY_MS = 30_000;
 /** Over the serial console a snapshot is read again this long after the last one ended (a read costs seconds of a shared cable). */
 const SERIAL_EVERY_MS = 60_000;
+const SERIAL_RETRY_MS = 5_000;
 /** Pod logs followed at once, across all boxes. */
 const MAX_FOLLOWS = 8;
 /** The text a non-follow pod log call answers with, at most (the newest part is kept). */
@@ -169,6 +170,7 @@ export class HealthWatchers {
   async #overSerial(w: Watch, shell: Shell): Promise<void> {
     const { signal } = w.abort;
     let sh: Shell | null = shell;
+    let failures = 0;
     while (!signal.aborted) {
       try {
         sh ??= await this.#deps.shell(w.boxId, { signal, timeoutMs: 30_000 });
@@ -176,8 +178,10 @@ export class HealthWatchers {
         this.#set(w, { boxId: w.boxId, state: 'live', snapshot: snap, lastGoodAt: snap.takenAt, error: null });
         this.#word(w.boxId, snap);
         void this.#save(w);
+        failures = 0;
       } catch (err) {
         if (signal.aborted) break;
+        failures += 1;
         this.#set(w, { ...w.view, state: w.view.snapshot ? 'stale' : 'none', error: briefError(err) });
       } finally {
         // The console is shared with the Console view: it is let go between reads.
@@ -185,7 +189,8 @@ export class HealthWatchers {
         sh = null;
       }
       await new Promise<void>((r) => {
-        const t = setTimeout(r, SERIAL_EVERY_MS);
+        // A failed read (the console still busy, a login that timed out) is tried again soon, then less often.
+        const t = setTimeout(r, failures ? Math.min(SERIAL_EVERY_MS, SERIAL_RETRY_MS * 2 ** (failures - 1)) : SERIAL_EVERY_MS);
         signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
       });
     }
