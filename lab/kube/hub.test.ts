@@ -44,6 +44,8 @@ describe('kube hub', { timeout: 90_000 }, () => {
     expect(hub.serving()).toEqual([]);
     const dir = await writeServerJson(state, { name: 'box-02', hostname: 'edge-02', ip: '10.77.0.12', scenario: 'healthy' });
     await waitFor('the socket', () => exists(boxPaths(dir).socket), 10_000);
+    // The socket file appears on listen, a moment before the hub counts the box as served.
+    await waitFor('the box served', () => hub.serving().includes('box-02'), 10_000);
     expect(hub.serving()).toEqual(['box-02']);
     await fs.rm(boxPaths(dir).serverJson);
     await waitFor('the socket to go', async () => !(await exists(boxPaths(dir).socket)), 10_000);
