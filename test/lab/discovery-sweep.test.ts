@@ -57,7 +57,7 @@ describe('subnet sweep of the lab LAN from fl-tech', () => {
       const mine = boxes.filter((b) => b.addresses.includes(w.ip));
       expect(
         mine.map((b) => b.id),
-        `${w.name} (${w.ip}) should be exactly one box`,
+        `${w.name} (${w.ip}) should be exactly one box, not ${mine.map((b) => b.id).join(' and ')}`,
       ).toHaveLength(1);
       expect(mine[0]).toMatchObject({ serial: w.serial, arch: w.arch });
       // Discovery also follows the lab's serial consoles: a box on its cable too is reached 'both'.

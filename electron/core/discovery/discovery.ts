@@ -33,6 +33,10 @@ const NEIGHBOURS_MS = 10_000;
 const BANNER_RETRY_MS = 2000;
 const BANNER_TRIES = 4;
 
+/** A swept box's host key is asked for this many times, this far apart, before an announcement is taken as another box. */
+const KEY_TRIES = 3;
+const KEY_RETRY_MS = 1000;
+
 /** TXT `state` as the lab and our factory images publish it. */
 const STATES: Record<string, BoxState> = { factory: 'new', new: 'new', provisioned: 'provisioned' };
 
@@ -65,7 +69,6 @@ export class Discovery {
     return this.#browser !== undefined || this.#cables !== undefined;
   }
 
-  /** Starts browsing (idempotent); a second call asks the LAN again right away. */
   /**
    * Starts listening (idempotent; a second call asks the LAN again at once): mDNS and the neighbour
    * table, and the serial cables (listed, and a new one's console asked for its prompt with one Enter).
@@ -134,16 +137,7 @@ export class Discovery {
     const rival = serial ? this.#rivalOf(serial, s) : undefined;
     if (rival) return this.#conflicting(s, serial!, rival, address);
     if (serial) this.#claim(serial, s);
-    // A sweep may have found this box first and known it by its host key: when the key at this
-    // address is that one, the announcement is the same box, which then takes its serial's id.
-    let sweptFirst: string | undefined;
-    if (boxId && address && !this.#instances.has(s.instance) && !this.#deps.inventory.get(boxId)) {
-      const swept = this.#deps.inventory.find(address);
-      if (swept?.id.startsWith('key:') && swept.serial === null && swept.addresses.includes(address)) {
-        const fp = await (this.#deps.probeKey ?? probeFirstKey)(address, s.port ?? 22).catch(() => null);
-        if (fp && `key:${fp}` === swept.id) sweptFirst = swept.id;
-      }
-    }
+    const sweptFirst = boxId && address ? await this.#sweptFirst(boxId, address, s.port ?? 22) : undefined;
     if (!boxId && address) {
       const fp = await (this.#deps.probeKey ?? probeFirstKey)(address, s.port ?? 22).catch(() => null);
       if (fp) boxId = `key:${fp}`;
@@ -174,6 +168,28 @@ export class Discovery {
       this.#deps.log?.warn({ err, boxId }, 'mdns: recording a sighting failed');
       return undefined;
     }
+  }
+
+  /**
+   * A sweep may have found this box first and known it by its host key: when the key at this
+   * address is that one, the announcement is the same box, which then takes its serial's id. Asked
+   * whenever the announced box does not hold the address yet (an A record may come after the TXT),
+   * and asked again when the probe fails: a sweep in full swing keeps sshd busy enough to drop it.
+   * Only a box nobody has pinned yet takes a swept box in: a pinned one keeps the keys it was
+   * pinned with.
+   */
+  async #sweptFirst(boxId: string, address: string, port: number): Promise<string | undefined> {
+    const { inventory } = this.#deps;
+    const announced = inventory.get(boxId);
+    if (announced && (announced.addresses.includes(address) || announced.trust !== 'unknown')) return undefined;
+    const swept = inventory.find(address);
+    if (!swept?.id.startsWith('key:') || swept.serial !== null || !swept.addresses.includes(address)) return undefined;
+    for (let attempt = 1; attempt <= KEY_TRIES && !this.#running.signal.aborted; attempt++) {
+      const fp = await (this.#deps.probeKey ?? probeFirstKey)(address, port).catch(() => undefined);
+      if (fp !== undefined) return fp !== null && `key:${fp}` === swept.id ? swept.id : undefined;
+      if (attempt < KEY_TRIES) await this.#wait(KEY_RETRY_MS);
+    }
+    return undefined;
   }
 
   /** A box whose key is pinned is asked who it is, once a session; what it says beats its TXT. */

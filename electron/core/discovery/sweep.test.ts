@@ -1,10 +1,10 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventBus } from '../events/index.ts';
 import { Inventory, TrustStore, openDatabase } from '../db/index.ts';
 import { JobRegistry } from '../jobs/index.ts';
 import { checkSweepRange } from './cidr.ts';
-import { recordSwept } from './merge.ts';
+import { keyBoxId, recordSwept } from './merge.ts';
 import { sweep, MAX_BANNER_BYTES, type SweptHost } from './sweep.ts';
 import { Sweeper } from './sweeper.ts';
 
@@ -156,6 +156,68 @@ describe('the sweep as a job', () => {
 });
 
 describe('sweep first, mDNS second', () => {
+  const sighting = (addresses: string[]): import('./mdns.ts').MdnsSighting => ({
+    instance: 'edge-01._ssh._tcp.local',
+    label: 'edge-01',
+    service: '_ssh._tcp',
+    hostname: 'edge-01',
+    port: 22,
+    addresses,
+    txt: { serial: 'FL123', arch: 'arm64', state: 'provisioned' },
+  });
+  /** The swept box, then these announcements; resolves once the inventory holds exactly `expected`. */
+  async function announceAfterSweep(probeKey: (host: string, port: number) => Promise<string | null>, sightings: string[][], expected: string[]) {
+    const { Discovery } = await import('./discovery.ts');
+    const db = openDatabase(':memory:');
+    const inventory = new Inventory(db);
+    const trust = new TrustStore(db);
+    recordSwept({ inventory, trust }, { address: '10.77.0.11', open: [22], banner: 'SSH-2.0-OpenSSH_9.2', hostKeys: [KEY_A], probeError: null });
+    let mdns: { onSighting: (s: import('./mdns.ts').MdnsSighting) => void } | undefined;
+    const d = new Discovery({
+      inventory,
+      browser: (o) => ((mdns = o), { start: () => undefined, stop: () => undefined, requery: () => undefined }),
+      serialWatcher: () => ({ start: () => undefined, stop: () => undefined }),
+      probeKey,
+    });
+    d.start();
+    for (const addresses of sightings) {
+      mdns!.onSighting(sighting(addresses));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await vi.waitFor(
+      () =>
+        expect(
+          inventory
+            .list()
+            .map((b) => b.id)
+            .sort(),
+        ).toEqual([...expected].sort()),
+      { timeout: 3000 },
+    );
+    await d.stop();
+  }
+
+  it('merges when the probe of the swept key failed at first (sshd busy with the sweep) and answers on a later try', async () => {
+    let calls = 0;
+    await announceAfterSweep(
+      async () => {
+        if (++calls === 1) throw new Error('Connection reset by peer');
+        return KEY_A.fingerprint;
+      },
+      [['10.77.0.11']],
+      ['FL123'],
+    );
+    expect(calls).toBe(2);
+  });
+
+  it('merges when the first announcement came without an address and a later one brings it', async () => {
+    await announceAfterSweep(async () => KEY_A.fingerprint, [[], ['10.77.0.11']], ['FL123']);
+  });
+
+  it('keeps two boxes when the address answers with another key than the swept one', async () => {
+    await announceAfterSweep(async () => 'SHA256:someone-else', [['10.77.0.11']], ['FL123', keyBoxId(KEY_A.fingerprint)]);
+  });
+
   it('the announcement of a box the sweep knows by its host key at that address is the same box, serial added', async () => {
     const { Discovery } = await import('./discovery.ts');
     const db = openDatabase(':memory:');
