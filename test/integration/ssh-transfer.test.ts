@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { FieldlinkError } from '../../shared/errors.ts';
 import { connectSsh, partialPath, SshPool, type ConnectSshOptions } from '../../electron/core/transport/ssh/index.ts';
 import { canRunSshd, startSshd, type TestSshd } from '../fixtures/sshd.ts';
@@ -280,13 +280,16 @@ describeWith(skip, 'SFTP put/get, tunnels, terminals and the pool against a real
       expect(d.sessionPids()).toEqual(pids1);
       expect(pids1.filter((p) => !before.has(p))).toHaveLength(1);
       expect(pool.size).toBe(1);
-      // Drop the link under the pool; the next call opens a fresh connection.
+      // Drop the link under the pool; once the pool has seen it go, the next call opens a fresh
+      // connection. (A call made before the client notices runs on the dying link and fails with
+      // LINK_DOWN, by design: a command that may have run is never sent twice.)
       d.dropConnections();
-      await new Promise((r) => setTimeout(r, 300));
+      await vi.waitFor(() => expect(pool.size).toBe(0), { timeout: 10_000 });
       expect(Buffer.from((await sh.exec('echo back')).stdout).toString()).toBe('back\n');
       expect(pool.size).toBe(1);
       // A call made while the box is down backs off and retries until it is up again.
       await d.down();
+      await vi.waitFor(() => expect(pool.size).toBe(0), { timeout: 10_000 });
       const whileDown = sh.exec('echo after-restart');
       await new Promise((r) => setTimeout(r, 700));
       await d.up();
