@@ -9,6 +9,9 @@ import { PublicKeyBook, readHostKeys, type SerialPinResult, type Trust, type Tru
 import { SshPool, connectResolved, connectSsh, openSerial, parseTarget, type Shell, type SshShell, type SshTargetOptions, type Target } from '../transport/index.ts';
 import { resolveSsh } from './ssh-target.ts';
 
+/** Why an SSH attempt at a box may give way to its cable. */
+const CABLE_FALLBACK = new Set<string>(['HOST_KEY_UNKNOWN', 'LINK_DOWN', 'TIMEOUT']);
+
 export interface ConnectOptions {
   /** strict (default): only pinned keys; accept-new: pin an unknown key on first use (never a changed one). */
   mode?: TrustMode;
@@ -93,9 +96,28 @@ export class Connections {
   async shell(text: string, opts: ConnectOptions = {}): Promise<Shell> {
     const t = this.resolve(text);
     if (t.kind === 'serial') return this.#serial(t, opts, text);
-    const { target, release } = await this.#sshAcquire(t, opts, text);
-    release();
-    return this.#pool.shell(target);
+    try {
+      const { target, release } = await this.#sshAcquire(t, opts, text);
+      release();
+      return this.#pool.shell(target);
+    } catch (err) {
+      const cable = opts.signal?.aborted ? undefined : this.#cableInstead(t, err);
+      if (!cable) throw err;
+      this.#deps.log?.info({ boxId: t.boxId, code: (err as FieldlinkError).code }, 'the LAN did not get in; using the box cable');
+      return this.#serial(cable, opts, text);
+    }
+  }
+
+  /**
+   * A box named by the technician that the LAN could not reach, or whose host key is not pinned
+   * yet, is reached over its cable when it has one: the cable is the out-of-band way in, and what a
+   * technician standing at the box expects. Never after a changed host key or a refused login:
+   * those are for the technician to see.
+   */
+  #cableInstead(t: Target, err: unknown): Extract<Target, { kind: 'serial' }> | undefined {
+    if (!t.boxId || !(err instanceof FieldlinkError) || !CABLE_FALLBACK.has(err.code)) return undefined;
+    const box = this.#deps.inventory.get(t.boxId);
+    return box?.consolePath ? { kind: 'serial', path: box.consolePath, baud: 115200, boxId: box.id } : undefined;
   }
 
   /** A terminal for the Console view: a PTY channel over SSH, or the serial console handed over raw. */
