@@ -46,10 +46,11 @@ describe('fieldlink command line', () => {
     expect(badOption.stderr).toMatch(/Unknown option --bogus\./);
   });
 
-  it('says plainly when a capability is not built yet, and exits 2', async () => {
-    const r = await fieldlink(['provision', 'box-01', '--profile', 'x.yaml']);
+  it('provision without a profile or a box is a usage error, exit 2', async () => {
+    const r = await fieldlink(['provision', 'box-01']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/not available in this version yet/);
+    expect(r.stderr).toMatch(/Usage: fieldlink provision TARGET… --profile FILE/);
+    expect((await fieldlink(['provision', '--profile', 'x.yaml', '--parallel', '0'])).code).toBe(2);
   });
 
   it('reports a failure as a JSON error document under --json', async () => {

@@ -33,18 +33,6 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     return 2;
   }
 
-  if (!command.run) {
-    // Its options are not defined yet, so do not judge them: say what is missing.
-    if (argv.includes('--help') || argv.includes('-h')) return print(io.stdout, commandHelp(command));
-    out.error(
-      new FieldlinkError(
-        'NOT_AVAILABLE_YET',
-        `\`fieldlink ${command.name}\` (${command.summary}) is not available in this version yet; it comes with the ${command.comingIn} work.`,
-      ),
-    );
-    return 2;
-  }
-
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv.filter((_, i) => i !== at), options: optionConfig(command), allowPositionals: true, strict: true });
@@ -112,7 +100,7 @@ function generalHelp(): string {
     'usage: fieldlink <command> [--json] [--data-dir DIR] [options]',
     '',
     'commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}${c.run ? '' : ' (not available yet)'}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'targets: a box id or hostname from the inventory, ssh://[user@]host[:port], or serial:PATH[?baud=115200]',
     "exit status: 0 success, 1 failure, 2 usage; exec exits with the remote command's status.",
@@ -123,14 +111,7 @@ function generalHelp(): string {
 function commandHelp(c: Command): string {
   const opts = Object.entries({ ...c.options, ...GLOBAL_OPTIONS });
   const width = Math.max(...opts.map(([k]) => k.length));
-  return [
-    `usage: fieldlink ${c.name} ${c.usage}`.trimEnd(),
-    '',
-    `${c.summary}${c.run ? '' : ` (not available yet: comes with the ${c.comingIn} work)`}`,
-    '',
-    'options:',
-    ...opts.map(([k, v]) => `  --${k.padEnd(width)}  ${v.description}`),
-  ].join('\n');
+  return [`usage: fieldlink ${c.name} ${c.usage}`.trimEnd(), '', c.summary, '', 'options:', ...opts.map(([k, v]) => `  --${k.padEnd(width)}  ${v.description}`)].join('\n');
 }
 
 function print(stream: NodeJS.WritableStream | undefined, text: string, code = 0): number {

@@ -29,8 +29,6 @@ export interface Command {
   usage: string;
   summary: string;
   options?: Record<string, OptionSpec>;
-  /** Names the issue that brings this capability when it is not built yet. */
-  comingIn?: string;
   /** Exit status: 0 success, 1 failure, 2 usage; `exec` passes the remote status through. */
-  run?(ctx: CommandContext): Promise<number>;
+  run(ctx: CommandContext): Promise<number>;
 }

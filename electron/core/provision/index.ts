@@ -16,3 +16,12 @@ export { runSteps, type Step, type StepContext, type StepCheck, type StepOutcome
 export { factsStep, readFacts } from './step-facts.ts';
 export { hostnameStep } from './step-hostname.ts';
 export { keysStep } from './step-keys.ts';
+export { timeStep } from './step-time.ts';
+export { k3sStep, k3sConfigYaml, registriesYaml } from './step-k3s.ts';
+export { passwordStep } from './step-password.ts';
+export { readyStep } from './step-ready.ts';
+export { labelsStep } from './step-labels.ts';
+export { workloadsStep, workloadFiles } from './step-workloads.ts';
+export { planFor } from './plan.ts';
+export { provisionBox, provisionMany, type ProvisionDeps, type ProvisionOptions, type BoxResult } from './run.ts';
+export { provisionDeps } from './deps.ts';

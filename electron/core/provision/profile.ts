@@ -15,6 +15,8 @@ const LABEL_VALUE = /^(|[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
 const PUBLIC_KEY_LINE = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
 /** A path inside the profile's own folder: never absolute, never climbing out with `..`. */
 const RELATIVE_PATH = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._\-/]+$/;
+/** The same, where `{arch}` stands for the box's arch (amd64, arm64). */
+const ARCH_PATH = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))([A-Za-z0-9._\-/]|\{arch\})+$/;
 
 /** `{ secret: "k3s-token:site-12" }`: the value lives in Fieldlink's keychain, never in the file. */
 export const SecretRef = z
@@ -188,7 +190,7 @@ const Workloads = z
     manifests: z.array(Manifest).max(64).default([]),
     helmCharts: z.array(HelmChart).max(32).default([]).describe('Helm charts as k3s HelmChart resources in the auto-deploy folder'),
     images: z
-      .array(z.string().regex(RELATIVE_PATH, { error: "a path relative to the profile's folder, without .." }))
+      .array(z.string().regex(ARCH_PATH, { error: "a path relative to the profile's folder, without .., where {arch} stands for the box's arch" }))
       .max(64)
       .default([])
       .describe("Image archives (.tar, .tar.zst) for the workloads, beside the profile; {arch} is replaced by the box's arch"),

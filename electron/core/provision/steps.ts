@@ -1,5 +1,6 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
 import type { Shell } from '../transport/index.ts';
+import type { ArtifactCache } from './artifacts.ts';
 import type { Profile } from './profile.ts';
 
 /*
@@ -35,6 +36,17 @@ export interface StepContext {
   technicianKey: string | null;
   /** Filled by the facts step, read by the ones after it. */
   facts?: BoxFacts;
+  /** The laptop's k3s artifact cache (the k3s step). */
+  artifacts?: Pick<ArtifactCache, 'pick'>;
+  /** A secret the profile names, from the keychain; undefined when it is not there. */
+  secret?: (name: string) => string | undefined;
+  /** The folder the profile was read from: its workload files are relative to it. */
+  profileDir?: string;
+  /**
+   * Whether a fresh SSH login with only the technician key gets in now (no password, no agent):
+   * what the password step asks before it turns password login off. Absent over a cable.
+   */
+  proveKeyLogin?: () => Promise<boolean>;
   signal?: AbortSignal;
 }
 
@@ -125,4 +137,19 @@ export async function run(ctx: StepContext, what: string, command: string, opts:
 export function factsOf(ctx: StepContext): BoxFacts {
   if (!ctx.facts) throw new FieldlinkError('INTERNAL', 'The box facts were not read before this step; the facts step runs first.');
   return ctx.facts;
+}
+
+/** `text` as one single-quoted word for sh: for values the profile schema has already bounded. */
+export function shq(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `KEY=value` lines of a step's read script as a map (box-supplied text: bounded, first 64 lines). */
+export function readKeyValues(out: string): Map<string, string> {
+  const kv = new Map<string, string>();
+  for (const line of out.split('\n').slice(0, 64)) {
+    const at = line.indexOf('=');
+    if (at > 0) kv.set(line.slice(0, at), line.slice(at + 1, at + 1 + 4096).trim());
+  }
+  return kv;
 }

@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { stringify as stringifyYaml } from 'yaml';
+import { FieldlinkError } from '../../../shared/errors.ts';
+import type { K3sArtifacts } from './artifacts.ts';
+import { factsOf, readKeyValues, run, shq, type Step, type StepContext } from './steps.ts';
+
+/*
+ * k3s from the laptop's artifact cache, the airgap way k3s documents: the binary for the box's
+ * arch in /usr/local/bin, the airgap images in the agent's images folder, config.yaml and
+ * registries.yaml in /etc/rancher/k3s, then the release's install.sh with INSTALL_K3S_SKIP_DOWNLOAD
+ * to write the unit and start it. Every file is compared by sha256 with what the box has, so a
+ * re-run sends nothing that is already there and a cut transfer is simply sent again.
+ */
+const BIN = '/usr/local/bin/k3s';
+const IMAGES_DIR = '/var/lib/rancher/k3s/agent/images';
+const CONFIG = '/etc/rancher/k3s/config.yaml';
+const REGISTRIES = '/etc/rancher/k3s/registries.yaml';
+const INSTALLER = '/var/lib/fieldlink/k3s-install.sh';
+
+const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
+
+/** The service install.sh makes for the role: k3s for a server, k3s-agent for an agent. */
+const serviceOf = (ctx: StepContext) => (ctx.profile.k3s.role === 'server' ? 'k3s' : 'k3s-agent');
+
+/** /etc/rancher/k3s/config.yaml: the site's labels and the node's, taints, and what a server leaves out. */
+export function k3sConfigYaml(ctx: Pick<StepContext, 'profile'>): string {
+  const { profile } = ctx;
+  const labels = { ...profile.site.labels, ...profile.k3s.nodeLabels };
+  const doc: Record<string, unknown> = {};
+  if (Object.keys(labels).length) doc['node-label'] = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+  if (profile.k3s.nodeTaints.length) doc['node-taint'] = profile.k3s.nodeTaints;
+  if (profile.k3s.role === 'server' && profile.k3s.disable.length) doc.disable = profile.k3s.disable;
+  return `# Written by Fieldlink from profile ${profile.name}; provisioning again replaces it.\n${Object.keys(doc).length ? stringifyYaml(doc) : '{}\n'}`;
+}
+
+/** /etc/rancher/k3s/registries.yaml, as k3s reads it (mirrors.<registry>.endpoint). */
+export function registriesYaml(ctx: Pick<StepContext, 'profile'>): string {
+  const mirrors = Object.fromEntries(Object.entries(ctx.profile.k3s.registries.mirrors).map(([name, m]) => [name, { endpoint: m.endpoints }]));
+  return `# Written by Fieldlink from profile ${ctx.profile.name}.\n${stringifyYaml({ mirrors })}`;
+}
+
+function artifactsFor(ctx: StepContext): K3sArtifacts {
+  if (!ctx.artifacts) throw new FieldlinkError('INTERNAL', 'The k3s step needs the artifact cache.');
+  const a = ctx.artifacts.pick(ctx.profile.k3s.version, factsOf(ctx).machine);
+  if (!a.installSh)
+    throw new FieldlinkError('NOT_FOUND', `The cached k3s ${a.version} has no install.sh; add it beside the release files and run \`fieldlink artifacts add DIR\` again.`);
+  return a;
+}
+
+interface K3sState {
+  version: string;
+  bin: string;
+  images: string;
+  config: string;
+  registries: string;
+  unit: boolean;
+  active: string;
+  enabled: string;
+}
+
+async function current(ctx: StepContext, a: K3sArtifacts): Promise<K3sState> {
+  const svc = serviceOf(ctx);
+  const hash = (p: string) => `$(sha256sum ${p} 2>/dev/null | cut -c1-64)`;
+  const out = await run(
+    ctx,
+    'report its k3s',
+    [
+      `echo "version=$(${BIN} --version 2>/dev/null | head -n 1)"`,
+      `echo "bin=${hash(BIN)}"`,
+      `echo "images=${hash(`${IMAGES_DIR}/${a.images.name}`)}"`,
+      `echo "config=${hash(CONFIG)}"`,
+      `echo "registries=${hash(REGISTRIES)}"`,
+      `echo "unit=$([ -f /etc/systemd/system/${svc}.service ] && echo yes)"`,
+      `echo "active=$(systemctl is-active ${svc} 2>/dev/null)"`,
+      `echo "enabled=$(systemctl is-enabled ${svc} 2>/dev/null)"`,
+    ].join('\n'),
+    { timeoutMs: 120_000 },
+  );
+  const kv = readKeyValues(out);
+  const get = (k: string) => kv.get(k) ?? '';
+  return {
+    version: /k3s version (v\S+)/.exec(get('version'))?.[1] ?? '',
+    bin: get('bin'),
+    images: get('images'),
+    config: get('config'),
+    registries: get('registries'),
+    unit: get('unit') === 'yes',
+    active: get('active'),
+    enabled: get('enabled'),
+  };
+}
+
+interface K3sDiff {
+  bin: boolean;
+  images: boolean;
+  config: boolean;
+  registries: boolean;
+  /** install.sh must run (not installed, or something it reads changed). */
+  install: boolean;
+  /** Installed as wanted, only not running or not enabled. */
+  start: boolean;
+  drift: string[];
+}
+
+function diff(ctx: StepContext, a: K3sArtifacts, now: K3sState): K3sDiff {
+  const svc = serviceOf(ctx);
+  const d = {
+    bin: now.bin !== a.binary.sha256,
+    images: now.images !== a.images.sha256,
+    config: now.config !== sha256(k3sConfigYaml(ctx)),
+    registries: now.registries !== sha256(registriesYaml(ctx)),
+  };
+  const drift: string[] = [];
+  if (d.bin) drift.push(`k3s: ${now.version || 'not installed'} -> ${a.version} (${a.arch})`);
+  if (d.images) drift.push(`airgap images: ${now.images ? 'different' : 'missing'} -> ${a.images.name}`);
+  if (d.config) drift.push(`${CONFIG}: ${now.config ? 'differs from the profile' : 'missing'}`);
+  if (d.registries) drift.push(`${REGISTRIES}: ${now.registries ? 'differs from the profile' : 'missing'}`);
+  if (!now.unit) drift.push(`${svc}.service: not installed`);
+  const install = d.bin || d.config || d.registries || !now.unit;
+  const start = !install && (now.active !== 'active' || now.enabled !== 'enabled');
+  if (!install && now.active !== 'active') drift.push(`${svc}: ${now.active || 'inactive'} -> active`);
+  if (!install && now.enabled !== 'enabled') drift.push(`${svc}: ${now.enabled || 'disabled'} -> enabled`);
+  return { ...d, install, start, drift };
+}
+
+/** Sends a cached file (read once, sent over the link, checked by sha256 on the box). */
+async function send(ctx: StepContext, file: { path: string; name: string; size: number }, to: string, mode: number, progress: (m: string) => void): Promise<void> {
+  const mib = (file.size / 1048576).toFixed(1);
+  progress(`Sending ${file.name} (${mib} MiB)`);
+  let lastPct = -1;
+  await ctx.shell.put(to, await fs.readFile(file.path), mode, {
+    signal: ctx.signal,
+    timeoutMs: 30 * 60_000,
+    onProgress: (done, total) => {
+      const pct = total ? Math.floor((done / total) * 10) * 10 : 100;
+      if (pct !== lastPct) progress(`Sending ${file.name}: ${pct}% of ${mib} MiB`);
+      lastPct = pct;
+    },
+  });
+}
+
+/** The join token for the profile's k3s, from the keychain; undefined for a server that lets k3s make one. */
+function tokenOf(ctx: StepContext): string | undefined {
+  const ref = ctx.profile.k3s.token;
+  if (!ref) return undefined;
+  const token = ctx.secret?.(ref.secret);
+  if (!token)
+    throw new FieldlinkError('NOT_FOUND', `The profile's k3s token "${ref.secret}" is not in this laptop's keychain; add it with \`fieldlink secrets set ${ref.secret}\`.`);
+  return token;
+}
+
+async function install(ctx: StepContext, a: K3sArtifacts, progress: (m: string) => void): Promise<void> {
+  const k = ctx.profile.k3s;
+  const token = tokenOf(ctx);
+  await send(ctx, a.installSh!, INSTALLER, 0o755, progress);
+  progress(`Installing k3s ${a.version} as ${k.role === 'server' ? 'a server' : `an agent of ${k.serverUrl}`}`);
+  const env = ['INSTALL_K3S_SKIP_DOWNLOAD=true', `INSTALL_K3S_EXEC=${k.role}`, ...(k.role === 'agent' ? [`K3S_URL=${shq(k.serverUrl)}`] : [])];
+  // The token goes through stdin into the installer's environment: never on a command line.
+  const script = [token ? 'IFS= read -r K3S_TOKEN; export K3S_TOKEN' : 'unset K3S_TOKEN', `${env.join(' ')} sh ${INSTALLER}`].join('\n');
+  await run(ctx, 'install k3s', script, { stdin: token ? `${token}\n` : undefined, timeoutMs: 10 * 60_000 });
+}
+
+export const k3sStep: Step = {
+  id: 'k3s',
+  title: 'Install k3s',
+  async check(ctx) {
+    const a = artifactsFor(ctx);
+    const d = diff(ctx, a, await current(ctx, a));
+    return { done: d.drift.length === 0, drift: d.drift };
+  },
+  async apply(ctx, progress) {
+    const a = artifactsFor(ctx);
+    const d = diff(ctx, a, await current(ctx, a));
+    await run(ctx, 'make the k3s folders', `mkdir -p ${IMAGES_DIR} /etc/rancher/k3s ${INSTALLER.replace(/\/[^/]+$/, '')}`);
+    if (d.images) await send(ctx, a.images, `${IMAGES_DIR}/${a.images.name}`, 0o644, progress);
+    if (d.config) await ctx.shell.put(CONFIG, Buffer.from(k3sConfigYaml(ctx)), 0o600, { signal: ctx.signal });
+    if (d.registries) await ctx.shell.put(REGISTRIES, Buffer.from(registriesYaml(ctx)), 0o600, { signal: ctx.signal });
+    if (d.bin) await send(ctx, a.binary, BIN, 0o755, progress);
+    if (d.install) await install(ctx, a, progress);
+    else if (d.start) await run(ctx, 'start k3s', `systemctl enable --now ${serviceOf(ctx)}`);
+  },
+  async verify(ctx) {
+    const a = artifactsFor(ctx);
+    const d = diff(ctx, a, await current(ctx, a));
+    if (d.drift.length) throw new FieldlinkError('REMOTE_FAILED', `k3s is not as the profile wants after installing it: ${d.drift.join('; ')}.`);
+  },
+};
