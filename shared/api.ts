@@ -3,6 +3,7 @@ import { AppInfo, AuditEntry, Box, ConsoleSession, Job, Settings, Status, TrustP
 import type { ApiError } from './errors.ts';
 import { HealthView } from './health.ts';
 import { LogListing } from './logs.ts';
+import { ProfileCheck, ProfileFile, ProvisionRun, provisionCalls } from './provision.ts';
 
 /**
  * The one contract between the UI and the core. Both transports (Electron IPC and the browser
@@ -131,6 +132,18 @@ export const calls = {
   /** Keeps the technician's collector token in the keychain (write-only); an empty one forgets it. */
   'logs.setToken': call(z.object({ token: z.string().max(4096) }).strict(), z.object({})),
 
+  /** The profiles to pick from: the example shipped with the app, then <data>/profiles/*.yaml. */
+  'provision.profiles': call(provisionCalls.profiles, z.array(ProfileFile)),
+  /** Checks a profile's text as the technician types: every problem with its line, column and field. */
+  'provision.check': call(provisionCalls.check, ProfileCheck),
+  /**
+   * Provisions (or, with dryRun, checks) the boxes against the profile, `parallel` at once, as a job
+   * (cancel with jobs.cancel); provision.changed follows every step of every box. A box that fails
+   * never stops the others. BAD_REQUEST for an invalid profile, with details.problems.
+   */
+  'provision.start': call(provisionCalls.start, ProvisionRun),
+  'provision.get': call(provisionCalls.get, ProvisionRun),
+
   'audit.list': call(z.object({ boxId: z.string().max(200).optional(), limit: z.number().int().min(1).max(1000).default(200) }).strict(), z.array(AuditEntry)),
 
   'jobs.list': call(none, z.array(Job)),
@@ -217,6 +230,8 @@ export const events = {
   'console.state': ConsoleSession,
   /** A watched box's health moved: new data, or live / stale / snapshot. Throttled by the core. */
   'health.changed': HealthView,
+  /** A provisioning run moved: a step started, logged, or ended on a box (throttled by the core). */
+  'provision.changed': ProvisionRun,
   /** More of a followed pod log; `ended` with the stream's last chunk (the pod ended, the link dropped, or stopped). */
   'health.podLog': z.object({ streamId: z.string(), data: z.string(), ended: z.boolean(), error: z.string().nullable() }),
 } as const;

@@ -21,6 +21,7 @@ import { credentialHandlers } from './credentials/index.ts';
 import { HealthWatchers, SnapshotStore, healthHandlers } from './health/index.ts';
 import { SegmentStore } from './logs/index.ts';
 import { autoSync, logHandlers } from './sync/index.ts';
+import { provisionDeps, provisionHandlers } from './provision/index.ts';
 
 export interface AppOptions {
   dataDir?: string;
@@ -161,6 +162,7 @@ export function createApp(opts: AppOptions): App {
       ...discoveryHandlers({ discovery, jobs, inventory, trust, log }),
       ...healthHandlers({ watchers: health }),
       ...logHandlers(syncDeps),
+      ...provisionHandlers({ dataDir, jobs, bus, deps: () => provisionDeps({ dataDir, connections, secrets, audit, inventory }) }),
     },
     log,
   );

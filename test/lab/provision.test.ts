@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoxStatus } from '../../lab/index.ts';
 import { technicianKeyPath } from '../../electron/core/keys/index.ts';
 import { REPO, labStatus, ssh } from './helpers.ts';
+import { buildRelease, keySsh, restoreFactoryState, saveFactoryState, type FactoryState } from './provision-helpers.ts';
 
 /**
  * `fieldlink provision` with assets/profiles/example.yaml takes box-04, as the factory left it, to
@@ -27,75 +28,26 @@ function fieldlink(args: string[], opts: { input?: string; dataDir: string; time
   });
 }
 
-/** Real OpenSSH with only the technician key: no password, no agent. */
-function keySsh(box: BoxStatus, key: string, command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('ssh', [
-      '-F',
-      '/dev/null',
-      '-i',
-      key,
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      'IdentityAgent=none',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'PasswordAuthentication=no',
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'LogLevel=error',
-      '-o',
-      'ConnectTimeout=10',
-      `root@${box.ip}`,
-      command,
-    ]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('fieldlink provision with the example profile on a factory box', () => {
   let box: BoxStatus;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-provision-'));
-  let saved: { authorizedKeys: string | null; timezone: string };
+  let saved: FactoryState;
 
   beforeAll(async () => {
     const s = await labStatus();
     const b = s.boxes.find((x) => x.name === BOX);
     if (!b || b.state !== 'factory' || b.power !== 'on') throw new Error(`${BOX} must be a powered-on factory box for this suite (it is ${b?.state ?? 'missing'}).`);
     box = b;
-    const r = await ssh(box, 'cat ~/.ssh/authorized_keys 2>/dev/null || echo __none__; readlink /etc/localtime || echo none');
-    const lines = r.stdout.trimEnd().split('\n');
-    const tz = lines.pop()!;
-    saved = { authorizedKeys: lines.join('\n') === '__none__' ? null : `${lines.join('\n')}\n`, timezone: tz };
+    saved = await saveFactoryState(box);
     // The laptop's artifact cache, from the lab's stand-in release (as a technician adds one from a USB stick).
-    const release = path.join(dataDir, 'usb', 'k3s-v1.30.6+k3s1');
-    execFileSync('sh', [path.join(REPO, 'lab', 'kube', 'build-airgap.sh'), release, 'v1.30.6+k3s1']);
+    const release = buildRelease(path.join(dataDir, 'usb'));
     const added = await fieldlink(['artifacts', 'add', release], { dataDir });
     expect(added.code, added.stderr).toBe(0);
   }, 120_000);
 
   afterAll(async () => {
     if (!box) return;
-    // Back to the factory state, over the technician key (password login is off by now, or not).
-    const undo = [
-      'test -x /usr/local/bin/k3s-uninstall.sh && /usr/local/bin/k3s-uninstall.sh >/dev/null 2>&1',
-      'rm -rf /var/lib/fieldlink /etc/systemd/timesyncd.conf.d/50-fieldlink.conf /etc/ssh/sshd_config.d/10-fieldlink-password.conf',
-      saved.timezone === 'none' ? 'rm -f /etc/localtime' : `ln -sf ${saved.timezone} /etc/localtime`,
-      `hostnamectl set-hostname ${box.hostname}`,
-      saved.authorizedKeys === null ? 'rm -rf ~/.ssh' : `printf '%s' '${saved.authorizedKeys.replaceAll("'", "'\\''")}' > ~/.ssh/authorized_keys`,
-      'systemctl reload ssh',
-    ].join('; ');
-    const viaKey = await keySsh(box, technicianKeyPath(dataDir), undo);
-    if (viaKey.code !== 0) await ssh(box, undo, { timeoutMs: 60_000 });
+    await restoreFactoryState(box, saved, technicianKeyPath(dataDir));
     fs.rmSync(dataDir, { recursive: true, force: true });
   }, 120_000);
 

@@ -25,3 +25,4 @@ export { workloadsStep, workloadFiles } from './step-workloads.ts';
 export { planFor } from './plan.ts';
 export { provisionBox, provisionMany, type ProvisionDeps, type ProvisionOptions, type BoxResult } from './run.ts';
 export { provisionDeps } from './deps.ts';
+export { provisionHandlers, EXAMPLE_PROFILE } from './handlers.ts';

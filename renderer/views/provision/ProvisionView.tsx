@@ -3,18 +3,35 @@ import { Icon } from '../../components/Icon.tsx';
 import { StatusWord } from '../../components/StatusWord.tsx';
 import { reachLabel, stateLabel } from '../../format/labels.ts';
 import { safeText } from '../../format/text.ts';
+import { useState } from 'react';
+import type { Box } from '../../../shared/model.ts';
+import type { ProvisionRun } from '../../../shared/provision.ts';
+import { ErrorNotice } from '../../components/ErrorNotice.tsx';
 import { useApp } from '../../stores/index.ts';
+import { ProfileStep, type PickedProfile } from './ProfileStep.tsx';
+import { RunBoxes } from './RunBoxes.tsx';
+import { useRun } from './useRun.ts';
 
 const STEPS = ['Boxes', 'Profile', 'Review', 'Run'] as const;
+type Stage = 0 | 1 | 2 | 3;
 
 /**
- * The provisioning wizard. Step 1 works from the inventory today; steps 2–4 need the core's
- * provisioning engine, which is not built yet, and say so instead of pretending.
+ * The provisioning wizard: the boxes picked in the Fleet, a profile checked as it is typed, the
+ * dry-run diff per box, then the run with a bar, the steps and the live log per box, and Retry on a
+ * box that failed while the others go on.
  */
 export function ProvisionView({ ids }: { ids: string[] }) {
   const boxes = useApp((s) => s.boxes);
-  const navigate = useApp((s) => s.navigate);
   const picked = ids.map((id) => boxes[id]).filter((b) => b !== undefined);
+  const [stage, setStage] = useState<Stage>(0);
+  const [profile, setProfile] = useState<PickedProfile>({ text: '', check: null });
+  const { run, error, start, cancel, reset } = useRun();
+  const go = (to: Stage, dryRun?: boolean, only?: string[]) => {
+    reset();
+    setStage(to);
+    if (dryRun !== undefined) void start({ boxIds: only ?? picked.map((b) => b.id), text: profile.text, path: profile.path, dryRun });
+  };
+  const running = run?.state === 'running';
 
   return (
     <div className="view provision">
@@ -26,64 +43,115 @@ export function ProvisionView({ ids }: { ids: string[] }) {
       </header>
       <ol className="stepper" aria-label="Steps">
         {STEPS.map((s, i) => (
-          <li key={s} className={i === 0 ? 'current' : 'later'} aria-current={i === 0 ? 'step' : undefined}>
+          <li key={s} className={i === stage ? 'current' : i > stage ? 'later' : 'past'} aria-current={i === stage ? 'step' : undefined}>
             <span className="step-no">{i + 1}</span> {s}
-            {i > 0 ? <span className="muted"> — not available yet</span> : null}
           </li>
         ))}
       </ol>
-
-      <section className="step-panel">
-        <h2 className="section-title">1. Boxes</h2>
-        {picked.length === 0 ? (
-          <EmptyState
-            icon="fleet"
-            title="No boxes picked."
-            actions={
-              <button type="button" className="btn primary" onClick={() => navigate({ view: 'fleet' })}>
-                <Icon name="fleet" /> Pick boxes in the Fleet
-              </button>
-            }
-          >
-            <p>Tick the boxes to provision in the Fleet (or press “Provision” on a new box), then come back here.</p>
-          </EmptyState>
-        ) : (
-          <table className="plain-table" aria-label="Boxes to provision">
-            <thead>
-              <tr>
-                <th>Box</th>
-                <th>Arch</th>
-                <th>Reached by</th>
-                <th>State</th>
-              </tr>
-            </thead>
-            <tbody>
-              {picked.map((b) => (
-                <tr key={b.id}>
-                  <td className="cell-strong">{safeText(b.hostname, 64)}</td>
-                  <td className={b.arch ? 'mono' : 'muted'}>{b.arch ? safeText(b.arch, 20) : 'Not reported yet'}</td>
-                  <td>
-                    <StatusWord label={reachLabel(b.reach)} />
-                  </td>
-                  <td>
-                    <StatusWord label={stateLabel(b.state)} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+      {error ? <ErrorNotice error={error} /> : null}
+      <section className="step-panel" aria-label={STEPS[stage]}>
+        <h2 className="section-title">
+          {stage + 1}. {STEPS[stage]}
+        </h2>
+        {stage === 0 ? <BoxesStep picked={picked} /> : null}
+        {stage === 1 ? <ProfileStep value={profile} onChange={setProfile} /> : null}
+        {stage >= 2 && run ? <RunBoxes run={run} onRetry={stage === 3 && !running ? (only) => go(3, false, only) : undefined} /> : null}
+        {stage >= 2 && !run && !error ? <p className="muted">Starting…</p> : null}
       </section>
+      <footer className="wizard-actions">
+        {stage > 0 && !running ? (
+          <button type="button" className="btn" onClick={() => go((stage - 1) as Stage)}>
+            Back
+          </button>
+        ) : null}
+        {stage === 0 ? (
+          <button type="button" className="btn primary" disabled={picked.length === 0} onClick={() => go(1)}>
+            Next: profile
+          </button>
+        ) : null}
+        {stage === 1 ? (
+          <button type="button" className="btn primary" disabled={!profile.check?.ok} onClick={() => go(2, true)}>
+            Next: review the changes
+          </button>
+        ) : null}
+        {stage === 2 ? (
+          <button type="button" className="btn primary" disabled={!run || running || run.boxes.some((b) => b.state === 'failed')} onClick={() => go(3, false)}>
+            Provision {picked.length === 1 ? '1 box' : `${picked.length} boxes`}
+          </button>
+        ) : null}
+        {running ? (
+          <button type="button" className="btn" onClick={cancel}>
+            Cancel
+          </button>
+        ) : null}
+        {stage === 3 && run && !running ? <RunSummary run={run} /> : null}
+      </footer>
+    </div>
+  );
+}
 
-      <section className="step-panel later">
-        <h2 className="section-title">2–4. Profile, review, run</h2>
-        <p>
-          Provisioning is not available yet in this version of Fieldlink. When it is: pick or edit a profile with each field checked as you type; review the dry-run diff per box
-          (what changes, what needs a reboot, which k3s build is used); then run with a progress bar and live step log per box, “Retry” on a failed box while the others go on, and
-          a link to each box's health at the end.
-        </p>
-        <p className="muted">Until then, the arch and reachability above are what the inventory knows; they are not re-checked on the box.</p>
-      </section>
+/** Step 1: the boxes picked in the Fleet, with what the inventory knows of their arch and reach. */
+function BoxesStep({ picked }: { picked: Box[] }) {
+  const navigate = useApp((s) => s.navigate);
+  if (picked.length === 0) {
+    return (
+      <EmptyState
+        icon="fleet"
+        title="No boxes picked."
+        actions={
+          <button type="button" className="btn primary" onClick={() => navigate({ view: 'fleet' })}>
+            <Icon name="fleet" /> Pick boxes in the Fleet
+          </button>
+        }
+      >
+        <p>Tick the boxes to provision in the Fleet (or press “Provision” on a new box), then come back here.</p>
+      </EmptyState>
+    );
+  }
+  return (
+    <table className="plain-table" aria-label="Boxes to provision">
+      <thead>
+        <tr>
+          <th>Box</th>
+          <th>Arch</th>
+          <th>Reached by</th>
+          <th>State</th>
+        </tr>
+      </thead>
+      <tbody>
+        {picked.map((b) => (
+          <tr key={b.id}>
+            <td className="cell-strong">{safeText(b.hostname, 64)}</td>
+            <td className={b.arch ? 'mono' : 'muted'}>{b.arch ? safeText(b.arch, 20) : 'Not reported yet'}</td>
+            <td>
+              <StatusWord label={reachLabel(b.reach)} />
+            </td>
+            <td>
+              <StatusWord label={stateLabel(b.state)} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The end of a run: how many boxes made it, and each box's health one click away. */
+function RunSummary({ run }: { run: ProvisionRun }) {
+  const navigate = useApp((s) => s.navigate);
+  const boxes = useApp((s) => s.boxes);
+  const ok = run.boxes.filter((b) => b.state === 'ok');
+  return (
+    <div className="run-summary" role="status">
+      <strong>
+        {run.state === 'cancelled' ? 'Cancelled. ' : ''}
+        {ok.length} of {run.boxes.length} boxes provisioned.
+      </strong>
+      {ok.map((b) => (
+        <button key={b.boxId} type="button" className="btn ghost" onClick={() => navigate({ view: 'box', id: b.boxId, tab: 'health' })}>
+          Health of {safeText(boxes[b.boxId]?.hostname ?? b.boxId, 64)}
+        </button>
+      ))}
     </div>
   );
 }
