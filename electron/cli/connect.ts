@@ -8,6 +8,7 @@ import type { CommandContext, OptionSpec } from './command.ts';
 export const connectOptionSpecs: Record<string, OptionSpec> = {
   'accept-new': { type: 'boolean', description: "pin an unknown host key on first use (OpenSSH's StrictHostKeyChecking=accept-new); a changed key is always refused" },
   'password-stdin': { type: 'boolean', description: 'read the box password from the first line of standard input (never put it on the command line)' },
+  remember: { type: 'boolean', description: "keep the password in this laptop's keychain once the box has accepted it, for the next connection (never before)" },
   timeout: { type: 'string', description: 'give up after this long, e.g. 30s, 2m (default: connect 20s, command 30m)' },
 };
 
@@ -26,6 +27,7 @@ export async function connectOptions(ctx: CommandContext): Promise<ConnectOption
   return {
     mode: ctx.options['accept-new'] ? 'accept-new' : 'strict',
     password: fromStdin ? await readPasswordLine(ctx.stdin) : undefined,
+    remember: Boolean(ctx.options.remember),
     // As ssh does: no key got in and a person is at the terminal, so ask them (never echoed).
     askPassword: fromStdin ? undefined : (p) => askPasswordOnTerminal(p, { stdin: ctx.stdin, stderr: process.stderr }),
     signal: ctx.signal,
