@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ProvisionRun } from '../../../shared/provision.ts';
 import { EventBus } from '../events/index.ts';
 import { JobRegistry } from '../jobs/index.ts';
@@ -55,11 +55,7 @@ describe('provision handlers', () => {
         { boxId: 'gone', state: 'waiting' },
       ],
     });
-    await new Promise<void>((resolve) => {
-      const t = setInterval(() => {
-        if (events.at(-1)?.state !== 'running' && events.length) (clearInterval(t), resolve());
-      }, 20);
-    });
+    await vi.waitFor(() => expect(events.at(-1)?.state).toMatch(/^(done|failed|cancelled)$/), { timeout: 5000 });
     const last = events.at(-1)!;
     expect(last.state).toBe('failed');
     expect(last.boxes.map((b) => [b.boxId, b.state, b.error?.step ?? b.error?.code])).toEqual([

@@ -124,25 +124,32 @@ function startRun(
     if (b.log.length > LOG_LINES) b.log.splice(0, b.log.length - LOG_LINES);
     emit();
   };
-  const { job, done } = d.jobs.start('provision', `${o.dryRun ? 'Check' : 'Provision'} ${o.boxIds.length} box${o.boxIds.length === 1 ? '' : 'es'} · ${o.profile.name}`, async (ctx) => {
-    const results = await provisionMany(d.deps(), o.boxIds, o.profile, {
-      dryRun: o.dryRun,
-      parallel: o.parallel,
-      profileDir: o.dir,
-      signal: ctx.signal,
-      onEvent: (id, e) => {
-        onEvent(id, e);
-        const ended = [...boxes.values()].reduce((n, b) => n + b.steps.length, 0);
-        ctx.progress(ended / (plan.length * o.boxIds.length), `${[...boxes.values()].filter((b) => b.state === 'ok' || b.state === 'failed').length} of ${o.boxIds.length} boxes`);
-      },
-    });
-    for (const r of results) {
-      const b = boxes.get(r.target)!;
-      Object.assign(b, { state: r.ok ? 'ok' : 'failed', step: null, progress: 1, error: r.error ?? null });
-    }
-    const failed = results.filter((r) => !r.ok).length;
-    if (failed) throw new FieldlinkError('REMOTE_FAILED', `${failed} of ${results.length} boxes failed.`);
-  });
+  const { job, done } = d.jobs.start(
+    'provision',
+    `${o.dryRun ? 'Check' : 'Provision'} ${o.boxIds.length} box${o.boxIds.length === 1 ? '' : 'es'} · ${o.profile.name}`,
+    async (ctx) => {
+      const results = await provisionMany(d.deps(), o.boxIds, o.profile, {
+        dryRun: o.dryRun,
+        parallel: o.parallel,
+        profileDir: o.dir,
+        signal: ctx.signal,
+        onEvent: (id, e) => {
+          onEvent(id, e);
+          const ended = [...boxes.values()].reduce((n, b) => n + b.steps.length, 0);
+          ctx.progress(
+            ended / (plan.length * o.boxIds.length),
+            `${[...boxes.values()].filter((b) => b.state === 'ok' || b.state === 'failed').length} of ${o.boxIds.length} boxes`,
+          );
+        },
+      });
+      for (const r of results) {
+        const b = boxes.get(r.target)!;
+        Object.assign(b, { state: r.ok ? 'ok' : 'failed', step: null, progress: 1, error: r.error ?? null });
+      }
+      const failed = results.filter((r) => !r.ok).length;
+      if (failed) throw new FieldlinkError('REMOTE_FAILED', `${failed} of ${results.length} boxes failed.`);
+    },
+  );
   run.jobId = job.id;
   const finish = () => {
     // The job has ended by now (its own settling runs first): failed when a box failed, or cancelled.
