@@ -161,7 +161,7 @@ describe('Fieldlink UI in Chromium', () => {
     const table = h.page.getByRole('table', { name: 'Boxes to provision' });
     await table.getByText('edge-01').waitFor();
     await table.getByText('edge-02').waitFor();
-    await h.page.getByText('2–4. Profile, review, run').waitFor();
+    await h.page.getByRole('button', { name: 'Next: profile' }).waitFor();
     await shot(h.page, 'provision');
   });
 

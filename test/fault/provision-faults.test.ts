@@ -8,18 +8,8 @@ import { FieldlinkError } from '../../shared/errors.ts';
 import { createApp, type App } from '../../electron/core/app.ts';
 import { technicianKeyPath } from '../../electron/core/keys/index.ts';
 import { createLogger } from '../../electron/core/log/index.ts';
-import {
-  ArtifactCache,
-  EXAMPLE_PROFILE,
-  loadProfile,
-  planFor,
-  provisionBox,
-  provisionDeps,
-  type BoxResult,
-  type Profile,
-  type StepEvent,
-} from '../../electron/core/provision/index.ts';
-import { lab, labStatus, until } from '../lab/helpers.ts';
+import { ArtifactCache, loadProfile, planFor, provisionBox, provisionDeps, type BoxResult, type Profile, type StepEvent } from '../../electron/core/provision/index.ts';
+import { REPO, lab, labStatus, until } from '../lab/helpers.ts';
 import { buildRelease, keySsh, restoreFactoryState, saveFactoryState, type FactoryState } from '../lab/provision-helpers.ts';
 
 /**
@@ -28,6 +18,7 @@ import { buildRelease, keySsh, restoreFactoryState, saveFactoryState, type Facto
  * provisioning simply runs again. The end state is exactly a clean run's, and a dry run finds no drift.
  */
 const BOX = 'box-04';
+const EXAMPLE_PROFILE = path.join(REPO, 'assets', 'profiles', 'example.yaml');
 
 /** Drops every SSH session to the box at once (its sshd session processes killed; the listener stays). */
 function cutLink(box: BoxStatus): number {

@@ -45,7 +45,7 @@ describe('provision handlers', () => {
       if (target === 'gone') throw new Error('no route to host');
       return brokenBox;
     });
-    const text = fs.readFileSync(EXAMPLE_PROFILE, 'utf8');
+    const text = fs.readFileSync(EXAMPLE_PROFILE!, 'utf8');
     const run = await h['provision.start']({ boxIds: ['a', 'gone'], text, dryRun: true, parallel: 2 });
     expect(run).toMatchObject({
       state: 'running',

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import type { ProfileFile, ProvisionBox, ProvisionRun } from '../../../shared/provision.ts';
 import type { EventBus } from '../events/index.ts';
@@ -15,8 +14,15 @@ import type { ProvisionDeps } from './run.ts';
 import { provisionMany } from './run.ts';
 import type { StepEvent } from './steps.ts';
 
-/** The example profile shipped with the app. */
-export const EXAMPLE_PROFILE = fileURLToPath(new URL('../../../assets/profiles/example.yaml', import.meta.url));
+/**
+ * The example profile shipped with the app: beside the sources in a checkout (the CLI, the browser
+ * host), or two folders up from the bundle Forge builds; null where neither has it. (Not `new URL(…,
+ * import.meta.url)`: Vite turns that pattern into an asset URL in the bundle.)
+ */
+export const EXAMPLE_PROFILE: string | null =
+  [path.join(import.meta.dirname, '..', '..', '..'), path.join(import.meta.dirname, '..', '..')]
+    .map((root) => path.join(root, 'assets', 'profiles', 'example.yaml'))
+    .find((p) => fs.existsSync(p)) ?? null;
 /** Runs kept for provision.get after they end; the audit log keeps every step for good. */
 const KEEP_RUNS = 20;
 /** Lines of live step log kept per box. */
@@ -59,7 +65,7 @@ export function provisionHandlers(d: ProvisionHandlerDeps): HandlersOf<'provisio
 
 function listProfiles(dataDir: string): ProfileFile[] {
   const dir = path.join(dataDir, 'profiles');
-  const files = [EXAMPLE_PROFILE];
+  const files = EXAMPLE_PROFILE ? [EXAMPLE_PROFILE] : [];
   try {
     for (const f of fs.readdirSync(dir).sort()) if (/\.ya?ml$/.test(f)) files.push(path.join(dir, f));
   } catch {
