@@ -1,17 +1,11 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
-import { hostnameFor } from './profile.ts';
-import { factsOf, run, type Step, type StepContext } from './steps.ts';
+import { boxHostname, run, type Step, type StepContext } from './steps.ts';
 
 /*
  * The hostname from the profile's pattern and the box's serial. hostnameFor only returns
  * [a-z0-9-] names, so the name is safe to write into the command itself.
  */
 const READ = 'echo "kernel=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"; echo "file=$(cat /etc/hostname 2>/dev/null | head -n 1)"';
-
-function wanted(ctx: StepContext): string {
-  const facts = factsOf(ctx);
-  return hostnameFor(ctx.profile, { serial: facts.serial || facts.machineId });
-}
 
 async function current(ctx: StepContext): Promise<{ kernel: string; file: string }> {
   const out = await run(ctx, 'report its hostname', READ);
@@ -23,7 +17,7 @@ export const hostnameStep: Step = {
   id: 'hostname',
   title: 'Set the hostname',
   async check(ctx) {
-    const name = wanted(ctx);
+    const name = boxHostname(ctx);
     const now = await current(ctx);
     const drift: string[] = [];
     if (now.kernel !== name) drift.push(`hostname: ${now.kernel || '(none)'} -> ${name}`);
@@ -31,7 +25,7 @@ export const hostnameStep: Step = {
     return { done: drift.length === 0, drift };
   },
   async apply(ctx, progress) {
-    const name = wanted(ctx);
+    const name = boxHostname(ctx);
     progress(`Setting the hostname to ${name}`);
     // hostnamectl where it exists keeps systemd-hostnamed in step; otherwise the files and the kernel name.
     await run(
@@ -46,7 +40,7 @@ export const hostnameStep: Step = {
     );
   },
   async verify(ctx) {
-    const name = wanted(ctx);
+    const name = boxHostname(ctx);
     const now = await current(ctx);
     if (now.kernel !== name || now.file !== name) {
       throw new FieldlinkError('REMOTE_FAILED', `The box still reports hostname ${now.kernel || '(none)'} (/etc/hostname ${now.file || '(none)'}) after setting ${name}.`);

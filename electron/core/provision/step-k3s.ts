@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { stringify as stringifyYaml } from 'yaml';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import type { K3sArtifacts } from './artifacts.ts';
-import { factsOf, readKeyValues, run, shq, type Step, type StepContext } from './steps.ts';
+import { factsOf, readKeyValues, run, sha256Hex, shq, type Step, type StepContext } from './steps.ts';
 
 /*
  * k3s from the laptop's artifact cache, the airgap way k3s documents: the binary for the box's
@@ -17,8 +16,6 @@ const IMAGES_DIR = '/var/lib/rancher/k3s/agent/images';
 const CONFIG = '/etc/rancher/k3s/config.yaml';
 const REGISTRIES = '/etc/rancher/k3s/registries.yaml';
 const INSTALLER = '/var/lib/fieldlink/k3s-install.sh';
-
-const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 
 /** The service install.sh makes for the role: k3s for a server, k3s-agent for an agent. */
 const serviceOf = (ctx: StepContext) => (ctx.profile.k3s.role === 'server' ? 'k3s' : 'k3s-agent');
@@ -108,8 +105,8 @@ function diff(ctx: StepContext, a: K3sArtifacts, now: K3sState): K3sDiff {
   const d = {
     bin: now.bin !== a.binary.sha256,
     images: now.images !== a.images.sha256,
-    config: now.config !== sha256(k3sConfigYaml(ctx)),
-    registries: now.registries !== sha256(registriesYaml(ctx)),
+    config: now.config !== sha256Hex(k3sConfigYaml(ctx)),
+    registries: now.registries !== sha256Hex(registriesYaml(ctx)),
   };
   const drift: string[] = [];
   if (d.bin) drift.push(`k3s: ${now.version || 'not installed'} -> ${a.version} (${a.arch})`);

@@ -1,14 +1,11 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
-import { hostnameFor } from './profile.ts';
-import { factsOf, run, shq, type Step, type StepContext } from './steps.ts';
+import { boxHostname, run, shq, type Step, type StepContext } from './steps.ts';
 
 /*
  * The node's labels and taints as the profile has them. k3s applies config.yaml's node-label and
  * node-taint when the node registers, which covers a new box; a node registered before the profile
  * changed is labelled and tainted with kubectl, as k3s's documentation says to.
  */
-const nodeName = (ctx: StepContext) => hostnameFor(ctx.profile, { serial: factsOf(ctx).serial || factsOf(ctx).machineId });
-
 interface NodeMeta {
   labels: Record<string, string>;
   taints: string[];
@@ -16,13 +13,13 @@ interface NodeMeta {
 
 /** The node's labels and taints; null before k3s runs and the node registers. */
 async function current(ctx: StepContext): Promise<NodeMeta | null> {
-  const out = await run(ctx, 'report its node labels', `k3s kubectl get node ${nodeName(ctx)} -o json 2>/dev/null || echo missing`, { timeoutMs: 60_000 });
+  const out = await run(ctx, 'report its node labels', `k3s kubectl get node ${boxHostname(ctx)} -o json 2>/dev/null || echo missing`, { timeoutMs: 60_000 });
   if (out.trim() === 'missing') return null;
   let node: { metadata?: { labels?: Record<string, string> }; spec?: { taints?: Array<{ key: string; value?: string; effect: string }> } };
   try {
     node = JSON.parse(out) as typeof node;
   } catch {
-    throw new FieldlinkError('PROTOCOL', `kubectl get node ${nodeName(ctx)} did not answer JSON.`);
+    throw new FieldlinkError('PROTOCOL', `kubectl get node ${boxHostname(ctx)} did not answer JSON.`);
   }
   const taints = (node.spec?.taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`);
   return { labels: node.metadata?.labels ?? {}, taints };
@@ -30,7 +27,7 @@ async function current(ctx: StepContext): Promise<NodeMeta | null> {
 
 async function registered(ctx: StepContext): Promise<NodeMeta> {
   const now = await current(ctx);
-  if (!now) throw new FieldlinkError('REMOTE_FAILED', `Node ${nodeName(ctx)} is not registered with the box's API server.`);
+  if (!now) throw new FieldlinkError('REMOTE_FAILED', `Node ${boxHostname(ctx)} is not registered with the box's API server.`);
   return now;
 }
 
@@ -48,13 +45,13 @@ export const labelsStep: Step = {
   async check(ctx) {
     if (ctx.profile.k3s.role !== 'server') return { done: true };
     const now = await current(ctx);
-    if (!now) return { done: false, drift: [`node ${nodeName(ctx)}: labels and taints as in the profile, once it registers`] };
+    if (!now) return { done: false, drift: [`node ${boxHostname(ctx)}: labels and taints as in the profile, once it registers`] };
     const m = missing(ctx, now);
     const drift = [...m.labels.map(([k, v]) => `label ${k}: ${now.labels[k] ?? '(none)'} -> ${v}`), ...m.taints.map((t) => `taint ${t}: missing`)];
     return { done: drift.length === 0, drift };
   },
   async apply(ctx, progress) {
-    const n = nodeName(ctx);
+    const n = boxHostname(ctx);
     const m = missing(ctx, await registered(ctx));
     if (m.labels.length) {
       progress(`Labelling node ${n}`);
@@ -68,6 +65,6 @@ export const labelsStep: Step = {
   async verify(ctx) {
     const m = missing(ctx, await registered(ctx));
     if (m.labels.length || m.taints.length)
-      throw new FieldlinkError('REMOTE_FAILED', `Node ${nodeName(ctx)} still lacks ${[...m.labels.map(([k]) => k), ...m.taints].join(', ')}.`);
+      throw new FieldlinkError('REMOTE_FAILED', `Node ${boxHostname(ctx)} still lacks ${[...m.labels.map(([k]) => k), ...m.taints].join(', ')}.`);
   },
 };

@@ -1,6 +1,5 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
-import { hostnameFor } from './profile.ts';
-import { factsOf, run, type Step, type StepContext } from './steps.ts';
+import { boxHostname, run, type Step, type StepContext } from './steps.ts';
 
 /*
  * The node registered and Ready, as the box's own API server says. Waiting is kubectl's watch
@@ -9,8 +8,6 @@ import { factsOf, run, type Step, type StepContext } from './steps.ts';
  * second. On an agent there is no kubeconfig on the box: its server says when it is Ready.
  */
 export const READY_TIMEOUT_S = 300;
-
-const nodeName = (ctx: StepContext) => hostnameFor(ctx.profile, { serial: factsOf(ctx).serial || factsOf(ctx).machineId });
 
 function serverOnly(ctx: StepContext): void {
   if (ctx.profile.k3s.role !== 'server') {
@@ -22,9 +19,14 @@ function serverOnly(ctx: StepContext): void {
 }
 
 async function readiness(ctx: StepContext): Promise<string> {
-  const out = await run(ctx, 'report its node', `k3s kubectl get node ${nodeName(ctx)} -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || echo missing`, {
-    timeoutMs: 60_000,
-  });
+  const out = await run(
+    ctx,
+    'report its node',
+    `k3s kubectl get node ${boxHostname(ctx)} -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || echo missing`,
+    {
+      timeoutMs: 60_000,
+    },
+  );
   return out.trim().slice(0, 40) || 'Unknown';
 }
 
@@ -34,11 +36,11 @@ export const readyStep: Step = {
   async check(ctx) {
     serverOnly(ctx);
     const now = await readiness(ctx);
-    return { done: now === 'True', drift: now === 'True' ? [] : [`node ${nodeName(ctx)}: ${now === 'missing' ? 'not registered' : `Ready=${now}`} -> Ready`] };
+    return { done: now === 'True', drift: now === 'True' ? [] : [`node ${boxHostname(ctx)}: ${now === 'missing' ? 'not registered' : `Ready=${now}`} -> Ready`] };
   },
   async apply(ctx, progress) {
     serverOnly(ctx);
-    const n = nodeName(ctx);
+    const n = boxHostname(ctx);
     progress(`Waiting for node ${n} to register and be Ready (up to ${READY_TIMEOUT_S} s)`);
     await run(
       ctx,
@@ -56,6 +58,6 @@ export const readyStep: Step = {
   },
   async verify(ctx) {
     const now = await readiness(ctx);
-    if (now !== 'True') throw new FieldlinkError('REMOTE_FAILED', `Node ${nodeName(ctx)} is not Ready (Ready=${now}).`);
+    if (now !== 'True') throw new FieldlinkError('REMOTE_FAILED', `Node ${boxHostname(ctx)} is not Ready (Ready=${now}).`);
   },
 };

@@ -1,5 +1,5 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
-import { readKeyValues, run, shq, type Step, type StepContext } from './steps.ts';
+import { readKeyValues, run, shq, stderrTail, type Step, type StepContext } from './steps.ts';
 
 /*
  * Time zone, NTP servers (a timesyncd drop-in, which both systemd-timesyncd and timedatectl read),
@@ -92,11 +92,7 @@ async function setClock(ctx: StepContext): Promise<void> {
     signal: ctx.signal,
   });
   if (r.code !== 0) {
-    const why = Buffer.from(r.stderr)
-      .toString('utf8')
-      .replace(/[^\x20-\x7e]+/g, ' ')
-      .trim()
-      .slice(-200);
+    const why = stderrTail(r.stderr, 200);
     throw new FieldlinkError(
       'REMOTE_FAILED',
       `The box clock is off and could not be set from the laptop${why ? ` (${why})` : ''}. Check that the site's time server answers, or set the clock on the box.`,

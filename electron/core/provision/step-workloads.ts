@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { FieldlinkError } from '../../../shared/errors.ts';
-import { factsOf, readKeyValues, run, shq, type Step, type StepContext } from './steps.ts';
+import { factsOf, readKeyValues, run, sha256Hex, shq, type Step, type StepContext } from './steps.ts';
 
 /*
  * The profile's workloads in k3s's auto-deploy folder (k3s applies what lands there by itself):
@@ -56,8 +55,6 @@ export function workloadFiles(ctx: StepContext): WorkloadFile[] {
   return files;
 }
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
 async function differing(ctx: StepContext): Promise<WorkloadFile[]> {
   const files = workloadFiles(ctx);
   if (files.length === 0) return [];
@@ -65,7 +62,7 @@ async function differing(ctx: StepContext): Promise<WorkloadFile[]> {
     timeoutMs: 120_000,
   });
   const kv = readKeyValues(out);
-  return files.filter((f, i) => kv.get(`f${i}`) !== sha256(f.data));
+  return files.filter((f, i) => kv.get(`f${i}`) !== sha256Hex(f.data));
 }
 
 function serverOnly(ctx: StepContext): void {

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import type { Shell } from '../transport/index.ts';
 import type { ArtifactCache } from './artifacts.ts';
-import type { Profile } from './profile.ts';
+import { hostnameFor, type Profile } from './profile.ts';
 
 /*
  * A plan is a list of steps, each idempotent: `check` says whether the box already matches (and
@@ -123,11 +124,7 @@ export async function run(ctx: StepContext, what: string, command: string, opts:
   const r = await ctx.shell.exec(command, { stdin: opts.stdin, timeoutMs: opts.timeoutMs ?? 60_000, signal: ctx.signal, maxOutputBytes: 256 * 1024 });
   const stdout = Buffer.from(r.stdout).toString('utf8');
   if (r.code !== 0) {
-    const stderr = Buffer.from(r.stderr)
-      .toString('utf8')
-      .replace(/[^\x20-\x7e]+/g, ' ')
-      .trim()
-      .slice(-300);
+    const stderr = stderrTail(r.stderr, 300);
     throw new FieldlinkError('REMOTE_FAILED', `The box could not ${what} (exit ${r.code ?? `by signal ${r.signal}`}${stderr ? `: ${stderr}` : ''}).`);
   }
   return stdout;
@@ -153,3 +150,20 @@ export function readKeyValues(out: string): Map<string, string> {
   }
   return kv;
 }
+
+/** The end of a command's stderr as one printable line, for an error message. */
+export function stderrTail(stderr: Uint8Array, max: number): string {
+  return Buffer.from(stderr)
+    .toString('utf8')
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim()
+    .slice(-max);
+}
+
+/** The name the profile gives this box (its hostname, and so its node's name). */
+export function boxHostname(ctx: StepContext): string {
+  const facts = factsOf(ctx);
+  return hostnameFor(ctx.profile, { serial: facts.serial || facts.machineId });
+}
+
+export const sha256Hex = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
