@@ -35,11 +35,14 @@ const NUDGES: [string, string][] = [
   ['\x18'.repeat(10) + '\x08'.repeat(10) + '\r', 'cancel-transfer'],
 ];
 
+// A prompt is the unfinished last line: nothing but blanks after it. A line the box ended with a
+// newline is one already answered (the box completes "Password: " once it has read the password),
+// and a box slow after the password must not look as if it asked again.
 const ACTIVATE = /press enter to activate/i;
-const PASSWORD = /pass(?:word|phrase)[^\n]{0,40}:\s*$/i;
-const LOGIN = /login:\s*$/i;
+const PASSWORD = /pass(?:word|phrase)[^\n]{0,40}:[ \t]*$/i;
+const LOGIN = /login:[ \t]*$/i;
 const REFUSED = /login incorrect|authentication fail|incorrect password|access denied|permission denied/i;
-const SHELL = /[#$%>]\s*$/;
+const SHELL = /[#$%>][ \t]*$/;
 
 export async function loginAndSetup(p: {
   link: SerialLink;
@@ -65,6 +68,7 @@ export async function loginAndSetup(p: {
   let nudges = 0;
   let usersSent = 0;
   let passwordSent = false;
+  let strangePasswordPrompts = 0;
   let afterSetup = false;
   let everSaw = '';
   let lastTail = '';
@@ -117,6 +121,14 @@ export async function loginAndSetup(p: {
         }
         if (passwordSent) throw authFailed(target, 'The box asked for the password again: it was not accepted.');
         if (credentials?.password === undefined) throw authFailed(target, 'The box asks for a password and none is stored for it.');
+        if (usersSent === 0 && strangePasswordPrompts < 2) {
+          // A password prompt we did not bring about: someone before us typed a user name (perhaps
+          // another one, perhaps an empty line taken as one). Back to the login prompt first: ^C
+          // restarts getty's login, and failing that an empty password only costs a "Login incorrect".
+          strangePasswordPrompts += 1;
+          await act(strangePasswordPrompts === 1 ? '\x03' : '\r', 'leave-password-prompt');
+          continue;
+        }
         passwordSent = true;
         await act(`${credentials.password}\r`, 'password');
         continue;

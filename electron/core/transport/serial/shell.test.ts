@@ -116,6 +116,27 @@ describe('serial shell login', { timeout: 60_000 }, () => {
     shells.push(await open(f));
   });
 
+  it('waits for a box that is slow after the password: the answered prompt is not asked again', async () => {
+    // The line "Password: " is completed by the box's newline after the password; that line is the
+    // prompt just answered, not a new one. Seen on the lab's consoles under load.
+    const f = await box({ kind: 'login', loginDelaySeconds: 1 });
+    const sh = await open(f);
+    expect(text((await sh.exec('echo slow-login')).stdout)).toBe('slow-login\n');
+    // A wrong password on the same slow box is refused for what it is ("Login incorrect").
+    const g = await box({ kind: 'login', loginDelaySeconds: 1 });
+    await expect(openSerial({ path: g.path, credentials: { user: g.user, password: 'wrong' }, timeoutMs: 20_000 })).rejects.toThrow(/refused the user name or password/);
+  });
+
+  it('does not spend the password at a password prompt it did not ask for', async () => {
+    // util-linux login retrying through PAM takes the wake-up Enter as an empty user name and asks
+    // for its password: the label password sent there is spent on nobody and refused.
+    const f = await box({ kind: 'login', emptyUserAsksPassword: true });
+    const sink = logSink();
+    const sh = await open(f, { log: sink.log });
+    expect(text((await sh.exec('echo past-stray-prompt')).stdout)).toBe('past-stray-prompt\n');
+    expect(sink.text()).toContain('leave-password-prompt');
+  });
+
   it('refuses a second opener of the same port, in this process and from another program', async () => {
     const f = await box({ kind: 'shell' });
     await open(f, { credentials: undefined });
