@@ -153,3 +153,37 @@ export async function shot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file });
   return file;
 }
+
+/**
+ * Ticks exactly these boxes (by id) in the Fleet. Rows re-sort while discovery updates them, so a
+ * click can land on the row that just moved under it, and a box can have a second row under the same
+ * name (its cable, before the two are known to be one box): tick and untick by row until the ticked
+ * set is the wanted one.
+ */
+export async function pickBoxes(page: Page, ids: string[], timeoutMs = 15_000): Promise<void> {
+  const want = new Set(ids);
+  const box = (id: string) => page.locator(`.table-row[data-box-id="${id}"] input[type="checkbox"]`);
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    for (const id of ids)
+      await box(id)
+        .setChecked(true, { timeout: 5_000 })
+        .catch(() => undefined);
+    const rows = await page
+      .locator('.table-row[data-box-id]')
+      .evaluateAll((els) =>
+        els.map((e) => ({
+          id: e.getAttribute('data-box-id') ?? '',
+          on: Boolean((e.querySelector('input[type="checkbox"]') as { checked?: boolean } | null)?.checked),
+          text: e.textContent?.slice(0, 80) ?? '',
+        })),
+      );
+    const wrong = rows.filter((r) => r.on !== want.has(r.id));
+    if (wrong.length === 0 && rows.filter((r) => r.on).length === want.size) return;
+    if (Date.now() > until) throw new Error(`the Fleet would not tick ${ids.join(', ')}; its rows:\n${rows.map((r) => `${r.on ? '[x]' : '[ ]'} ${r.id}: ${r.text}`).join('\n')}`);
+    for (const r of wrong)
+      await box(r.id)
+        .setChecked(want.has(r.id), { timeout: 2_000 })
+        .catch(() => undefined);
+  }
+}

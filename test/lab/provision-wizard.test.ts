@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoxStatus } from '../../lab/index.ts';
 import { technicianKeyPath } from '../../electron/core/keys/index.ts';
 import { ArtifactCache } from '../../electron/core/provision/index.ts';
-import { seedBox, shot, startHarness, type Harness } from '../e2e/helpers.ts';
+import { pickBoxes, seedBox, shot, startHarness, type Harness } from '../e2e/helpers.ts';
 import { labStatus, ssh } from './helpers.ts';
 import { buildRelease, keySsh, restoreFactoryState, saveFactoryState, type FactoryState } from './provision-helpers.ts';
 
@@ -47,7 +47,10 @@ describe('the Provision wizard on the lab factory boxes, in parallel', () => {
   it('picks the boxes, checks the profile, shows the diff, provisions all of them at once', async () => {
     const { page } = h;
     await page.goto(h.host.url);
-    for (const b of boxes) await page.getByLabel(`Select ${b.hostname}`).check();
+    await pickBoxes(
+      page,
+      boxes.map((b) => b.serial),
+    );
     await page.getByRole('button', { name: `Provision ${boxes.length} boxes` }).click();
     await page.getByRole('button', { name: 'Next: profile' }).click();
     await page.locator('.profile-check[data-valid="true"]').waitFor({ timeout: 10_000 });
@@ -81,6 +84,9 @@ describe('the Provision wizard on the lab factory boxes, in parallel', () => {
       const k = await keySsh(b, technicianKeyPath(h.app.dataDir), 'k3s kubectl get nodes --no-headers');
       expect(k.stdout, `${b.name}: its node is Ready`).toMatch(/\sReady\s/);
     }
+    // The Fleet now knows them as provisioned, under the names the profile gave them, with their k3s.
+    for (const b of boxes)
+      expect(h.app.inventory.get(b.serial)).toMatchObject({ state: 'provisioned', k3sVersion: 'v1.30.6+k3s1', hostname: `edge-lab-${b.serial.slice(-6).toLowerCase()}` });
     expect(h.offences.pageErrors).toEqual([]);
   }, 420_000);
 });

@@ -157,6 +157,14 @@ export class Inventory {
     return this.#changed(into);
   }
 
+  /** A provisioning run took the box to the profile: its new name, its k3s, and the state the Fleet shows. */
+  markProvisioned(boxId: string, p: { hostname: string | null; k3sVersion: string; arch: string | null }): void {
+    this.#db
+      .prepare("UPDATE boxes SET state = 'provisioned', k3s_version = ?, hostname = COALESCE(?, hostname), arch = COALESCE(?, arch) WHERE id = ?")
+      .run(p.k3sVersion, p.hostname, p.arch, boxId);
+    this.#changed(boxId);
+  }
+
   /** Flags (or, with null, clears) a disagreement between sightings, shown with the box. */
   setConflict(boxId: string, conflict: string | null): void {
     this.#db.prepare('UPDATE boxes SET conflict = ? WHERE id = ?').run(conflict?.slice(0, 500) ?? null, boxId);

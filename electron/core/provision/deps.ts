@@ -25,6 +25,7 @@ export function provisionDeps(
     secret: (name) => app.secrets.get(name),
     technicianKey: () => technician().publicKey,
     audit: app.audit,
+    markProvisioned: (boxId, p) => app.inventory.markProvisioned(boxId, p),
     boxIdOf: (target) => {
       try {
         return app.connections.resolve(target).boxId ?? app.inventory.find(target)?.id ?? null;

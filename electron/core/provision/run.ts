@@ -3,7 +3,7 @@ import type { AuditLog } from '../db/index.ts';
 import type { Shell } from '../transport/index.ts';
 import { planFor } from './plan.ts';
 import type { Profile } from './profile.ts';
-import { runSteps, type StepContext, type StepEvent, type StepOutcome } from './steps.ts';
+import { boxHostname, runSteps, type StepContext, type StepEvent, type StepOutcome } from './steps.ts';
 
 /** What a provisioning run needs from the app: how to reach a box, and what the laptop holds. */
 export interface ProvisionDeps {
@@ -16,6 +16,8 @@ export interface ProvisionDeps {
   audit?: Pick<AuditLog, 'record'>;
   /** The inventory's box a target names, for the audit rows. */
   boxIdOf?(target: string): string | null;
+  /** A run that reached the end on a known box: the Fleet shows it provisioned, under its new name. */
+  markProvisioned?(boxId: string, p: { hostname: string | null; k3sVersion: string; arch: string | null }): void;
 }
 
 export interface ProvisionOptions {
@@ -76,6 +78,8 @@ export async function provisionBox(deps: ProvisionDeps, target: string, profile:
     const failed = outcomes.find((o) => o.outcome === 'failed');
     const ms = Math.round(performance.now() - started);
     audit('provision.run', failed ? 'failed' : 'ok', failed ? `stopped at ${failed.id}` : `${outcomes.filter((o) => o.outcome === 'changed').length} step(s) changed in ${ms} ms`);
+    if (!failed && !opts.dryRun && boxId)
+      deps.markProvisioned?.(boxId, { hostname: ctx.facts ? boxHostname(ctx) : null, k3sVersion: profile.k3s.version, arch: ctx.facts?.arch ?? null });
     return { target, ok: !failed, outcomes, ms, ...(failed ? { error: { ...failed.error!, step: failed.id } } : {}) };
   } finally {
     await shell.close().catch(() => undefined);
