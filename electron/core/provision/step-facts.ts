@@ -1,5 +1,6 @@
 import { safeText } from '../../../shared/text.ts';
 import { k3sArch } from './artifacts.ts';
+import { artifactsFor } from './step-k3s.ts';
 import { run, type BoxFacts, type Step, type StepContext } from './steps.ts';
 
 /*
@@ -27,6 +28,9 @@ export const factsStep: Step = {
   title: 'Read the box facts',
   async check(ctx) {
     ctx.facts = await readFacts(ctx);
+    // k3s for this box's arch must be on the laptop before anything on the box changes: a box of
+    // the wrong arch stops here, not after its hostname, keys and password login were changed.
+    if (ctx.artifacts) artifactsFor(ctx);
     return { done: true };
   },
   async apply() {},

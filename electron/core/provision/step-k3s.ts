@@ -37,7 +37,8 @@ export function registriesYaml(ctx: Pick<StepContext, 'profile'>): string {
   return `# Written by Fieldlink from profile ${ctx.profile.name}.\n${stringifyYaml({ mirrors })}`;
 }
 
-function artifactsFor(ctx: StepContext): K3sArtifacts {
+/** The cached k3s release for the box's arch, or a clear NOT_FOUND saying how to add it. */
+export function artifactsFor(ctx: StepContext): K3sArtifacts {
   if (!ctx.artifacts) throw new FieldlinkError('INTERNAL', 'The k3s step needs the artifact cache.');
   const a = ctx.artifacts.pick(ctx.profile.k3s.version, factsOf(ctx).machine);
   if (!a.installSh)

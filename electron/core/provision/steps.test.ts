@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FieldlinkError } from '../../../shared/errors.ts';
 import type { ExecResult, Shell } from '../transport/index.ts';
-import { factsStep, hostnameStep, keysStep, parseProfile, runSteps, type Profile, type Step, type StepContext, type StepEvent } from './index.ts';
+import { ArtifactCache, factsStep, hostnameStep, keysStep, parseProfile, runSteps, type Profile, type Step, type StepContext, type StepEvent } from './index.ts';
 
 const TECH = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFJ0ZWNobmljaWFua2V5Zm9ydGVzdHMwMDAwMDAwMDAw fieldlink@laptop';
 
@@ -127,6 +127,29 @@ describe('the facts step', () => {
     expect(['amd64', 'arm64', 'arm']).toContain(ctx.facts!.arch);
     expect(['systemd', 'openrc', 'unknown']).toContain(ctx.facts!.init);
     expect(ctx.facts!.kernel).toBe(os.release());
+  });
+
+  it('stops a box of an arch the cache lacks at the facts step, before any step changed it', async () => {
+    const asked: string[] = [];
+    const shell: Shell = {
+      ...localShell(os.tmpdir()),
+      exec: async (command) => (asked.push(command), result(0, 'machine=aarch64\nhostname=factory\nserial=S1\n')),
+    };
+    // The laptop holds this k3s for amd64 only: the lab's release without its arm64 files.
+    const release = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-facts-release-'));
+    execFileSync('sh', [path.resolve(import.meta.dirname, '../../../lab/kube/build-airgap.sh'), release, 'v1.30.6+k3s1'], { stdio: 'pipe' });
+    for (const f of ['sha256sum-arm64.txt', 'k3s-arm64', 'k3s-airgap-images-arm64.tar.zst']) fs.rmSync(path.join(release, f));
+    const cache = new ArtifactCache(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-facts-cache-')));
+    await cache.add(release);
+    const ctx: StepContext = { ...ctxWith(shell), artifacts: cache };
+    const events: StepEvent[] = [];
+    const outcomes = await runSteps([factsStep, hostnameStep, keysStep], ctx, { onEvent: (e) => events.push(e) });
+    expect(outcomes.map((o) => [o.id, o.outcome])).toEqual([['facts', 'failed']]);
+    expect(outcomes[0]!.error).toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringMatching(/^No k3s v1\.30\.6\+k3s1 for arm64 in the cache; add it with `fieldlink artifacts add DIR`/),
+    });
+    expect(asked).toHaveLength(1);
   });
 });
 
