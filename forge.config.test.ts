@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { copyNativePackages, nativePackageDirs } from './forge.config.ts';
+import { config, copyNativePackages, nativePackageDirs } from './forge.config.ts';
 
 /**
  * Vite cannot bundle .node addons, so ssh2 and serialport ship as real packages next to the bundle.
@@ -36,5 +36,12 @@ describe('native packages shipped beside the main bundle', () => {
     } finally {
       fs.rmSync(app, { recursive: true, force: true });
     }
+  });
+});
+
+describe('files shipped outside the asar', () => {
+  it('puts the example profile in resources/profiles, where the core looks for it (exampleProfileIn)', () => {
+    expect(config.packagerConfig?.extraResource).toContain('assets/profiles');
+    expect(fs.existsSync(path.join(import.meta.dirname, 'assets', 'profiles', 'example.yaml'))).toBe(true);
   });
 });

@@ -63,6 +63,9 @@ export const config: ForgeConfig = {
     executableName: 'fieldlink',
     appBundleId: 'dev.fieldlink.app',
     appCategoryType: 'public.app-category.utilities',
+    // The example profile, outside the asar (resources/profiles), where the core looks for it in
+    // a packaged app; the Vite plugin packs only the bundle into the asar.
+    extraResource: ['assets/profiles'],
   },
   rebuildConfig: {},
   hooks: {

@@ -6,7 +6,7 @@ import type { ProvisionRun } from '../../../shared/provision.ts';
 import { EventBus } from '../events/index.ts';
 import { JobRegistry } from '../jobs/index.ts';
 import type { ExecResult, Shell } from '../transport/index.ts';
-import { EXAMPLE_PROFILE, provisionHandlers } from './handlers.ts';
+import { EXAMPLE_PROFILE, exampleProfileIn, provisionHandlers } from './handlers.ts';
 import type { ProvisionDeps } from './run.ts';
 
 const result = (code: number, stdout = '', stderr = ''): ExecResult => ({ code, signal: null, stdout: Buffer.from(stdout), stderr: Buffer.from(stderr), truncated: false });
@@ -72,5 +72,17 @@ describe('provision handlers', () => {
     const { h } = setup(async () => (opened++, brokenBox));
     expect(() => h['provision.start']({ boxIds: ['a'], text: 'kind: Nope', dryRun: false, parallel: 1 })).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
     expect(opened).toBe(0);
+  });
+});
+
+describe('the example profile', () => {
+  it("is found in a packaged app's resources, where Forge's extraResource puts assets/profiles", () => {
+    // The packaged layout: resources/app.asar/.vite/build/main.js, and resources/profiles beside the asar.
+    const resources = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-resources-'));
+    fs.mkdirSync(path.join(resources, 'profiles'));
+    fs.copyFileSync(EXAMPLE_PROFILE!, path.join(resources, 'profiles', 'example.yaml'));
+    const bundle = path.join(resources, 'app.asar', '.vite', 'build');
+    expect(exampleProfileIn({ dirname: bundle, resourcesPath: resources })).toBe(path.join(resources, 'profiles', 'example.yaml'));
+    expect(exampleProfileIn({ dirname: bundle })).toBeNull();
   });
 });

@@ -16,13 +16,23 @@ import type { StepEvent } from './steps.ts';
 
 /**
  * The example profile shipped with the app: beside the sources in a checkout (the CLI, the browser
- * host), or two folders up from the bundle Forge builds; null where neither has it. (Not `new URL(…,
- * import.meta.url)`: Vite turns that pattern into an asset URL in the bundle.)
+ * host), in the packaged app's resources (Forge's extraResource; Electron sets
+ * process.resourcesPath), or two folders up from a bundle run from the checkout; null where none has
+ * it. (Not `new URL(…, import.meta.url)`: Vite turns that pattern into an asset URL in the bundle.)
  */
-export const EXAMPLE_PROFILE: string | null =
-  [path.join(import.meta.dirname, '..', '..', '..'), path.join(import.meta.dirname, '..', '..')]
-    .map((root) => path.join(root, 'assets', 'profiles', 'example.yaml'))
-    .find((p) => fs.existsSync(p)) ?? null;
+export function exampleProfileIn(roots: { dirname: string; resourcesPath?: string }): string | null {
+  const { dirname, resourcesPath } = roots;
+  return (
+    [
+      path.join(dirname, '..', '..', '..', 'assets', 'profiles'),
+      ...(resourcesPath ? [path.join(resourcesPath, 'profiles')] : []),
+      path.join(dirname, '..', '..', 'assets', 'profiles'),
+    ]
+      .map((dir) => path.join(dir, 'example.yaml'))
+      .find((p) => fs.existsSync(p)) ?? null
+  );
+}
+export const EXAMPLE_PROFILE = exampleProfileIn({ dirname: import.meta.dirname, resourcesPath: (process as { resourcesPath?: string }).resourcesPath });
 /** Runs kept for provision.get after they end; the audit log keeps every step for good. */
 const KEEP_RUNS = 20;
 /** Lines of live step log kept per box. */
