@@ -159,17 +159,22 @@ async function install(ctx: StepContext, a: K3sArtifacts, progress: (m: string) 
   await run(ctx, 'install k3s', script, { stdin: token ? `${token}\n` : undefined, timeoutMs: 10 * 60_000 });
 }
 
-export const k3sStep: Step = {
+/** The cached release for the box and how the box differs from it (hashing what it holds). */
+async function compare(ctx: StepContext): Promise<{ a: K3sArtifacts; d: K3sDiff }> {
+  const a = artifactsFor(ctx);
+  return { a, d: diff(ctx, a, await current(ctx, a)) };
+}
+
+export const k3sStep: Step<{ a: K3sArtifacts; d: K3sDiff }> = {
   id: 'k3s',
   title: 'Install k3s',
   async check(ctx) {
-    const a = artifactsFor(ctx);
-    const d = diff(ctx, a, await current(ctx, a));
-    return { done: d.drift.length === 0, drift: d.drift };
+    const state = await compare(ctx);
+    return { done: state.d.drift.length === 0, drift: state.d.drift, state };
   },
-  async apply(ctx, progress) {
-    const a = artifactsFor(ctx);
-    const d = diff(ctx, a, await current(ctx, a));
+  async apply(ctx, progress, checked) {
+    // The check just hashed the box's files (the images tarball is the big one): not again here.
+    const { a, d } = checked?.state ?? (await compare(ctx));
     await run(ctx, 'make the k3s folders', `mkdir -p ${IMAGES_DIR} /etc/rancher/k3s ${INSTALLER.replace(/\/[^/]+$/, '')}`);
     if (d.images) await send(ctx, a.images, `${IMAGES_DIR}/${a.images.name}`, 0o644, progress);
     if (d.config) await ctx.shell.put(CONFIG, Buffer.from(k3sConfigYaml(ctx)), 0o600, { signal: ctx.signal });
@@ -179,8 +184,7 @@ export const k3sStep: Step = {
     else if (d.start) await run(ctx, 'start k3s', `systemctl enable --now ${serviceOf(ctx)}`);
   },
   async verify(ctx) {
-    const a = artifactsFor(ctx);
-    const d = diff(ctx, a, await current(ctx, a));
+    const { d } = await compare(ctx);
     if (d.drift.length) throw new FieldlinkError('REMOTE_FAILED', `k3s is not as the profile wants after installing it: ${d.drift.join('; ')}.`);
   },
 };

@@ -74,6 +74,21 @@ describe('runSteps', () => {
     expect((await runSteps([fakeStep('a', a), fakeStep('b', b)], ctxWith(localShell(os.tmpdir())))).map((o) => o.outcome)).toEqual(['done', 'done']);
   });
 
+  it('hands what the check read to apply, so the box is read once before a change and once after', async () => {
+    let reads = 0;
+    let handed: unknown;
+    const step: Step<{ hash: string }> = {
+      id: 'x',
+      title: 'step x',
+      check: async () => ({ done: false, drift: ['x differs'], state: { hash: `read ${++reads}` } }),
+      apply: async (_ctx, _progress, checked) => void (handed = checked?.state),
+      verify: async () => void reads++,
+    };
+    await runSteps([step], ctxWith(localShell(os.tmpdir())));
+    expect(handed).toEqual({ hash: 'read 1' });
+    expect(reads).toBe(2);
+  });
+
   it('a dry run only checks, and lists the drift', async () => {
     const b = { done: false, applied: 0 };
     const out = await runSteps([fakeStep('b', b)], ctxWith(localShell(os.tmpdir())), { dryRun: true });

@@ -51,19 +51,22 @@ export interface StepContext {
   signal?: AbortSignal;
 }
 
-export interface StepCheck {
+export interface StepCheck<S = unknown> {
   done: boolean;
   /** What differs between the box and the profile, one line each: shown by a dry run. */
   drift?: string[];
+  /** What the check read of the box, handed to apply so the box is not read (or hashed) twice. */
+  state?: S;
 }
 
 export type StepProgress = (message: string) => void;
 
-export interface Step {
+export interface Step<S = unknown> {
   id: string;
   title: string;
-  check(ctx: StepContext): Promise<StepCheck>;
-  apply(ctx: StepContext, progress: StepProgress): Promise<void>;
+  check(ctx: StepContext): Promise<StepCheck<S>>;
+  /** Runs right after the check that found the box differs; verify reads the box afresh. */
+  apply(ctx: StepContext, progress: StepProgress, checked?: StepCheck<S>): Promise<void>;
   verify(ctx: StepContext): Promise<void>;
 }
 
@@ -107,7 +110,7 @@ export async function runSteps(steps: Step[], ctx: StepContext, opts: { dryRun?:
         finish('would-change', drift);
         continue;
       }
-      await step.apply(ctx, (message) => opts.onEvent?.({ type: 'progress', id: step.id, message }));
+      await step.apply(ctx, (message) => opts.onEvent?.({ type: 'progress', id: step.id, message }), before);
       await step.verify(ctx);
       finish('changed', drift);
     } catch (err) {
