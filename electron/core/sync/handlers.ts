@@ -1,6 +1,6 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
 import type { Job, Settings } from '../../../shared/model.ts';
-import type { JobRegistry } from '../jobs/index.ts';
+import { etaText, mibOf, type JobRegistry } from '../jobs/index.ts';
 import type { HandlersOf } from '../rpc/index.ts';
 import type { SecretStore } from '../secrets/index.ts';
 import type { SegmentStore } from '../logs/index.ts';
@@ -27,11 +27,15 @@ export async function startSync(d: LogHandlerDeps): Promise<Job> {
   if (d.jobs.running().some((j) => j.kind === 'sync')) throw new FieldlinkError('CONFLICT', 'A sync is already running.');
   const store = await d.store();
   const { job } = d.jobs.start('sync', 'Sync logs to the collector', async (ctx) => {
+    const started = performance.now();
     const r = await syncOutbox(store, {
       collector: collectorBase(collector),
       token,
       signal: ctx.signal,
-      onProgress: (p) => ctx.progress(p.totalBytes ? p.sentBytes / p.totalBytes : 1, `${p.done} of ${p.segments} segments`),
+      onProgress: (p) => {
+        const eta = etaText(p.sentBytes, p.totalBytes, performance.now() - started);
+        ctx.progress(p.totalBytes ? p.sentBytes / p.totalBytes : 1, `${p.done} of ${p.segments} segments · ${mibOf(p.sentBytes, p.totalBytes)}${eta ? ` · ${eta}` : ''}`);
+      },
     });
     // A cancel says nothing of the collector; a refused token means it answered.
     const code = r.stoppedBy?.code;
