@@ -44,6 +44,7 @@ export function machineInfo() {
 }
 
 export function passes(r: BenchResult['ratio']): boolean {
+  if (typeof r.value !== 'number' || !Number.isFinite(r.value)) return false;
   return r.better === 'lower' ? r.value <= r.goal : r.value >= r.goal;
 }
 
@@ -64,7 +65,9 @@ export function report(name: string, result: BenchResult, outDir: string): strin
   return out.join('\n');
 }
 
-function formatNumber(v: number): string {
+function formatNumber(v: number | null): string {
+  // A failed measurement (NaN, which JSON carries across the namespace as null) has no figure.
+  if (typeof v !== 'number' || !Number.isFinite(v)) return 'n/a';
   if (Number.isInteger(v)) return String(v);
   return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3);
 }

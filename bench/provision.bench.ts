@@ -27,7 +27,9 @@ const DELAY_MS = 25;
 /** Wall and CPU seconds of a command (bash's `time` counts its children). */
 async function timed(cmd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ wall: number; cpu: number; stdout: string }> {
   const t0 = performance.now();
-  const r = await run('bash', ['-c', `TIMEFORMAT='%U %S'; time ( ${cmd} ) 2>/tmp/fl-bench-provision.err`], { env, maxBuffer: 64 << 20, timeout: 5 * 60_000 });
+  // The command's own stderr goes to a file; `time` reports on bash's stderr (a redirect after the
+  // parentheses would take time's report with it).
+  const r = await run('bash', ['-c', `TIMEFORMAT='%U %S'; time ( ${cmd} 2>/tmp/fl-bench-provision.err )`], { env, maxBuffer: 64 << 20, timeout: 5 * 60_000 });
   const wall = (performance.now() - t0) / 1000;
   const [u, s] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
   return { wall, cpu: (u ?? 0) + (s ?? 0), stdout: r.stdout };
@@ -51,8 +53,9 @@ function playbook(dir: string, release: string): string {
       copy: { dest: /etc/ssh/sshd_config.d/10-fieldlink-password.conf, content: "PasswordAuthentication no\\nKbdInteractiveAuthentication no\\n" }
     - { name: reload sshd, command: systemctl reload ssh }
     - { name: folders, file: { path: "{{ item }}", state: directory }, loop: [/var/lib/rancher/k3s/agent/images, /etc/rancher/k3s, /var/lib/fieldlink, /var/lib/rancher/k3s/server/manifests] }
-    - { name: binary, copy: { src: ${release}/k3s, dest: /usr/local/bin/k3s, mode: "0755" } }
-    - { name: images, copy: { src: ${release}/k3s-airgap-images-amd64.tar.zst, dest: /var/lib/rancher/k3s/agent/images/ } }
+    # The release names the amd64 binary k3s and the others k3s-<arch>, as a real playbook must pick.
+    - { name: binary, copy: { src: "${release}/k3s{{ '' if arch == 'amd64' else '-' + arch }}", dest: /usr/local/bin/k3s, mode: "0755" } }
+    - { name: images, copy: { src: "${release}/k3s-airgap-images-{{ arch }}.tar.zst", dest: /var/lib/rancher/k3s/agent/images/ } }
     - { name: config, copy: { dest: /etc/rancher/k3s/config.yaml, mode: "0600", content: "node-label: [fieldlink.dev/site=lab, topology.kubernetes.io/region=lab, node.fieldlink.dev/role=edge]\\ndisable: [traefik]\\n" } }
     - { name: registries, copy: { dest: /etc/rancher/k3s/registries.yaml, mode: "0600", content: "mirrors:\\n  docker.io:\\n    endpoint: [https://registry.lab.local:5000]\\n" } }
     - { name: installer, copy: { src: ${release}/install.sh, dest: /var/lib/fieldlink/k3s-install.sh, mode: "0755" } }
@@ -67,7 +70,7 @@ function playbook(dir: string, release: string): string {
 
 function inventory(dir: string, boxes: BoxStatus[]): string {
   const file = path.join(dir, `hosts-${boxes.length}.ini`);
-  fs.writeFileSync(file, `[boxes]\n${boxes.map((b) => `${b.ip} ansible_user=root ansible_password=${b.password} serial=${b.serial}`).join('\n')}\n`);
+  fs.writeFileSync(file, `[boxes]\n${boxes.map((b) => `${b.ip} ansible_user=root ansible_password=${b.password} serial=${b.serial} arch=${b.arch}`).join('\n')}\n`);
   return file;
 }
 
@@ -132,7 +135,8 @@ async function measure(progress: (m: string) => void): Promise<BenchResult> {
     const aOne = await ansible(boxes.slice(0, 1));
     const aAll = await ansible(boxes);
     const steps = (JSON.parse(one.stdout) as { boxes: Array<{ outcomes: Array<{ id: string; ms: number }> }> }).boxes[0]!.outcomes;
-    const figures: Figure[] = [
+    const failed = [aOne, aAll].some((t) => Number.isNaN(t.wall));
+    const measured: Figure[] = [
       { label: 'fieldlink provision, 1 box', value: one.wall, unit: 's', side: 'ours' },
       { label: `fieldlink provision, ${boxes.length} boxes --parallel`, value: all.wall, unit: 's', side: 'ours' },
       { label: `  of which CPU in fieldlink (${boxes.length} boxes)`, value: all.cpu, unit: 's' },
@@ -141,11 +145,14 @@ async function measure(progress: (m: string) => void): Promise<BenchResult> {
       { label: `  of which CPU in ansible (${boxes.length} boxes)`, value: aAll.cpu, unit: 's' },
       ...steps.map((s) => ({ label: `  step ${s.id} (1 box)`, value: s.ms / 1000, unit: 's' })),
     ];
+    // A run that failed has no time to show; it is named in the notes instead.
+    const figures = measured.filter((f) => Number.isFinite(f.value));
     return {
       figures,
       anchor: `ansible-playbook -f 10 -i hosts.ini site.yml (ansible-core, the example profile as tasks, password login)`,
-      ratio: { value: all.wall / aAll.wall, goal: 0.5, better: 'lower', meaning: `ours / Ansible, ${boxes.length} boxes at once` },
+      ratio: { value: failed ? Number.NaN : all.wall / aAll.wall, goal: 0.5, better: 'lower', meaning: `ours / Ansible, ${boxes.length} boxes at once` },
       notes: [
+        ...(failed ? [`an Ansible run failed (see its progress line): no ratio`] : []),
         `${boxes.length} boxes / 1 box: ${(all.wall / one.wall).toFixed(2)} (goal <= 1.5)`,
         `CPU / wall for ours: ${((all.cpu / all.wall) * 100).toFixed(0)}% (the rest is waiting on the boxes and the link)`,
         `stand-in k3s artifacts (a few KiB); at ${2 * DELAY_MS} ms round trip`,
