@@ -169,15 +169,13 @@ export async function pickBoxes(page: Page, ids: string[], timeoutMs = 15_000): 
       await box(id)
         .setChecked(true, { timeout: 5_000 })
         .catch(() => undefined);
-    const rows = await page
-      .locator('.table-row[data-box-id]')
-      .evaluateAll((els) =>
-        els.map((e) => ({
-          id: e.getAttribute('data-box-id') ?? '',
-          on: Boolean((e.querySelector('input[type="checkbox"]') as { checked?: boolean } | null)?.checked),
-          text: e.textContent?.slice(0, 80) ?? '',
-        })),
-      );
+    const rows = await page.locator('.table-row[data-box-id]').evaluateAll((els) =>
+      els.map((e) => ({
+        id: e.getAttribute('data-box-id') ?? '',
+        on: Boolean((e.querySelector('input[type="checkbox"]') as { checked?: boolean } | null)?.checked),
+        text: e.textContent?.slice(0, 80) ?? '',
+      })),
+    );
     const wrong = rows.filter((r) => r.on !== want.has(r.id));
     if (wrong.length === 0 && rows.filter((r) => r.on).length === want.size) return;
     if (Date.now() > until) throw new Error(`the Fleet would not tick ${ids.join(', ')}; its rows:\n${rows.map((r) => `${r.on ? '[x]' : '[ ]'} ${r.id}: ${r.text}`).join('\n')}`);
