@@ -1,8 +1,17 @@
-import { FieldlinkError, toApiError } from '../../../shared/errors.ts';
+import { FieldlinkError } from '../../../shared/errors.ts';
 import { safeText } from '../../../shared/text.ts';
 import type { App } from '../../core/app.ts';
-import { boxIdOf, identifyBox } from '../../core/boxes/index.ts';
-import { collectBox, parseSource, SegmentStore, type BoxCollection, type SegmentProblem, type SegmentRow, type SourceSpec } from '../../core/logs/index.ts';
+import {
+  collectTarget,
+  parseSource,
+  SegmentStore,
+  sizeText,
+  summaryLine,
+  type SegmentProblem,
+  type SegmentRow,
+  type SourceSpec,
+  type TargetCollection,
+} from '../../core/logs/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { connectOptionSpecs, connectOptions } from '../connect.ts';
 import { syncOutbox, type SyncReport } from '../../core/sync/index.ts';
@@ -60,13 +69,6 @@ function parseBytes(text: string): number {
   return Number(m[1]) * ({ K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[unit] ?? 1);
 }
 
-interface BoxOutcome {
-  target: string;
-  ok: boolean;
-  collection?: BoxCollection;
-  error?: ReturnType<typeof toApiError>;
-}
-
 async function collectCommand(ctx: CommandContext, targets: string[]): Promise<number> {
   if (targets.length === 0) throw new FieldlinkError('BAD_REQUEST', 'Usage: fieldlink logs collect TARGET… [--since TIME] [--sources LIST]');
   const sources: SourceSpec[] | undefined = typeof ctx.options.sources === 'string' ? ctx.options.sources.split(',').map((s) => parseSource(s.trim())) : undefined;
@@ -75,53 +77,32 @@ async function collectCommand(ctx: CommandContext, targets: string[]): Promise<n
   const app = ctx.app();
   const { store } = await openStore(app);
   const opts = await connectOptions(ctx);
-  const outcomes: BoxOutcome[] = [];
+  const outcomes: TargetCollection[] = [];
   for (const target of targets) {
-    try {
-      ctx.out.progress(`${target}: connecting`);
-      const shell = await app.connections.shell(target, opts);
-      try {
-        const boxId = boxIdOf(await identifyBox(shell, { signal: ctx.signal }));
-        const collection = await collectBox(shell, store, {
-          boxId,
-          sources,
-          since,
-          maxBytesPerSource: maxBytes,
-          signal: ctx.signal,
-          timeoutMs: opts.timeoutMs,
-          onProgress: (p) => p.lines > 0 && ctx.out.progress(`${target}: ${p.source}: ${p.lines} lines, ${mib(p.rawBytes)}, ${p.segments} segments`),
-        });
-        app.audit.record({ boxId, action: 'logs.collect', outcome: 'ok', detail: summaryLine(collection) });
-        outcomes.push({ target, ok: true, collection });
-      } finally {
-        await shell.close();
-      }
-    } catch (e) {
-      const error = toApiError(e);
-      ctx.out.progress(`${target}: ${error.message}`);
-      app.audit.record({ action: 'logs.collect', outcome: 'failed', detail: `${target}: ${error.code}` });
-      outcomes.push({ target, ok: false, error });
-      if (error.code === 'STORAGE' || error.code === 'ABORTED') break;
-    }
+    const o = await collectTarget({ connections: app.connections, audit: app.audit, store }, target, {
+      connect: opts,
+      sources,
+      since,
+      maxBytesPerSource: maxBytes,
+      signal: ctx.signal,
+      onStage: (m) => ctx.out.progress(m),
+      onProgress: (p) => p.lines > 0 && ctx.out.progress(`${target}: ${p.source}: ${p.lines} lines, ${mib(p.rawBytes)}, ${p.segments} segments`),
+    });
+    outcomes.push(o);
+    if (o.error?.code === 'STORAGE' || o.error?.code === 'ABORTED') break;
   }
   ctx.out.result({ boxes: outcomes, usage: store.usage() }, () => renderCollect(outcomes, store));
   return outcomes.every((o) => o.ok) ? 0 : 1;
 }
 
-const mib = (n: number) =>
-  n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024 ** 3).toFixed(2)} GiB`;
+const mib = sizeText;
 const redactionText = (r: Record<string, number>) =>
   Object.entries(r)
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${v}`)
     .join(', ') || 'none';
 
-function summaryLine(c: BoxCollection): string {
-  const n = Object.values(c.redactions).reduce((a, b) => a + b, 0);
-  return `${c.segments} segments, ${c.lines} lines, ${mib(c.rawBytes)} raw, ${mib(c.bytes)} stored, ${n} redactions${c.failed.length ? `; failed: ${c.failed.map((f) => f.source).join(', ')}` : ''}`;
-}
-
-function renderCollect(outcomes: BoxOutcome[], store: SegmentStore): string {
+function renderCollect(outcomes: TargetCollection[], store: SegmentStore): string {
   const out: string[] = [];
   for (const o of outcomes) {
     if (!o.ok || !o.collection) {

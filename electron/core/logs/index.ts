@@ -44,3 +44,4 @@ export { KINDS as REDACTION_KINDS } from './redact-rules.ts';
 export { LineSplitter, MAX_LINE_BYTES, CUT_MARKER } from './lines.ts';
 export { uploadMetaOf, encodeMetaValue, decodeMetaValue, type UploadMeta } from './upload-meta.ts';
 export { DEFAULT_FILES } from './files.ts';
+export { collectTarget, summaryLine, sizeText, type TargetCollection } from './collect-target.ts';
