@@ -129,6 +129,12 @@ export const calls = {
    * reachability. BAD_REQUEST without a collector; AUTH_FAILED without a token; CONFLICT while one runs.
    */
   'logs.sync': call(none, z.object({ jobId: z.string() })),
+  /**
+   * Collects new logs from these boxes (by id, one after the other) into the store, as a job
+   * (job.changed: the box and source being read); redacted before they are kept. A box that cannot
+   * be reached fails the job with its reason after the others were collected.
+   */
+  'logs.collect': call(z.object({ boxIds: z.array(z.string().min(1).max(200)).min(1).max(50) }).strict(), z.object({ jobId: z.string() })),
   /** Keeps the technician's collector token in the keychain (write-only); an empty one forgets it. */
   'logs.setToken': call(z.object({ token: z.string().max(4096) }).strict(), z.object({})),
 

@@ -147,7 +147,7 @@ export function createApp(opts: AppOptions): App {
     bus.emit('status.changed', status());
     return next;
   };
-  const syncDeps = { store: logStore, jobs, secrets, settings, collectorSeen };
+  const syncDeps = { store: logStore, jobs, secrets, settings, collectorSeen, connections, audit };
   // The CLI runs one command and exits: only the app and the browser host sync in the background.
   const autoSyncMs = opts.autoSyncMs ?? (opts.host === 'cli' ? 0 : 30_000);
   const backgroundSync = autoSyncMs > 0 ? autoSync({ ...syncDeps, everyMs: autoSyncMs, log }) : null;

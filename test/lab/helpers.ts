@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { LabStatus, BoxStatus } from '../../lab/index.ts';
+import type { App } from '../../electron/core/app.ts';
 
 const execFileP = promisify(execFile);
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -153,4 +154,15 @@ export async function useScenario(s: LabStatus, boxName: string, scenario: strin
     write(original);
     await serving((JSON.parse(original) as { scenario: string }).scenario).catch(() => undefined);
   };
+}
+
+/**
+ * A lab box this laptop already let in once, as a technician's would be: in the inventory, its host
+ * keys pinned as if read over its cable, and its label password remembered after one login.
+ */
+export async function seedKnownBox(app: App, b: BoxStatus): Promise<void> {
+  app.bus.emit('box.changed', app.inventory.recordSighting({ boxId: b.serial, source: 'mdns', address: b.ip, hostname: b.hostname, serial: b.serial, arch: b.arch, state: 'new' }));
+  for (const k of b.hostKeys) app.trust.pin({ host: b.ip, port: 22, keyType: k.type, fingerprint: k.fingerprint, source: 'serial', boxId: b.serial });
+  const first = await app.connections.shell(b.serial, { password: b.password, remember: true, timeoutMs: 30_000 });
+  await first.close();
 }

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoxStatus } from '../../lab/index.ts';
 import { technicianKeyPath } from '../../electron/core/keys/index.ts';
 import { ArtifactCache } from '../../electron/core/provision/index.ts';
-import { pickBoxes, seedBox, shot, startHarness, type Harness } from '../e2e/helpers.ts';
-import { labStatus, ssh } from './helpers.ts';
+import { pickBoxes, shot, startHarness, type Harness } from '../e2e/helpers.ts';
+import { labStatus, seedKnownBox, ssh } from './helpers.ts';
 import { buildRelease, keySsh, restoreFactoryState, saveFactoryState, type FactoryState } from './provision-helpers.ts';
 
 /**
@@ -29,12 +29,7 @@ describe('the Provision wizard on the lab factory boxes, in parallel', () => {
     h = await startHarness({ lab: true });
     await new ArtifactCache(h.app.dataDir).add(buildRelease(usb));
     // Known boxes the technician has already let in once: host keys pinned (read over their cables) and the label password remembered.
-    for (const b of boxes) {
-      seedBox(h.app, { boxId: b.serial, source: 'mdns', address: b.ip, hostname: b.hostname, serial: b.serial, arch: b.arch, state: 'new' });
-      for (const k of b.hostKeys) h.app.trust.pin({ host: b.ip, port: 22, keyType: k.type, fingerprint: k.fingerprint, source: 'serial', boxId: b.serial });
-      const first = await h.app.connections.shell(b.serial, { password: b.password, remember: true, timeoutMs: 30_000 });
-      await first.close();
-    }
+    for (const b of boxes) await seedKnownBox(h.app, b);
   }, 180_000);
 
   afterAll(async () => {

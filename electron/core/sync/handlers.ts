@@ -5,6 +5,9 @@ import type { HandlersOf } from '../rpc/index.ts';
 import type { SecretStore } from '../secrets/index.ts';
 import type { SegmentStore } from '../logs/index.ts';
 import { syncOutbox } from './engine.ts';
+import type { Connections } from '../connections/index.ts';
+import type { AuditLog } from '../db/index.ts';
+import { collectTarget, summaryLine, type TargetCollection } from '../logs/index.ts';
 
 export const COLLECTOR_TOKEN = 'collector-token';
 const LIST_LIMIT = 2000;
@@ -16,6 +19,34 @@ export interface LogHandlerDeps {
   settings: { get(): Settings };
   /** The collector answered (true) or could not be reached (false): the status bar says so. */
   collectorSeen(online: boolean): void;
+  /** How "Collect now" reaches a box and records what it did (the same as `fieldlink logs collect`). */
+  connections?: Pick<Connections, 'shell'>;
+  audit?: Pick<AuditLog, 'record'>;
+}
+
+/** Collects the boxes one after the other as a job; the job fails, naming them, if any could not be collected. */
+export async function startCollect(d: LogHandlerDeps, boxIds: string[]): Promise<Job> {
+  const { connections, audit } = d;
+  if (!connections || !audit) throw new FieldlinkError('INTERNAL', 'Collecting needs the connections and the audit log.');
+  const store = await d.store();
+  const title = boxIds.length === 1 ? 'Collect logs' : `Collect logs from ${boxIds.length} boxes`;
+  const { job } = d.jobs.start('collect', title, async (ctx) => {
+    const results: TargetCollection[] = [];
+    for (const [i, id] of boxIds.entries()) {
+      const r = await collectTarget({ connections, audit, store }, id, {
+        signal: ctx.signal,
+        onStage: (m) => ctx.progress(i / boxIds.length, m),
+        onProgress: (p) => ctx.progress(i / boxIds.length, `${p.source}: ${p.lines} lines, ${p.segments} segments`),
+      });
+      results.push(r);
+      if (r.error?.code === 'ABORTED' || r.error?.code === 'STORAGE') break;
+    }
+    const failed = results.filter((r) => !r.ok);
+    if (failed.length) throw new FieldlinkError(failed[0]!.error!.code, failed.map((f) => f.error!.message).join(' '));
+    ctx.progress(1, results.map((r) => summaryLine(r.collection!)).join(' · '));
+    return results;
+  });
+  return job;
 }
 
 /** Starts the sync job (the Sync now button, `logs.sync`, and the background sync). */
@@ -65,6 +96,7 @@ export function logHandlers(d: LogHandlerDeps): HandlersOf<'logs'> {
       };
     },
     'logs.sync': async () => ({ jobId: (await startSync(d)).id }),
+    'logs.collect': async ({ boxIds }) => ({ jobId: (await startCollect(d, boxIds)).id }),
     'logs.setToken': ({ token }) => {
       if (token.trim()) d.secrets.set(COLLECTOR_TOKEN, token.trim());
       else d.secrets.delete(COLLECTOR_TOKEN);

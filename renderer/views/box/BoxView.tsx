@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
+import type { LogListing } from '../../../shared/logs.ts';
 import type { AuditEntry, Box } from '../../../shared/model.ts';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { ErrorNotice } from '../../components/ErrorNotice.tsx';
@@ -12,6 +13,7 @@ import { useApp } from '../../stores/index.ts';
 import type { BoxTab } from '../../stores/types.ts';
 import { LazyConsolePanel as ConsolePanel } from '../console/LazyConsolePanel.tsx';
 import { targetsFor } from '../console/targets.ts';
+import { SegmentsTable, SyncJobLine } from '../logs/LogsView.tsx';
 import { HealthTab } from './HealthTab.tsx';
 import { healthBanner } from './pods.ts';
 import { useHealth } from './useHealth.ts';
@@ -102,13 +104,42 @@ function OpenBox({ box, tab }: { box: Box; tab: BoxTab }) {
 }
 
 function LogsTab({ box }: { box: Box }) {
+  const client = useApp((s) => s.client);
+  const jobs = useApp((s) => s.jobs);
+  const [listing, setListing] = useState<LogListing | null>(null);
+  const [failure, setFailure] = useState<Explained | null>(null);
+  const [jobId, setJobId] = useState<string | null>(null);
+  const job = jobId ? jobs[jobId] : undefined;
+  const collecting = job?.state === 'running';
+  const reload = useCallback(() => {
+    client.call('logs.list', { boxId: box.id }).then(setListing, (err: unknown) => setFailure(explain(err)));
+  }, [client, box.id]);
+  useEffect(reload, [reload, job?.state]);
+  const collect = async () => {
+    setFailure(null);
+    try {
+      setJobId((await client.call('logs.collect', { boxIds: [box.id] })).jobId);
+    } catch (err) {
+      setFailure(explain(err));
+    }
+  };
   return (
-    <EmptyState icon="logs" title={`No logs collected from ${safeText(box.hostname, 60)} yet.`}>
-      <p>
-        Collecting logs is not available yet in this version. When it is, this tab will list what was collected from this box, when, its size and how much was redacted, with
-        “Collect now”.
-      </p>
-    </EmptyState>
+    <div className="box-logs">
+      <div className="header-actions">
+        <button type="button" className="btn primary" onClick={() => void collect()} disabled={collecting}>
+          <Icon name="logs" /> {collecting ? 'Collecting…' : 'Collect now'}
+        </button>
+      </div>
+      {failure ? <ErrorNotice error={failure} /> : null}
+      {job ? <SyncJobLine kind="Collect" state={job.state} step={job.step} progress={job.progress} error={job.error} /> : null}
+      {listing && listing.segments.length > 0 ? (
+        <SegmentsTable segments={listing.segments} more={listing.truncated} />
+      ) : (
+        <EmptyState icon="logs" title={`No logs collected from ${safeText(box.hostname, 60)} yet.`}>
+          <p>Collect now reads its journal, k3s and /var/log files and kernel messages, redacted, onto this laptop; they sync to the collector when it is in reach.</p>
+        </EmptyState>
+      )}
+    </div>
   );
 }
 

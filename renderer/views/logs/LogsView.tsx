@@ -128,14 +128,28 @@ function LogsCards({ listing, onTokenSaved }: { listing: LogListing | null; onTo
   );
 }
 
-function SyncJobLine({ state, step, progress, error }: { state: string; step: string | null; progress: number | null; error: string | null }) {
+/** A sync or collect job's line: what it does now, its bar, and why it stopped. */
+export function SyncJobLine({
+  kind = 'Sync',
+  state,
+  step,
+  progress,
+  error,
+}: {
+  kind?: 'Sync' | 'Collect';
+  state: string;
+  step: string | null;
+  progress: number | null;
+  error: string | null;
+}) {
   const pct = Math.round((progress ?? 0) * 100);
+  const doing = kind === 'Sync' ? 'Syncing' : 'Collecting';
   return (
-    <div className={`sync-line tone-${state === 'failed' ? 'bad' : state === 'done' ? 'ok' : 'info'}`} role="status" aria-label="Sync">
-      <strong>{state === 'running' ? 'Syncing' : state === 'done' ? 'Sync done' : state === 'cancelled' ? 'Sync cancelled' : 'Sync stopped'}</strong>
+    <div className={`sync-line tone-${state === 'failed' ? 'bad' : state === 'done' ? 'ok' : 'info'}`} role="status" aria-label={kind}>
+      <strong>{state === 'running' ? doing : state === 'done' ? `${kind} done` : state === 'cancelled' ? `${kind} cancelled` : `${kind} stopped`}</strong>
       {step ? <span>{safeText(step, 120)}</span> : null}
       {state === 'running' ? (
-        <span className="progress" role="progressbar" aria-label="Sync progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
+        <span className="progress" role="progressbar" aria-label={`${kind} progress`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
           <span style={{ width: `${pct}%` }} />
         </span>
       ) : null}
@@ -167,7 +181,7 @@ function TokenForm({ onSaved }: { onSaved: () => void }) {
   );
 }
 
-function SegmentsTable({ segments, more }: { segments: LogSegment[]; more: boolean }) {
+export function SegmentsTable({ segments, more }: { segments: LogSegment[]; more: boolean }) {
   return (
     <>
       <table className="table" aria-label="Collected logs">
