@@ -86,7 +86,7 @@ async function collectCommand(ctx: CommandContext, targets: string[]): Promise<n
       maxBytesPerSource: maxBytes,
       signal: ctx.signal,
       onStage: (m) => ctx.out.progress(m),
-      onProgress: (p) => p.lines > 0 && ctx.out.progress(`${target}: ${p.source}: ${p.lines} lines, ${mib(p.rawBytes)}, ${p.segments} segments`),
+      onProgress: (p) => p.lines > 0 && ctx.out.progress(`${target}: ${p.source}: ${p.lines} lines, ${sizeText(p.rawBytes)}, ${p.segments} segments`),
     });
     outcomes.push(o);
     if (o.error?.code === 'STORAGE' || o.error?.code === 'ABORTED') break;
@@ -95,7 +95,6 @@ async function collectCommand(ctx: CommandContext, targets: string[]): Promise<n
   return outcomes.every((o) => o.ok) ? 0 : 1;
 }
 
-const mib = sizeText;
 const redactionText = (r: Record<string, number>) =>
   Object.entries(r)
     .sort((a, b) => b[1] - a[1])
@@ -120,7 +119,7 @@ function renderCollect(outcomes: TargetCollection[], store: SegmentStore): strin
     out.push('');
   }
   const u = store.usage();
-  out.push(`Store: ${u.segments} segments, ${mib(u.bytes)} of ${mib(u.quotaBytes)} quota; ${u.waitingSegments} waiting for the collector.`);
+  out.push(`Store: ${u.segments} segments, ${sizeText(u.bytes)} of ${sizeText(u.quotaBytes)} quota; ${u.waitingSegments} waiting for the collector.`);
   return out.join('\n');
 }
 
@@ -152,7 +151,7 @@ async function syncCommand(ctx: CommandContext, args: string[]): Promise<number>
       const pct = p.totalBytes ? Math.floor((100 * p.sentBytes) / p.totalBytes) : 100;
       if (`${p.done}:${pct}` === shown) return;
       shown = `${p.done}:${pct}`;
-      ctx.out.progress(`sync: ${p.done} of ${p.segments} segments, ${mib(p.sentBytes)} of ${mib(p.totalBytes)} (${pct} %)`);
+      ctx.out.progress(`sync: ${p.done} of ${p.segments} segments, ${sizeText(p.sentBytes)} of ${sizeText(p.totalBytes)} (${pct} %)`);
     },
   });
   ctx.out.result(report, () => renderSync(report));
@@ -160,7 +159,7 @@ async function syncCommand(ctx: CommandContext, args: string[]): Promise<number>
 }
 
 function renderSync(r: SyncReport): string {
-  const out = [`Sent ${r.uploaded} segments (${mib(r.bytes)}); ${r.duplicates} the collector already had; ${r.waiting} still waiting.`];
+  const out = [`Sent ${r.uploaded} segments (${sizeText(r.bytes)}); ${r.duplicates} the collector already had; ${r.waiting} still waiting.`];
   for (const x of r.refused) out.push(`Refused ${x.hash.slice(0, 12)}: ${x.message}`);
   if (r.stoppedBy) out.push(`Stopped: ${r.stoppedBy.message}`);
   return out.join('\n');
@@ -177,14 +176,14 @@ function renderList(segments: SegmentRow[], problems: SegmentProblem[], store: S
         s.timeFrom,
         s.timeTo,
         String(s.lines),
-        mib(s.bytes),
+        sizeText(s.bytes),
         String(Object.values(s.redactions).reduce((a, b) => a + b, 0)),
         s.problem ? `DAMAGED (${s.problem})` : s.syncState,
         s.hash.slice(0, 12),
       ]),
     ),
     '',
-    `${u.segments} segments, ${mib(u.bytes)} stored (${mib(u.rawBytes)} of text) of a ${mib(u.quotaBytes)} quota; ${u.waitingSegments} (${mib(u.waitingBytes)}) waiting for the collector.`,
+    `${u.segments} segments, ${sizeText(u.bytes)} stored (${sizeText(u.rawBytes)} of text) of a ${sizeText(u.quotaBytes)} quota; ${u.waitingSegments} (${sizeText(u.waitingBytes)}) waiting for the collector.`,
   ];
   if (problems.length) out.push(`${problems.length} segments are damaged on disk (missing or wrong size); they are kept in the list and not uploaded.`);
   return out.join('\n');

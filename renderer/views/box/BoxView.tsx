@@ -13,7 +13,7 @@ import { useApp } from '../../stores/index.ts';
 import type { BoxTab } from '../../stores/types.ts';
 import { LazyConsolePanel as ConsolePanel } from '../console/LazyConsolePanel.tsx';
 import { targetsFor } from '../console/targets.ts';
-import { SegmentsTable, SyncJobLine } from '../logs/LogsView.tsx';
+import { SegmentsTable, JobLine } from '../logs/LogsView.tsx';
 import { HealthTab } from './HealthTab.tsx';
 import { healthBanner } from './pods.ts';
 import { useHealth } from './useHealth.ts';
@@ -131,7 +131,7 @@ function LogsTab({ box }: { box: Box }) {
         </button>
       </div>
       {failure ? <ErrorNotice error={failure} /> : null}
-      {job ? <SyncJobLine kind="Collect" state={job.state} step={job.step} progress={job.progress} error={job.error} /> : null}
+      {job ? <JobLine kind="Collect" state={job.state} step={job.step} progress={job.progress} error={job.error} /> : null}
       {listing && listing.segments.length > 0 ? (
         <SegmentsTable segments={listing.segments} more={listing.truncated} />
       ) : (

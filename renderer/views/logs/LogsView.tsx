@@ -63,7 +63,7 @@ export function LogsView() {
           </button>
         </div>
       </header>
-      {job ? <SyncJobLine state={job.state} step={job.step} progress={job.progress} error={job.error} /> : null}
+      {job ? <JobLine state={job.state} step={job.step} progress={job.progress} error={job.error} /> : null}
       {failure ? <ErrorNotice error={failure} onDismiss={() => setFailure(null)} /> : null}
       <LogsCards listing={listing} onTokenSaved={reload} />
       {listing && listing.segments.length > 0 ? (
@@ -129,7 +129,7 @@ function LogsCards({ listing, onTokenSaved }: { listing: LogListing | null; onTo
 }
 
 /** A sync or collect job's line: what it does now, its bar, and why it stopped. */
-export function SyncJobLine({
+export function JobLine({
   kind = 'Sync',
   state,
   step,
