@@ -16,6 +16,8 @@ const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-test-'));
 const canRunLab = process.platform === 'linux' && process.getuid?.() === 0;
 const counts = { passed: 0, failed: 0, skipped: 0 };
 const failures: string[] = [];
+/** Each failed test, named with its file and first error line, so the end of the log says what broke. */
+const failedTests: string[] = [];
 
 function run(label: string, cmd: string, args: string[], opts: { allowFail?: boolean } = {}): Promise<boolean> {
   const started = Date.now();
@@ -36,6 +38,28 @@ function run(label: string, cmd: string, args: string[], opts: { allowFail?: boo
   });
 }
 
+type VitestReport = {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+  testResults?: { name: string; message?: string; assertionResults?: { status: string; fullName: string; failureMessages?: string[] }[] }[];
+};
+
+function failedIn(project: string, r: VitestReport): string[] {
+  const lines: string[] = [];
+  for (const file of r.testResults ?? []) {
+    const where = path.relative(root, file.name);
+    const failed = (file.assertionResults ?? []).filter((t) => t.status === 'failed');
+    for (const t of failed) lines.push(`${project} ${where} > ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
+    // A file that failed to load or whose hooks threw has no failed test but a message.
+    if (failed.length === 0 && file.message) lines.push(`${project} ${where}: ${firstLine(file.message)}`);
+  }
+  return lines;
+}
+
+const firstLine = (text = '') => text.split('\n').find((l) => l.trim() !== '')?.trim().slice(0, 300) ?? '';
+
 /** Runs one vitest project and adds its counts to the totals. */
 async function vitest(project: string, prefix: string[] = []): Promise<boolean> {
   const out = path.join(resultsDir, `${project}.json`);
@@ -43,10 +67,11 @@ async function vitest(project: string, prefix: string[] = []): Promise<boolean> 
   const [cmd, ...rest] = [...prefix, node, bin('vitest'), ...args];
   const ok = await run(`vitest ${project}`, cmd!, rest);
   if (fs.existsSync(out)) {
-    const r = JSON.parse(fs.readFileSync(out, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+    const r = JSON.parse(fs.readFileSync(out, 'utf8')) as VitestReport;
     counts.passed += r.numPassedTests;
     counts.failed += r.numFailedTests;
     counts.skipped += r.numPendingTests + r.numTodoTests;
+    failedTests.push(...failedIn(project, r));
   } else if (!ok) counts.failed += 1;
   return ok;
 }
@@ -76,6 +101,7 @@ if (canRunLab) {
   process.stderr.write('\n! lab suites skipped: the edge-box lab needs Linux and root.\n');
 }
 
+if (failedTests.length > 0) process.stderr.write(`\nFailed tests:\n${failedTests.map((l) => `  ${l}`).join('\n')}\n`);
 process.stderr.write(`\n${failures.length === 0 ? 'All steps passed.' : `Failed steps: ${failures.join(', ')}`}\n`);
 process.stdout.write(`tests: ${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}\n`);
 process.exitCode = failures.length === 0 ? 0 : 1;
