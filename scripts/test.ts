@@ -58,7 +58,12 @@ function failedIn(project: string, r: VitestReport): string[] {
   return lines;
 }
 
-const firstLine = (text = '') => text.split('\n').find((l) => l.trim() !== '')?.trim().slice(0, 300) ?? '';
+const firstLine = (text = '') =>
+  text
+    .split('\n')
+    .find((l) => l.trim() !== '')
+    ?.trim()
+    .slice(0, 300) ?? '';
 
 /** Runs one vitest project and adds its counts to the totals. */
 async function vitest(project: string, prefix: string[] = []): Promise<boolean> {
