@@ -48,6 +48,8 @@ export interface BoxStatus {
   arch: 'amd64' | 'arm64';
   ip: string;
   mac: string;
+  /** The network manager whose files set the box's address. */
+  network: BoxRecord['network'];
   hostname: string;
   machineId: string;
   password: string;
@@ -407,6 +409,7 @@ function boxStatus(b: BoxRecord, plugged: boolean, memory: boolean): BoxStatus {
     arch: b.arch,
     ip: b.ip,
     mac: b.mac,
+    network: b.network,
     hostname,
     machineId: b.machineId,
     password: b.password,

@@ -17,6 +17,8 @@ export const BoxRecord = z.object({
   password: z.string(),
   machineId: z.string(),
   baud: z.number().int(),
+  /** Which network manager's files configure the box (lab/box/files/lab-net applies them). */
+  network: z.enum(['netplan', 'systemd-networkd', 'networkmanager']).default('systemd-networkd'),
   /** Provisioned by `up --provisioned`; the live state is read from the box itself. */
   provisionedAtUp: z.boolean(),
 });

@@ -19,6 +19,9 @@ function pick(alphabet: string, n: number): string {
   return s;
 }
 
+/** Edge boxes ship with one of these; box-03, -06, … netplan, box-04 systemd-networkd, box-05 NetworkManager. */
+export const NETWORK_FLAVOURS = ['netplan', 'systemd-networkd', 'networkmanager'] as const;
+
 export function makeBox(index: number, opts: { baud?: number; provisioned: boolean }): BoxRecord {
   const hw = HARDWARE[(index - 1) % HARDWARE.length]!;
   const year = 24 + (index % 3);
@@ -35,6 +38,7 @@ export function makeBox(index: number, opts: { baud?: number; provisioned: boole
     password: `${pick(LABEL_ALPHABET, 4)}-${pick(LABEL_ALPHABET, 4)}-${pick(LABEL_ALPHABET, 4)}`,
     machineId: crypto.randomBytes(16).toString('hex'),
     baud: opts.baud ?? DEFAULT_BAUD,
+    network: NETWORK_FLAVOURS[index % NETWORK_FLAVOURS.length]!,
     provisionedAtUp: opts.provisioned,
   };
 }

@@ -28,6 +28,7 @@ export function boxEnvFile(b: BoxRecord, scenario: string): string {
     `LAB_VENDOR=${q(b.vendor)}`,
     `LAB_ARCH=${q(b.arch)}`,
     `LAB_IP=${q(b.ip)}`,
+    `LAB_NET=${q(b.network)}`,
     `LAB_SCENARIO=${q(scenario)}`,
     `LAB_K3S_VERSION=${q(K3S_VERSION)}`,
     '',
@@ -68,6 +69,7 @@ export function prepareBox(b: BoxRecord, passwordHash: string, scenario: string)
     ].join('\n'),
   );
   w('fieldlink-lab/box.env', boxEnvFile(b, scenario));
+  writeFactoryNetwork(etc, b);
   w('motd', '');
 
   // Root's password is the one on the box label; every other account stays as Debian ships it.
@@ -162,6 +164,29 @@ export function prepareBox(b: BoxRecord, passwordHash: string, scenario: string)
   for (const f of fs.readdirSync(FILES)) {
     fs.copyFileSync(path.join(FILES, f), path.join(dir, 'bin', f));
     fs.chmodSync(path.join(dir, 'bin', f), 0o755);
+  }
+}
+
+/**
+ * The factory network settings in the files of the box's network manager: its LAN address, no
+ * gateway (the lab LAN has none). The other managers' folders go, so the box has one, as a real
+ * one does (the build machine's own /etc/netplan must not make every box a netplan box).
+ */
+function writeFactoryNetwork(etc: string, b: BoxRecord): void {
+  for (const d of ['netplan', 'NetworkManager', 'systemd/network']) fs.rmSync(path.join(etc, d), { recursive: true, force: true });
+  const file = (rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(etc, rel)), { recursive: true });
+    fs.writeFileSync(path.join(etc, rel), text, { mode: 0o600 });
+  };
+  if (b.network === 'netplan') {
+    file('netplan/50-factory.yaml', `# Written at the factory\nnetwork:\n  version: 2\n  renderer: networkd\n  ethernets:\n    eth0:\n      addresses: [${b.ip}/24]\n`);
+  } else if (b.network === 'systemd-networkd') {
+    file('systemd/network/50-factory.network', `# Written at the factory\n[Match]\nName=eth0\n\n[Network]\nAddress=${b.ip}/24\n`);
+  } else {
+    file(
+      'NetworkManager/system-connections/factory-eth0.nmconnection',
+      `[connection]\nid=factory-eth0\ntype=ethernet\ninterface-name=eth0\n\n[ipv4]\nmethod=manual\naddress1=${b.ip}/24\n\n[ipv6]\nmethod=ignore\n`,
+    );
   }
 }
 
