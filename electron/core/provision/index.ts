@@ -17,6 +17,8 @@ export { factsStep, readFacts } from './step-facts.ts';
 export { hostnameStep } from './step-hostname.ts';
 export { keysStep } from './step-keys.ts';
 export { timeStep } from './step-time.ts';
+export { networkStep, ROLLBACK_AFTER_S } from './step-network.ts';
+export { networkFiles } from './network-files.ts';
 export { k3sStep, k3sConfigYaml, registriesYaml } from './step-k3s.ts';
 export { passwordStep } from './step-password.ts';
 export { readyStep } from './step-ready.ts';

@@ -1,29 +1,14 @@
-import { FieldlinkError } from '../../../shared/errors.ts';
 import { factsStep } from './step-facts.ts';
 import { hostnameStep } from './step-hostname.ts';
 import { k3sStep } from './step-k3s.ts';
 import { keysStep } from './step-keys.ts';
 import { labelsStep } from './step-labels.ts';
+import { networkStep } from './step-network.ts';
 import { passwordStep } from './step-password.ts';
 import { readyStep } from './step-ready.ts';
 import { timeStep } from './step-time.ts';
 import { workloadsStep } from './step-workloads.ts';
 import type { Step } from './steps.ts';
-
-/** Network settings other than `keep` are refused before anything on the box changes. */
-const networkStep: Step = {
-  id: 'network',
-  title: 'Set the network',
-  async check(ctx) {
-    if (ctx.profile.network.mode === 'keep') return { done: true };
-    throw new FieldlinkError(
-      'NOT_AVAILABLE_YET',
-      `This version cannot set the network yet (the profile asks for ${ctx.profile.network.mode}); nothing was changed. Use network: { mode: keep } for boxes whose address is set at the factory or by a DHCP reservation.`,
-    );
-  },
-  async apply() {},
-  async verify() {},
-};
 
 /**
  * The steps that take a box to a profile, in the order each builds on the last: who the box is,

@@ -50,6 +50,8 @@ export async function provisionBox(deps: ProvisionDeps, target: string, profile:
     audit('provision.run', 'failed', `could not connect: ${e.message}`);
     return { target, ok: false, outcomes: [], ms: Math.round(performance.now() - started), error: { code: e.code, message: e.message } };
   }
+  // A step may have put a new session in the context (the network step): that one is closed too.
+  let opened: StepContext | undefined;
   try {
     const ctx: StepContext = {
       shell,
@@ -59,8 +61,10 @@ export async function provisionBox(deps: ProvisionDeps, target: string, profile:
       secret: deps.secret,
       profileDir: opts.profileDir,
       proveKeyLogin: deps.proveKeyLogin && shell.kind === 'ssh' ? () => deps.proveKeyLogin!(target, shell) : undefined,
+      reopen: () => deps.openShell(target, opts.signal),
       signal: opts.signal,
     };
+    opened = ctx;
     const outcomes = await runSteps(planFor(), ctx, {
       dryRun: opts.dryRun,
       onEvent: (e) => {
@@ -83,6 +87,7 @@ export async function provisionBox(deps: ProvisionDeps, target: string, profile:
     return { target, ok: !failed, outcomes, ms, ...(failed ? { error: { ...failed.error!, step: failed.id } } : {}) };
   } finally {
     await shell.close().catch(() => undefined);
+    if (opened && opened.shell !== shell) await opened.shell.close().catch(() => undefined);
   }
 }
 

@@ -48,6 +48,11 @@ export interface StepContext {
    * what the password step asks before it turns password login off. Absent over a cable.
    */
   proveKeyLogin?: () => Promise<boolean>;
+  /**
+   * A new session to the same target, for a step whose change may cut the one it has (the network
+   * step puts it in `shell`; the run closes whatever `shell` is at the end).
+   */
+  reopen?: () => Promise<Shell>;
   signal?: AbortSignal;
 }
 
