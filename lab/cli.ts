@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { FieldlinkError, exitCodeFor } from '../shared/errors.ts';
 import { NS, labSerialEnv } from './config.ts';
-import { assertCanRun, cable, down, requireUp, reboot, setNoise, status, up, type LabStatus } from './lab.ts';
+import { assertCanRun, cable, down, requireUp, reboot, setClock, setNoise, status, up, type LabStatus } from './lab.ts';
 import { setLink, type LinkName, type Shape } from './net/topology.ts';
 
 const USAGE = `fieldlink-lab: the edge-box lab (Linux, root)
@@ -12,6 +12,7 @@ const USAGE = `fieldlink-lab: the edge-box lab (Linux, root)
   status [--json]
   net uplink|lan [--down|--up] [--delay MS] [--loss PCT] [--rate RATE] [--clear]
   reboot BOX | unplug BOX | plug BOX
+  clock BOX --offset=SECONDS   the box clock that far from this machine's (+ ahead, - behind)
   noise SECONDS            mean seconds between kernel messages on the consoles (0: none)
   tech -- CMD...           run a command in the technician namespace (${NS.tech})
 `;
@@ -121,6 +122,14 @@ export async function main(argv: string[]): Promise<number> {
       if (cmd === 'reboot') await reboot(name);
       else await cable(name, cmd === 'plug');
       process.stdout.write(cmd === 'reboot' ? `${name} rebooted.\n` : `${name}: serial cable ${cmd === 'plug' ? 'plugged in' : 'unplugged'}.\n`);
+      return 0;
+    }
+    case 'clock': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { offset: { type: 'string' } }, strict: true });
+      if (positionals.length !== 1 || values.offset === undefined)
+        usage('clock needs a box and --offset SECONDS, e.g. clock box-04 --offset=-7200 (with = for a negative number).');
+      setClock(positionals[0]!, num(values.offset, '--offset')!);
+      process.stdout.write(`${positionals[0]}: clock ${values.offset} s from this machine's.\n`);
       return 0;
     }
     case 'noise': {

@@ -50,6 +50,8 @@ export interface BoxStatus {
   mac: string;
   /** The network manager whose files set the box's address. */
   network: BoxRecord['network'];
+  /** The box clock minus the build machine's, in seconds (`clock BOX --offset S`). */
+  clockOffsetS: number;
   hostname: string;
   machineId: string;
   password: string;
@@ -410,6 +412,7 @@ function boxStatus(b: BoxRecord, plugged: boolean, memory: boolean): BoxStatus {
     ip: b.ip,
     mac: b.mac,
     network: b.network,
+    clockOffsetS: clockOffset(b.name),
     hostname,
     machineId: b.machineId,
     password: b.password,
@@ -439,6 +442,32 @@ export async function reboot(name: string): Promise<void> {
   const s = requireUp();
   findBox(s, name);
   await labd({ op: 'reboot', box: name }, 90_000);
+}
+
+/**
+ * Sets how far the box's clock is from the build machine's (seconds, + ahead): what `date` and
+ * `timedatectl` on the box show, until the box's clock is set (lab/box/files/date).
+ */
+export function setClock(name: string, offsetS: number): void {
+  assertCanRun();
+  const s = requireUp();
+  findBox(s, name);
+  if (!Number.isInteger(offsetS) || Math.abs(offsetS) > 20 * 365 * 86_400)
+    throw new FieldlinkError('BAD_REQUEST', 'The clock offset is whole seconds, at most 20 years either way.');
+  const file = clockFile(name);
+  fs.writeFileSync(`${file}.tmp`, `${offsetS}\n`);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+const clockFile = (name: string) => path.join(paths.box(name), 'etc', 'fieldlink-lab', 'clock-offset');
+
+function clockOffset(name: string): number {
+  try {
+    const n = Number(fs.readFileSync(clockFile(name), 'utf8').trim());
+    return Number.isInteger(n) ? n : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export async function cable(name: string, plug: boolean): Promise<void> {
