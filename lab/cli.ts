@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { FieldlinkError, exitCodeFor } from '../shared/errors.ts';
 import { NS, labSerialEnv } from './config.ts';
-import { assertCanRun, cable, down, requireUp, reboot, setClock, setNoise, status, up, type LabStatus } from './lab.ts';
+import { assertCanRun, cable, down, requireUp, reboot, setClock, setDisk, setNoise, status, up, type LabStatus } from './lab.ts';
 import { setLink, type LinkName, type Shape } from './net/topology.ts';
 
 const USAGE = `fieldlink-lab: the edge-box lab (Linux, root)
@@ -12,6 +12,7 @@ const USAGE = `fieldlink-lab: the edge-box lab (Linux, root)
   status [--json]
   net uplink|lan [--down|--up] [--delay MS] [--loss PCT] [--rate RATE] [--clear]
   reboot BOX | unplug BOX | plug BOX
+  disk BOX --full|--free      fill the box's disk (every write fails with ENOSPC) or free it again
   clock BOX --offset=SECONDS   the box clock that far from this machine's (+ ahead, - behind)
   noise SECONDS            mean seconds between kernel messages on the consoles (0: none)
   tech -- CMD...           run a command in the technician namespace (${NS.tech})
@@ -122,6 +123,13 @@ export async function main(argv: string[]): Promise<number> {
       if (cmd === 'reboot') await reboot(name);
       else await cable(name, cmd === 'plug');
       process.stdout.write(cmd === 'reboot' ? `${name} rebooted.\n` : `${name}: serial cable ${cmd === 'plug' ? 'plugged in' : 'unplugged'}.\n`);
+      return 0;
+    }
+    case 'disk': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { full: { type: 'boolean' }, free: { type: 'boolean' } }, strict: true });
+      if (positionals.length !== 1 || values.full === values.free) usage('disk needs a box and one of --full and --free, e.g. disk box-04 --full.');
+      const d = await setDisk(positionals[0]!, values.full === true);
+      process.stdout.write(`${positionals[0]}: disk ${values.full ? 'full' : 'freed'}, ${Math.round(d.freeKiB / 1024)} of ${Math.round(d.sizeKiB / 1024)} MiB free.\n`);
       return 0;
     }
     case 'clock': {

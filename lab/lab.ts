@@ -23,6 +23,7 @@ import { createTopology, destroyTopology, labNamespaces, linkState, type LinkSta
 import { makeBox } from './box/facts.ts';
 import { hashPasswords, k3sScript, prepareBox, provisionBoxFiles } from './box/rootfs.ts';
 import { mountTable, type MountEntry } from './box/mounts.ts';
+import { diskUsage, mountBoxDisks, setDiskFull, unmountBoxDisks, type DiskUsage } from './box/disk.ts';
 import { allPids, bootBox, boxMemoryKiB, initPid, killBox, nsOf } from './box/lifecycle.ts';
 import { alive, readPid, startDaemon, stopDaemon, waitFor } from './daemons.ts';
 import { hostKeys, type HostKey } from './hostkeys.ts';
@@ -52,6 +53,8 @@ export interface BoxStatus {
   network: BoxRecord['network'];
   /** The box clock minus the build machine's, in seconds (`clock BOX --offset S`). */
   clockOffsetS: number;
+  /** The box's own disk (`disk BOX --full|--free`). */
+  disk: DiskUsage;
   hostname: string;
   machineId: string;
   password: string;
@@ -182,7 +185,11 @@ async function build(opts: ReturnType<typeof validateUp>, say: (m: string) => vo
   say(`network: ${opts.boxes} box namespaces, the LAN bridge, the technician and the uplink`);
   await createTopology(indices, signal);
 
-  say('box folders: private /etc, host keys, label passwords');
+  say('box folders: a disk each, private /etc, host keys, label passwords');
+  await mountBoxDisks(
+    boxes.map((b) => paths.box(b.name)),
+    signal,
+  );
   const hashes = await hashPasswords(
     boxes.map((b) => b.password),
     signal,
@@ -317,6 +324,7 @@ async function mountStateDir(dir: string, signal?: AbortSignal): Promise<void> {
 async function removeStateDir(): Promise<void> {
   const dir = labDir();
   if (!fs.existsSync(dir)) return;
+  await unmountBoxDisks(dir);
   const under = mountsUnder(dir);
   if (under.some((m) => m.target === dir && m.source === STATE_FS && m.type === 'tmpfs') && under.length === 1) {
     // Lazy: a shell left sitting in the folder must not make down fail.
@@ -413,6 +421,7 @@ function boxStatus(b: BoxRecord, plugged: boolean, memory: boolean): BoxStatus {
     mac: b.mac,
     network: b.network,
     clockOffsetS: clockOffset(b.name),
+    disk: diskUsage(dir),
     hostname,
     machineId: b.machineId,
     password: b.password,
@@ -457,6 +466,14 @@ export function setClock(name: string, offsetS: number): void {
   const file = clockFile(name);
   fs.writeFileSync(`${file}.tmp`, `${offsetS}\n`);
   fs.renameSync(`${file}.tmp`, file);
+}
+
+/** A full disk: every write on the box fails with ENOSPC until it is freed again. */
+export async function setDisk(name: string, full: boolean): Promise<DiskUsage> {
+  assertCanRun();
+  const s = requireUp();
+  findBox(s, name);
+  return setDiskFull(paths.box(name), full);
 }
 
 const clockFile = (name: string) => path.join(paths.box(name), 'etc', 'fieldlink-lab', 'clock-offset');

@@ -1,5 +1,5 @@
 import { FieldlinkError } from '../../../shared/errors.ts';
-import type { Shell } from '../transport/index.ts';
+import { boxFailure, type Shell } from '../transport/index.ts';
 
 /**
  * Appends one public key to the login user's ~/.ssh/authorized_keys, the way ssh-copy-id does but
@@ -40,10 +40,7 @@ export async function installPublicKey(shell: Shell, publicKey: string, opts: { 
       .replace(/[^\x20-\x7e]+/g, ' ')
       .trim()
       .slice(0, 200);
-    throw new FieldlinkError(
-      'REMOTE_FAILED',
-      `The box did not take the technician key (exit ${r.code ?? 'by signal'}${err ? `: ${err}` : ''}). Check that ~/.ssh on the box is writable.`,
-    );
+    throw boxFailure(`The box did not take the technician key (exit ${r.code ?? 'by signal'}${err ? `: ${err}` : ''}).`, err, 'Check that ~/.ssh on the box is writable.');
   }
   return { added: out === 'added' };
 }

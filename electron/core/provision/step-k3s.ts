@@ -122,6 +122,33 @@ function diff(ctx: StepContext, a: K3sArtifacts, now: K3sState): K3sDiff {
   return { ...d, install, start, drift };
 }
 
+/** Room k3s takes beyond the files sent: it unpacks itself under /var/lib/rancher on its first start. */
+const UNPACK_FACTOR = 1;
+const MARGIN_BYTES = 64 * 1048576;
+
+/**
+ * Refuses before anything is sent when the box lacks the room: a k3s half-sent to a full eMMC fails
+ * later and less clearly (sftp only says "Failure"), and the first start would fail to unpack.
+ */
+async function roomFor(ctx: StepContext, a: K3sArtifacts, d: K3sDiff): Promise<void> {
+  const need = (d.images ? a.images.size : 0) + (d.bin ? a.binary.size * (1 + UNPACK_FACTOR) : 0) + (a.installSh?.size ?? 0) + MARGIN_BYTES;
+  const out = await run(ctx, 'report its free disk space', `df -Pk ${IMAGES_DIR} ${BIN.replace(/\/[^/]+$/, '')} | awk 'NR > 1 { print $4 }'`);
+  const free = out
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l.trim()))
+    .map((l) => Number(l.trim()) * 1024);
+  if (free.length === 0) return;
+  const least = Math.min(...free);
+  if (least < need) {
+    const mib = (n: number) => Math.floor(n / 1048576);
+    throw new FieldlinkError(
+      'REMOTE_FAILED',
+      `The box's disk is full: it has ${mib(least)} MiB free where k3s goes (/var/lib/rancher, /usr/local/bin) and k3s ${a.version} needs about ${mib(need)} MiB; nothing of k3s was sent. Free space on the box (old logs or images under /var), then run this again.`,
+      { diskFull: true, freeBytes: least, needBytes: need },
+    );
+  }
+}
+
 /** Sends a cached file (read once, sent over the link, checked by sha256 on the box). */
 async function send(ctx: StepContext, file: { path: string; name: string; size: number }, to: string, mode: number, progress: (m: string) => void): Promise<void> {
   const mib = (file.size / 1048576).toFixed(1);
@@ -176,6 +203,7 @@ export const k3sStep: Step<{ a: K3sArtifacts; d: K3sDiff }> = {
     // The check just hashed the box's files (the images tarball is the big one): not again here.
     const { a, d } = checked?.state ?? (await compare(ctx));
     await run(ctx, 'make the k3s folders', `mkdir -p ${IMAGES_DIR} /etc/rancher/k3s ${INSTALLER.replace(/\/[^/]+$/, '')}`);
+    await roomFor(ctx, a, d);
     if (d.images) await send(ctx, a.images, `${IMAGES_DIR}/${a.images.name}`, 0o644, progress);
     if (d.config) await ctx.shell.put(CONFIG, Buffer.from(k3sConfigYaml(ctx)), 0o600, { signal: ctx.signal });
     if (d.registries) await ctx.shell.put(REGISTRIES, Buffer.from(registriesYaml(ctx)), 0o600, { signal: ctx.signal });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FieldlinkError } from '../../../shared/errors.ts';
-import type { Shell } from '../transport/index.ts';
+import { boxFailure, type Shell } from '../transport/index.ts';
 import type { ArtifactCache } from './artifacts.ts';
 import { hostnameFor, type Profile } from './profile.ts';
 
@@ -133,7 +133,7 @@ export async function run(ctx: StepContext, what: string, command: string, opts:
   const stdout = Buffer.from(r.stdout).toString('utf8');
   if (r.code !== 0) {
     const stderr = stderrTail(r.stderr, 300);
-    throw new FieldlinkError('REMOTE_FAILED', `The box could not ${what} (exit ${r.code ?? `by signal ${r.signal}`}${stderr ? `: ${stderr}` : ''}).`);
+    throw boxFailure(`The box could not ${what} (exit ${r.code ?? `by signal ${r.signal}`}${stderr ? `: ${stderr}` : ''}).`, stderr, '');
   }
   return stdout;
 }
